@@ -1,0 +1,252 @@
+"""The study configuration (CONTRACT section 2): loaded, validated, given defaults.
+
+Validation happens once, when the workflow loads, against ``config.schema.json``
+and then a few checks a JSON schema cannot express (an outcome names a scale its
+instrument has, a grouping names a configured column, ...). Every problem is
+reported with the path of the bad key and what is allowed there.
+"""
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any, Mapping
+
+import jsonschema
+import yaml
+
+from .instruments import BUILTIN_N_ITEMS, BUILTIN_SCALES, Instrument, build_instruments
+
+__all__ = ["ConfigError", "Study", "load_config", "validate_config", "ANALYSIS_DEFAULTS"]
+
+ANALYSIS_DEFAULTS = {"ci_level": 0.95, "correction": "holm", "min_n": 5, "on_invalid": "stop"}
+GROUP_COLUMNS = ("municipality", "variant", "family")
+
+
+class ConfigError(ValueError):
+    """The config breaks the contract; ``problems`` lists every problem found."""
+
+    def __init__(self, problems: list[str], source: str = "config"):
+        self.problems = problems
+        super().__init__(f"{source} is invalid:\n" + "\n".join(f"  - {p}" for p in problems))
+
+
+def _schema() -> dict:
+    return json.loads(resources.files("evaluation").joinpath("config.schema.json").read_text())
+
+
+def _path(parts) -> str:
+    out = ""
+    for p in parts:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out or "(top level)"
+
+
+def _describe(error: jsonschema.ValidationError) -> str:
+    where = _path(error.absolute_path)
+    v = error.validator
+    if v == "additionalProperties":
+        allowed = sorted(error.schema.get("properties", {}))
+        extra = sorted(set(error.instance) - set(allowed))
+        if allowed:
+            return f"{where}: unknown key {', '.join(map(repr, extra))}; allowed keys: {', '.join(allowed)}"
+        return f"{where}: {error.message}"
+    if v == "required":
+        return f"{where}: {error.message}"
+    if v == "enum":
+        return f"{where}: {error.instance!r} is not allowed; use one of {', '.join(map(repr, error.validator_value))}"
+    if v == "pattern" and error.absolute_path and error.absolute_path[-1] == "path":
+        return f"{where}: {error.instance!r} has an unknown format; use a .csv, .xlsx, .sav, .dta or .parquet file"
+    if v == "propertyNames" or (v == "pattern" and error.path == error.relative_path and not error.absolute_path):
+        return f"{where}: {error.message}"
+    if v == "oneOf":
+        # an instrument is either a built-in or a custom one: say what each needs
+        inst = error.instance
+        if isinstance(inst, Mapping) and "builtin" in inst:
+            sub = [e for e in error.context if e.relative_schema_path[0] == 0]
+        elif isinstance(inst, Mapping) and "items" in inst and "range" in inst:
+            sub = [e for e in error.context if e.relative_schema_path[0] == 1]
+        elif isinstance(inst, Mapping) and "items" in inst:
+            return (f"{where}: a custom instrument needs 'range' ([min, max] of valid item values); "
+                    "a built-in one needs 'builtin' (sdq_parent, sdq_self, who5, pss or psoc)")
+        else:
+            sub = list(error.context)
+        if sub:
+            best = jsonschema.exceptions.best_match(sub)
+            return _describe(best)
+        return f"{where}: {error.message}"
+    return f"{where}: {error.message}"
+
+
+def validate_config(config: Mapping[str, Any], source: str = "config") -> dict:
+    """Validate a config mapping and return a deep copy with every default filled in.
+
+    Raises
+    ------
+    ConfigError
+        listing every problem with the path of the key and what is allowed.
+    """
+    validator = jsonschema.Draft202012Validator(_schema())
+    errors = sorted(validator.iter_errors(config), key=lambda e: list(map(str, e.absolute_path)))
+    if errors:
+        raise ConfigError([_describe(e) for e in errors], source)
+    cfg = copy.deepcopy(dict(config))
+    cfg["analysis"] = {**ANALYSIS_DEFAULTS, **(cfg.get("analysis") or {})}
+    problems: list[str] = []
+    for sid, study in cfg["studies"].items():
+        problems += _check_study(sid, study)
+        study.setdefault("language", "da")
+        study.setdefault("waves", {"pre": ["pre"], "post": ["post"]})
+        study.setdefault("groupings", [])
+    if problems:
+        raise ConfigError(problems, source)
+    return cfg
+
+
+def _check_study(sid: str, study: dict) -> list[str]:
+    p = f"studies.{sid}"
+    problems = []
+    cols = study["columns"]
+    if "wave" not in cols and any("wave" not in e for e in study["exports"]):
+        problems.append(f"{p}.columns: 'wave' is required unless every export sets 'wave:' "
+                        "(pre or post)")
+    if "wave" in cols and "waves" not in study:
+        problems.append(f"{p}.waves: required when columns.wave is set; "
+                        "give the values of the wave column, e.g. {pre: [1], post: [2]}")
+    if "waves" in study:
+        overlap = {str(v) for v in study["waves"]["pre"]} & {str(v) for v in study["waves"]["post"]}
+        if overlap:
+            problems.append(f"{p}.waves: {sorted(overlap)} listed as both pre and post")
+    for k, grouping in enumerate(study.get("groupings", [])):
+        for col in grouping:
+            if col not in cols:
+                problems.append(f"{p}.groupings[{k}]: {col!r} is not mapped in columns; "
+                                f"add columns.{col} or remove it from the grouping")
+    for key in study.get("expected", {}):
+        if key not in cols:
+            problems.append(f"{p}.expected.{key}: {key!r} is not mapped in columns")
+    for iid, spec in study["instruments"].items():
+        ip = f"{p}.instruments.{iid}"
+        if "builtin" in spec:
+            b = spec["builtin"]
+            if len(spec["items"]) != BUILTIN_N_ITEMS[b]:
+                problems.append(f"{ip}.items: {b} has {BUILTIN_N_ITEMS[b]} items in the official "
+                                f"order; {len(spec['items'])} given")
+            if "min_answered" in spec and b not in ("who5", "pss"):
+                problems.append(f"{ip}.min_answered: only who5 and pss take min_answered; "
+                                f"{b} follows its published missing-item rule")
+            if "min_answered" in spec and spec["min_answered"] > len(spec["items"]):
+                problems.append(f"{ip}.min_answered: {spec['min_answered']} is more than the "
+                                f"{len(spec['items'])} items")
+            if "impact" in spec and not b.startswith("sdq"):
+                problems.append(f"{ip}.impact: only SDQ instruments have impact items")
+            if "bands" in spec and not b.startswith("sdq"):
+                problems.append(f"{ip}.bands: only SDQ instruments have 3- and 4-band cut-offs")
+        else:
+            lo, hi = spec["range"]
+            if lo >= hi:
+                problems.append(f"{ip}.range: [{lo}, {hi}] must be [min, max] with min < max")
+            for item in spec.get("reverse", []):
+                if item not in spec["items"]:
+                    problems.append(f"{ip}.reverse: {item!r} is not one of the instrument's items")
+            if spec.get("min_answered", 0) > len(spec["items"]):
+                problems.append(f"{ip}.min_answered: {spec['min_answered']} is more than the "
+                                f"{len(spec['items'])} items")
+            for label, value in spec.get("labels", {}).items():
+                if not lo <= value <= hi:
+                    problems.append(f"{ip}.labels: {label!r} maps to {value}, outside range [{lo}, {hi}]")
+    seen: dict[str, str] = {}
+    for iid, spec in study["instruments"].items():
+        columns = list(spec["items"]) + list((spec.get("impact") or {}).values())
+        for col in columns:
+            if col in seen:
+                problems.append(f"{p}.instruments.{iid}: column {col!r} is also an item of "
+                                f"{seen[col]}; a column belongs to one instrument")
+            seen[col] = iid
+            if col in cols.values():
+                problems.append(f"{p}.instruments.{iid}: column {col!r} is also mapped in columns")
+    for oid, spec in study["outcomes"].items():
+        op = f"{p}.outcomes.{oid}"
+        inst = study["instruments"].get(spec["instrument"])
+        if inst is None:
+            problems.append(f"{op}.instrument: {spec['instrument']!r} is not defined; defined "
+                            f"instruments: {', '.join(study['instruments'])}")
+            continue
+        if "builtin" in inst:
+            scales = list(BUILTIN_SCALES[inst["builtin"]])
+            if inst["builtin"].startswith("sdq") and "impact" not in inst:
+                scales.remove("impact")
+        else:
+            scales = ["total"]
+        if spec["scale"] not in scales:
+            problems.append(f"{op}.scale: {spec['scale']!r} is not a scale of {spec['instrument']}; "
+                            f"use one of {', '.join(scales)}")
+    return problems
+
+
+def load_config(path: str | Path) -> dict:
+    """Read a YAML config file, validate it and fill in defaults."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ConfigError([f"not valid YAML: {exc}"], str(path)) from None
+    return validate_config(raw or {}, str(path))
+
+
+@dataclass
+class Study:
+    """One validated study of the config, with its instruments built."""
+
+    id: str
+    spec: dict
+    analysis: dict
+
+    @classmethod
+    def from_config(cls, config: Mapping, study_id: str) -> "Study":
+        return cls(study_id, config["studies"][study_id], config["analysis"])
+
+    @property
+    def language(self) -> str:
+        return self.spec["language"]
+
+    def text(self, value: str | Mapping[str, str] | None, default: str = "") -> str:
+        if value is None:
+            return default
+        return value if isinstance(value, str) else value[self.language]
+
+    @property
+    def title(self) -> str:
+        return self.text(self.spec["title"])
+
+    @property
+    def columns(self) -> dict[str, str]:
+        return self.spec["columns"]
+
+    @property
+    def group_columns(self) -> list[str]:
+        """Canonical group columns this study maps, in a fixed order."""
+        return [c for c in GROUP_COLUMNS if c in self.columns]
+
+    @property
+    def instruments(self) -> dict[str, Instrument]:
+        return build_instruments(self.spec["instruments"])
+
+    @property
+    def outcomes(self) -> dict[str, dict]:
+        return self.spec["outcomes"]
+
+    def outcome_label(self, outcome: str) -> str:
+        return self.text(self.outcomes[outcome].get("label"), outcome)
+
+    @property
+    def groupings(self) -> list[list[str]]:
+        """The configured groupings, each in canonical column order, "all" first."""
+        out: list[list[str]] = [[]]
+        for g in self.spec["groupings"]:
+            ordered = [c for c in GROUP_COLUMNS if c in g]
+            if ordered not in out:
+                out.append(ordered)
+        return out

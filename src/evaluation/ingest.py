@@ -1,0 +1,407 @@
+"""Ingest: read every export, map columns and waves, validate, pseudonymize.
+
+The only stage that sees raw exports. What leaves it:
+
+* ``responses``: one row per person x wave with ``pid`` (keyed pseudonym),
+  ``wave`` (pre/post), the mapped group columns (``family`` pseudonymized too),
+  the numeric item codes of every configured instrument, and per instrument a
+  boolean ``<instrument>__asked`` (the person's export carried its items);
+* ``flow``: the fate of every input row (CONTRACT section 4, ``flow.csv``);
+* ``issues``: every invalid value found (CONTRACT section 5).
+
+Columns not named in the config are never read past this module, and raw ids
+never leave it. Values that look like CPR numbers are never echoed in messages.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import hmac
+import io
+import os
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Mapping
+
+import numpy as np
+import pandas as pd
+
+from .config import Study
+
+__all__ = [
+    "InvalidInputError", "Problem", "IngestResult", "ingest_study", "read_export",
+    "pseudonymize", "load_id_key", "looks_like_cpr", "FLOW_COLUMNS", "ISSUE_COLUMNS",
+]
+
+FLOW_COLUMNS = ["source", "line", "pid", "wave", "status", "reason"]
+ISSUE_COLUMNS = ["source", "line", "column", "value", "rule"]
+MAX_MESSAGES = 50
+_CPR = re.compile(r"^\s*(\d{2})(\d{2})(\d{2})-?(\d{4})\s*$")
+
+
+# ----------------------------------------------------------------------- problems
+@dataclass(frozen=True)
+class Problem:
+    """One invalid value: where it is (as the user sees the file) and the rule it breaks."""
+
+    source: str
+    line: int | None
+    column: str
+    value: str
+    rule: str
+
+    def message(self) -> str:
+        where = f"{self.source}, line {self.line}" if self.line else self.source
+        return f"{where}, column {self.column!r}: value {self.value} — {self.rule}"
+
+
+class InvalidInputError(ValueError):
+    """The exports hold invalid values and ``on_invalid`` is ``stop``."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        shown = [p.message() for p in problems[:MAX_MESSAGES]]
+        more = len(problems) - MAX_MESSAGES
+        tail = [f"... and {more} more problems"] if more > 0 else []
+        super().__init__(
+            f"{len(problems)} invalid value(s) in the exports; nothing was published. "
+            "Fix the exports, or set analysis.on_invalid: quarantine to set them missing "
+            "and list them in data_issues.csv.\n" + "\n".join(shown + tail))
+
+
+def looks_like_cpr(value: object) -> bool:
+    """True for DDMMYY-XXXX or ten digits that start with a valid date.
+
+    >>> looks_like_cpr("010203-1234"), looks_like_cpr("3102031234"), looks_like_cpr("12")
+    (True, False, False)
+    """
+    if not isinstance(value, str):
+        if isinstance(value, (int, np.integer)):
+            value = f"{value:010d}" if 10**8 <= value < 10**10 else str(value)
+        else:
+            return False
+    m = _CPR.match(value)
+    if not m:
+        return False
+    dd, mm, yy = (int(g) for g in m.groups()[:3])
+    for century in (1900, 2000):
+        try:
+            date(century + yy, mm, dd)
+            return True
+        except ValueError:
+            continue
+    return False
+
+
+def _shown(value: object) -> str:
+    """A value as it may appear in a message: CPR-like values are never echoed."""
+    if looks_like_cpr(value):
+        return "(hidden: looks like a CPR number)"
+    text = str(value)
+    return repr(text if len(text) <= 60 else text[:57] + "...")
+
+
+# ------------------------------------------------------------------- pseudonyms
+def load_id_key(processed_dir: str | Path = "data/processed") -> bytes:
+    """The pseudonymization key: ``EVALUATION_ID_KEY``, else ``<processed>/.id_key``.
+
+    The key file is created at random on first use (exclusively, so two studies
+    ingested in parallel agree on it).
+    """
+    env = os.environ.get("EVALUATION_ID_KEY")
+    if env:
+        return env.encode("utf-8")
+    path = Path(processed_dir) / ".id_key"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+    for _ in range(100):  # the creator may not have finished writing
+        text = path.read_text().strip()
+        if text:
+            return text.encode("utf-8")
+    raise RuntimeError(f"{path} is empty; delete it to create a new key")
+
+
+def pseudonymize(raw_ids: pd.Series, key: bytes) -> pd.Series:
+    """First 16 hex digits of HMAC-SHA256(key, raw id as UTF-8) (CONTRACT section 4)."""
+    uniques = pd.unique(raw_ids.dropna())
+    mapping = {v: hmac.new(key, str(v).encode("utf-8"), hashlib.sha256).hexdigest()[:16]
+               for v in uniques}
+    return raw_ids.map(mapping)
+
+
+# ------------------------------------------------------------------------ readers
+def _decode(data: bytes, encoding: str | None) -> str:
+    if encoding:
+        return data.decode(encoding)
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("cp1252")
+
+
+def _read_csv(path: Path, spec: Mapping) -> tuple[pd.DataFrame, np.ndarray]:
+    text = _decode(path.read_bytes(), spec.get("encoding"))
+    delimiter = spec.get("delimiter")
+    if not delimiter:
+        header = text.split("\n", 1)[0]
+        counts = {d: header.count(d) for d in (";", ",", "\t", "|")}
+        delimiter = max(counts, key=counts.get)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header: list[str] | None = None
+    rows, lines = [], []
+    line = reader.line_num + 1
+    for record in reader:
+        if header is None:
+            header = [h.strip() for h in record]
+        elif record and any(field.strip() for field in record):
+            if len(record) < len(header):
+                record = record + [""] * (len(header) - len(record))
+            rows.append(record[: len(header)])
+            lines.append(line)
+        line = reader.line_num + 1
+    frame = pd.DataFrame(rows, columns=header or [], dtype=object)
+    return frame, np.asarray(lines, dtype="int64")
+
+
+def read_export(spec: Mapping) -> tuple[pd.DataFrame, np.ndarray]:
+    """Read one export as text-or-number cells, with each row's line as the user sees it.
+
+    CSV: line in the file (header = 1); XLSX: row in the sheet; SAV, DTA and
+    Parquet: case number + 1, so that the header counts as row 1 everywhere.
+    """
+    path = Path(spec["path"])
+    if not path.exists():
+        raise FileNotFoundError(f"export {path} does not exist (from config exports: path)")
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return _read_csv(path, spec)
+    if suffix == ".xlsx":
+        frame = pd.read_excel(path, sheet_name=spec.get("sheet", 0), dtype=object)
+    elif suffix in (".sav", ".dta"):
+        import pyreadstat
+
+        reader = pyreadstat.read_sav if suffix == ".sav" else pyreadstat.read_dta
+        frame, _meta = reader(str(path), apply_value_formats=True)
+    elif suffix == ".parquet":
+        frame = pd.read_parquet(path)
+    else:  # the config schema only lets the formats above through
+        raise ValueError(f"{path}: unknown export format {suffix}")
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return frame.astype(object), np.arange(2, len(frame) + 2, dtype="int64")
+
+
+# ------------------------------------------------------------------------- ingest
+@dataclass
+class IngestResult:
+    responses: pd.DataFrame
+    flow: pd.DataFrame
+    issues: pd.DataFrame
+
+
+def _blank(values: pd.Series) -> pd.Series:
+    return values.isna() | values.map(lambda v: isinstance(v, str) and not v.strip()).astype(bool)
+
+
+def _as_text(values: pd.Series) -> pd.Series:
+    """Group and id cells as trimmed text (1 and 1.0 alike); blanks become NA."""
+    def one(v):
+        if v is None or (isinstance(v, float) and np.isnan(v)):
+            return None
+        if isinstance(v, float) and v.is_integer():
+            v = int(v)
+        text = str(v).strip()
+        return text or None
+    return values.map(one).astype(object)
+
+
+def ingest_study(study: Study, key: bytes) -> IngestResult:
+    """Read, map, validate and pseudonymize every export of one study.
+
+    Raises
+    ------
+    InvalidInputError
+        when ``on_invalid`` is ``stop`` and any value is invalid.
+    """
+    cols = study.columns
+    instruments = study.instruments
+    wave_values = {str(v).strip().casefold(): wave
+                   for wave in ("pre", "post") for v in study.spec["waves"][wave]}
+    expected = study.spec.get("expected", {})
+    problems: list[Problem] = []
+    parts = []
+    for spec in study.spec["exports"]:
+        source = spec["path"]
+        raw, lines = read_export(spec)
+        present = set(raw.columns)
+        needed = [cols["id"]] + ([cols["wave"]] if "wave" not in spec else [])
+        needed += [cols[c] for c in study.group_columns]
+        missing = [c for c in needed if c not in present]
+        if missing:
+            problems += [Problem(source, 1, c, "(absent)", f"required column missing; the file has: "
+                                 f"{', '.join(list(raw.columns)[:30])}") for c in missing]
+            continue
+        out = pd.DataFrame({"source": source, "line": lines})
+        out["raw_id"] = _as_text(raw[cols["id"]]).to_numpy()
+        if "wave" in spec:
+            out["wave"] = spec["wave"]
+            out["wave_raw"] = spec["wave"]
+        else:
+            wave_raw = _as_text(raw[cols["wave"]])
+            out["wave_raw"] = wave_raw.to_numpy()
+            out["wave"] = wave_raw.map(lambda v: wave_values.get(str(v).casefold()) if v else None).to_numpy()
+        for c in study.group_columns:
+            out[c] = _as_text(raw[cols[c]]).to_numpy()
+        out["row_problem"] = None
+        for iid, instrument in instruments.items():
+            have = [c for c in instrument.columns if c in present]
+            if have and len(have) < len(instrument.columns):
+                absent = [c for c in instrument.columns if c not in present]
+                problems.append(Problem(source, 1, absent[0], "(absent)",
+                                        f"instrument {iid}: {len(absent)} of its columns are missing "
+                                        f"({', '.join(absent[:5])}); an export carries all its items or none"))
+                have = []
+            out[f"{iid}__asked"] = bool(have)
+            for column in instrument.columns:
+                if not have:
+                    out[column] = np.nan
+                    continue
+                codes, invalid = instrument.item_codes(column, raw[column])
+                out[column] = codes.to_numpy()
+                for i in np.flatnonzero(invalid.to_numpy()):
+                    lo, hi, _ = instrument._valid_codes(column)
+                    problems.append(Problem(source, int(lines[i]), column, _shown(raw[column].iat[i]),
+                                            f"not a valid answer for {iid} (codes {lo:g}-{hi:g} "
+                                            "or their labels)"))
+        # row-level rules: these rows cannot be analysed at all
+        for i in np.flatnonzero(out["raw_id"].isna().to_numpy()):
+            problems.append(Problem(source, int(lines[i]), cols["id"], "''", "id is empty"))
+            out.loc[i, "row_problem"] = "id is empty"
+        bad_wave = out["wave"].isna() & out["raw_id"].notna()
+        for i in np.flatnonzero(bad_wave.to_numpy()):
+            allowed = ", ".join(repr(str(v)) for w in ("pre", "post") for v in study.spec["waves"][w])
+            problems.append(Problem(source, int(lines[i]), cols.get("wave", "wave"),
+                                    _shown(out["wave_raw"].iat[i]), f"unknown wave; allowed: {allowed}"))
+            out.loc[i, "row_problem"] = "unknown wave"
+        for c in study.group_columns:
+            values = out[c]
+            cpr = values.map(looks_like_cpr).astype(bool)
+            for i in np.flatnonzero(cpr.to_numpy()):
+                problems.append(Problem(source, int(lines[i]), cols[c], _shown(values.iat[i]),
+                                        "looks like a CPR number; remove personal numbers from the export"))
+                out.loc[i, c] = None
+            if c in expected:
+                allowed = set(expected[c])
+                unknown = values.notna() & ~values.isin(allowed) & ~cpr
+                for i in np.flatnonzero(unknown.to_numpy()):
+                    problems.append(Problem(source, int(lines[i]), cols[c], _shown(values.iat[i]),
+                                            f"not an expected {c}; expected: {', '.join(sorted(allowed))}"))
+                    out.loc[i, c] = None
+        parts.append(out)
+
+    item_columns = [c for inst in instruments.values() for c in inst.columns]
+    asked_columns = [f"{iid}__asked" for iid in instruments]
+    rows = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
+        columns=["source", "line", "raw_id", "wave", "wave_raw", *study.group_columns,
+                 "row_problem", *item_columns, *asked_columns])
+    rows, dup_problems = _merge_duplicates(rows, study, item_columns, asked_columns)
+    problems += dup_problems
+    if problems and study.analysis["on_invalid"] == "stop":
+        raise InvalidInputError(problems)
+
+    rows["pid"] = pseudonymize(rows["raw_id"], key)
+    if "family" in rows:
+        rows["family"] = pseudonymize(rows["family"], key)
+    kept = rows[rows["status"] == "kept"]
+    waves_of = kept.groupby("pid")["wave"].agg(lambda w: frozenset(w))
+    status_of = waves_of.map(lambda w: "analysed" if len(w) == 2 else
+                             ("baseline_only" if "pre" in w else "followup_only"))
+    is_kept = rows["status"] == "kept"
+    rows.loc[is_kept, "status"] = rows.loc[is_kept, "pid"].map(status_of)
+    reasons = {"analysed": "answered at baseline and follow-up",
+               "baseline_only": "no follow-up answer (lost to follow-up)",
+               "followup_only": "no baseline answer"}
+    rows.loc[is_kept, "reason"] = rows.loc[is_kept, "status"].map(reasons)
+    flow = rows[["source", "line", "pid", "wave", "status", "reason"]].copy()
+    flow["wave"] = flow["wave"].where(flow["wave"].notna(), None)
+
+    responses = rows[is_kept].copy()
+    responses = responses[["pid", "wave", *study.group_columns, *item_columns, *asked_columns]]
+    responses = responses.sort_values(["pid", "wave"], kind="stable").reset_index(drop=True)
+    for c in asked_columns:
+        responses[c] = responses[c].astype(bool)
+    issues = pd.DataFrame([p.__dict__ for p in problems], columns=ISSUE_COLUMNS)
+    return IngestResult(responses, flow.reset_index(drop=True), issues)
+
+
+def _merge_duplicates(rows: pd.DataFrame, study: Study, item_columns: list[str],
+                      asked_columns: list[str]) -> tuple[pd.DataFrame, list[Problem]]:
+    """One answer per person and wave.
+
+    Rows of the same person and wave are merged when they agree on every value both
+    carry (an exact duplicate, or the same person in two exports with different
+    questionnaires); they conflict otherwise, and the person's rows for that wave are
+    invalid. Also a person's municipality and variant must agree across waves.
+    Adds ``status`` (kept, duplicate, invalid) and ``reason``.
+    """
+    problems: list[Problem] = []
+    rows = rows.copy()
+    rows["status"] = np.where(rows["row_problem"].isna(), "kept", "invalid")
+    rows["reason"] = rows["row_problem"]
+    ok = rows["status"] == "kept"
+    compare = [*study.group_columns, *item_columns]
+    keyed = rows[ok]
+    dup = keyed.duplicated(["raw_id", "wave"], keep=False)
+    for (_rid, _wave), group in keyed[dup].groupby(["raw_id", "wave"], sort=False):
+        first = group.index[0]
+        merged = group.loc[first, compare].copy()
+        asked = group.loc[first, asked_columns].copy()
+        conflict = None
+        for idx in group.index[1:]:
+            other = group.loc[idx, compare]
+            both = merged.notna() & other.notna()
+            differs = both & (merged.astype(str) != other.astype(str))
+            if differs.any():
+                conflict = (idx, differs[differs].index[0])
+                break
+            merged = merged.where(merged.notna(), other)
+            asked = asked | group.loc[idx, asked_columns].astype(bool)
+        if conflict:
+            idx, column = conflict
+            col_name = study.columns.get(column, column)
+            lines = ", ".join(str(v) for v in group["line"])
+            problems.append(Problem(rows.at[idx, "source"], int(rows.at[idx, "line"]), col_name,
+                                    _shown(group.at[idx, column]),
+                                    f"the same person answered this wave more than once with "
+                                    f"different answers (lines {lines})"))
+            rows.loc[group.index, "status"] = "invalid"
+            rows.loc[group.index, "reason"] = "conflicting answers for the same person and wave"
+            continue
+        rows.loc[first, compare] = merged.to_numpy()
+        rows.loc[first, asked_columns] = asked.to_numpy()
+        rows.loc[group.index[1:], "status"] = "duplicate"
+        rows.loc[group.index[1:], "reason"] = (
+            f"same person and wave as {rows.at[first, 'source']} line {rows.at[first, 'line']}; merged")
+    # one municipality / variant per person across waves
+    kept = rows[rows["status"] == "kept"]
+    for c in [c for c in ("municipality", "variant") if c in study.group_columns]:
+        n_values = kept.groupby("raw_id")[c].nunique()
+        for rid in n_values.index[n_values > 1]:
+            group = kept[kept["raw_id"] == rid]
+            values = ", ".join(sorted(_shown(v) for v in group[c].dropna().unique()))
+            last = group.index[-1]
+            problems.append(Problem(rows.at[last, "source"], int(rows.at[last, "line"]),
+                                    study.columns[c], values,
+                                    f"the same person has different {c} values at pre and post"))
+            rows.loc[group.index, c] = None
+    return rows, problems
