@@ -346,19 +346,46 @@ def adjust_pvalues(results: pd.DataFrame, correction: str, min_n: int) -> pd.Ser
     """``p_t`` adjusted across the outcomes of each grouping and group.
 
     Only rows with ``n >= min_n`` and a defined ``p_t`` take part (the others are
-    empty). Uses ``statsmodels.stats.multitest.multipletests`` with the method
-    named explicitly (its default is Holm-Sidak, not Holm).
-    """
-    from statsmodels.stats.multitest import multipletests
+    empty).
 
-    method = {"holm": "holm", "bonferroni": "bonferroni", "fdr_bh": "fdr_bh"}.get(correction)
-    eligible = (results["n"] >= min_n) & results["p_t"].notna()
+    Notes
+    -----
+    With m p-values of a group sorted ascending, p_(1) <= ... <= p_(m):
+    Holm (1979): p̃_(i) = max_{j<=i} min(1, (m − j + 1) p_(j));
+    Bonferroni: min(1, m p); Benjamini-Hochberg (1995):
+    p̃_(i) = min_{j>=i} min(1, m p_(j) / j). Identical to R's ``p.adjust`` and to
+    ``statsmodels.stats.multitest.multipletests`` (tested against it), but computed
+    for all groups in one grouped pass: ``multipletests`` runs a full garbage
+    collection on every call, 60 ms each, which is minutes for thousands of cells.
+    """
     adjusted = pd.Series(np.nan, index=results.index)
+    eligible = (results["n"] >= min_n) & results["p_t"].notna()
+    if not eligible.any():
+        return adjusted
     if correction == "none":
         adjusted[eligible] = results.loc[eligible, "p_t"]
         return adjusted
-    for _, idx in results[eligible].groupby(["grouping", "group"], sort=False).groups.items():
-        adjusted[idx] = multipletests(results.loc[idx, "p_t"].to_numpy(), method=method)[1]
+    sub = results.loc[eligible, ["grouping", "group", "p_t"]]
+    codes = sub.groupby(["grouping", "group"], sort=False).ngroup().to_numpy()
+    p = sub["p_t"].to_numpy(dtype=float)
+    order = np.lexsort((p, codes))
+    g_sorted, p_sorted = codes[order], p[order]
+    m = np.bincount(codes)[g_sorted].astype(float)
+    start = np.r_[0, np.flatnonzero(np.diff(g_sorted)) + 1]
+    rank = np.arange(len(p)) - np.repeat(start, np.diff(np.r_[start, len(p)])) + 1.0
+    if correction == "holm":
+        raw = pd.Series(np.minimum(1.0, (m - rank + 1) * p_sorted))
+        adj = raw.groupby(g_sorted).cummax().to_numpy()
+    elif correction == "bonferroni":
+        adj = np.minimum(1.0, m * p_sorted)
+    elif correction == "fdr_bh":
+        raw = pd.Series(np.minimum(1.0, m * p_sorted / rank)[::-1])
+        adj = raw.groupby(g_sorted[::-1]).cummin().to_numpy()[::-1]
+    else:
+        raise ValueError(f"unknown correction {correction!r}; use holm, bonferroni, fdr_bh or none")
+    out = np.empty(len(p))
+    out[order] = adj
+    adjusted[eligible] = out
     return adjusted
 
 

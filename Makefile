@@ -1,0 +1,41 @@
+# Two commands do everything on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: setup run test lint bench demo-data clean
+
+## setup: virtual environment in .venv with the package and its pinned dependencies
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
+	touch $(STAMP)
+
+## run: the pipeline on the demo studies (reports/<study>/report.html)
+run: setup
+	$(BIN)/snakemake --cores all
+
+## test: the test suite
+test: setup
+	$(BIN)/python -m pytest
+
+## lint: Snakemake's linter
+lint: setup
+	$(BIN)/snakemake --lint
+
+## bench: the benchmarks (ratios against a baseline measured in the same run)
+bench: setup
+	$(BIN)/python benchmarks/bench_workflow.py
+	$(BIN)/python benchmarks/bench_stats.py
+
+## demo-data: re-simulate the demo exports in data/raw/
+demo-data: setup
+	$(BIN)/python -m evaluation simulate --out data/raw
+
+clean:
+	rm -rf data/processed/* reports/* logs .snakemake
+	touch data/processed/.gitkeep reports/.gitkeep

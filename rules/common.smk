@@ -1,0 +1,43 @@
+# Config validation at load, the studies as objects, and named input functions.
+import json
+import sys
+
+from snakemake.exceptions import WorkflowError
+
+from evaluation import pipeline
+from evaluation.config import ConfigError, Study, validate_config
+
+try:
+    CONFIG = validate_config(config, "config")
+except ConfigError as exc:
+    raise WorkflowError(str(exc)) from None
+
+STUDIES = {sid: Study.from_config(CONFIG, sid) for sid in CONFIG["studies"]}
+
+
+wildcard_constraints:
+    study="|".join(STUDIES),
+
+
+def final_outputs():
+    """What `snakemake` builds by default: every study's report and published tables."""
+    return [
+        path
+        for sid in STUDIES
+        for path in (
+            f"reports/{sid}/report.html",
+            f"reports/{sid}/tables/results.csv",
+            f"reports/{sid}/tables/reliability.csv",
+        )
+    ]
+
+
+def study_exports(wildcards):
+    """The export files of a study (so a changed export re-runs its study)."""
+    return [e["path"] for e in STUDIES[wildcards.study].spec["exports"]]
+
+
+def study_settings(wildcards):
+    """The study's config and analysis settings: an edited config re-runs the study."""
+    study = STUDIES[wildcards.study]
+    return json.dumps({"study": study.spec, "analysis": study.analysis}, sort_keys=True, default=str)

@@ -1,0 +1,49 @@
+"""Command line: ``python -m evaluation <command>``.
+
+* ``simulate``: write simulated demo exports (see :mod:`evaluation.simulate`).
+* ``figures``: draw a study's figures in a process of its own; the workflow runs
+  it this way so that drawing (pure Python, bound by the GIL) uses a second core.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+
+def _figures(argv: list[str]) -> int:
+    from .config import Study
+    from .pipeline import run_figures, stage_log
+
+    parser = argparse.ArgumentParser(prog="python -m evaluation figures")
+    parser.add_argument("--study", required=True)
+    parser.add_argument("--settings", required=True, help="JSON: {study: spec, analysis: settings}")
+    parser.add_argument("--results", required=True)
+    parser.add_argument("--flow", required=True)
+    parser.add_argument("--pairs", required=True)
+    parser.add_argument("--out", required=True, help="figure folder")
+    parser.add_argument("--log", required=True)
+    args = parser.parse_args(argv)
+    settings = json.loads(args.settings)
+    study = Study(args.study, settings["study"], settings["analysis"])
+    with stage_log(args.log, "figures") as log:
+        run_figures(study, {"results": args.results, "flow": args.flow, "pairs": args.pairs},
+                    args.out, log)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    commands = {"figures": _figures}
+    if not argv or argv[0] not in (*commands, "simulate"):
+        print(__doc__, file=sys.stderr)
+        return 2
+    if argv[0] == "simulate":
+        from .simulate import main as simulate_main
+
+        return simulate_main(argv[1:])
+    return commands[argv[0]](argv[1:])
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

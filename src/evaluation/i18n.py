@@ -1,0 +1,136 @@
+"""Every label, heading and sentence of the reports, in Danish and English."""
+from __future__ import annotations
+
+__all__ = ["t", "TEXTS", "format_number"]
+
+TEXTS: dict[str, dict[str, str]] = {
+    "pre": {"da": "Før", "en": "Before"},
+    "post": {"da": "Efter", "en": "After"},
+    "mean": {"da": "Gennemsnit", "en": "Mean"},
+    "overall": {"da": "Samlet", "en": "Overall"},
+    "better_higher": {"da": "højere er bedre", "en": "higher is better"},
+    "better_lower": {"da": "lavere er bedre", "en": "lower is better"},
+    "improvement_right": {"da": "forbedring mod højre", "en": "improvement to the right"},
+    "improvement_left": {"da": "forbedring mod venstre", "en": "improvement to the left"},
+    "suppressed_figure": {"da": "For få besvarelser til at vise figuren",
+                          "en": "Too few answers to show this figure"},
+    "flow_enrolled": {"da": "Deltagere med gyldige besvarelser", "en": "Participants with valid answers"},
+    "flow_baseline": {"da": "Besvarede førmåling", "en": "Answered at baseline"},
+    "flow_followup": {"da": "Besvarede eftermåling", "en": "Answered at follow-up"},
+    "flow_both_waves": {"da": "Besvarede begge målinger", "en": "Answered both waves"},
+    "flow_lost": {"da": "Tabt før eftermåling", "en": "Lost to follow-up"},
+    "flow_followup_only": {"da": "Kun eftermåling", "en": "Follow-up only"},
+    "flow_excluded": {"da": "Udeladte rækker (dubletter, ugyldige)",
+                      "en": "Rows left out (duplicates, invalid)"},
+    "report": {"da": "Evalueringsrapport", "en": "Evaluation report"},
+    "summary": {"da": "Sammenfatning", "en": "Summary of findings"},
+    "flow": {"da": "Deltagerflow", "en": "Participant flow"},
+    "results": {"da": "Resultater", "en": "Results"},
+    "reliability": {"da": "Skalaernes reliabilitet", "en": "Reliability of the scales"},
+    "data_issues": {"da": "Datafejl", "en": "Data issues"},
+    "no_data_issues": {"da": "Ingen ugyldige værdier i eksportfilerne.",
+                       "en": "No invalid values in the exports."},
+    "data_issues_text": {"da": "{n} ugyldige værdier blev sat til manglende (se data_issues.csv).",
+                         "en": "{n} invalid values were set missing (see data_issues.csv)."},
+    "methods": {"da": "Metode", "en": "Methods"},
+    "limitations": {"da": "Begrænsninger", "en": "Limitations"},
+    "provenance": {"da": "Dokumentation af kørslen", "en": "Provenance"},
+    "group": {"da": "Gruppe", "en": "Group"},
+    "grouping_all": {"da": "Samlet", "en": "Overall"},
+    "grouping_municipality": {"da": "Kommune", "en": "Municipality"},
+    "grouping_variant": {"da": "Variant", "en": "Variant"},
+    "grouping_family": {"da": "Familie", "en": "Family"},
+    "grouping_municipality+variant": {"da": "Kommune og variant", "en": "Municipality and variant"},
+    "col_n": {"da": "n (par)", "en": "n (pairs)"},
+    "col_pre": {"da": "Før, gns. (SD)", "en": "Before, mean (SD)"},
+    "col_post": {"da": "Efter, gns. (SD)", "en": "After, mean (SD)"},
+    "col_diff": {"da": "Forskel [95 % CI]", "en": "Difference [95 % CI]"},
+    "col_p": {"da": "p (t-test)", "en": "p (t-test)"},
+    "col_p_adj": {"da": "p justeret", "en": "adjusted p"},
+    "col_p_w": {"da": "p (Wilcoxon)", "en": "p (Wilcoxon)"},
+    "col_dz": {"da": "Cohens d_z [95 % CI]", "en": "Cohen's d_z [95 % CI]"},
+    "col_gav": {"da": "Hedges' g_av", "en": "Hedges' g_av"},
+    "col_instrument": {"da": "Instrument", "en": "Instrument"},
+    "col_scale": {"da": "Skala", "en": "Scale"},
+    "col_wave": {"da": "Måling", "en": "Wave"},
+    "col_alpha": {"da": "Cronbachs alfa", "en": "Cronbach's alpha"},
+    "col_omega": {"da": "McDonalds omega", "en": "McDonald's omega"},
+    "col_source": {"da": "Fil", "en": "File"},
+    "col_line": {"da": "Linje", "en": "Line"},
+    "col_column": {"da": "Kolonne", "en": "Column"},
+    "col_value": {"da": "Værdi", "en": "Value"},
+    "col_rule": {"da": "Regel", "en": "Rule"},
+    "finding_improved": {"da": "{label}: forbedring på {diff} point (d_z = {dz}, justeret p = {p}).",
+                         "en": "{label}: improved by {diff} points (d_z = {dz}, adjusted p = {p})."},
+    "finding_worsened": {"da": "{label}: forværring på {diff} point (d_z = {dz}, justeret p = {p}).",
+                         "en": "{label}: worsened by {diff} points (d_z = {dz}, adjusted p = {p})."},
+    "finding_none": {"da": "{label}: ingen sikker ændring (forskel {diff} point, d_z = {dz}, justeret p = {p}).",
+                     "en": "{label}: no reliable change (difference {diff} points, d_z = {dz}, adjusted p = {p})."},
+    "finding_suppressed": {"da": "{label}: for få besvarelser til at rapportere.",
+                           "en": "{label}: too few answers to report."},
+    "finding_group": {"da": "Signifikante ændringer i undergrupper: {groups}.",
+                      "en": "Significant changes in subgroups: {groups}."},
+    "summary_intro": {"da": "Ændringer fra før- til eftermåling blandt deltagere, der besvarede begge målinger. "
+                            "Signifikant betyder justeret p < 0,05.",
+                      "en": "Changes from baseline to follow-up among participants who answered both waves. "
+                            "Significant means adjusted p < 0.05."},
+    "suppressed_note": {"da": "Grupper med færre end {min_n} par vises ikke (\"< {min_n}\"), og en ekstra gruppe "
+                              "skjules, hvor den skjulte gruppe ellers kunne regnes ud fra de øvrige.",
+                        "en": "Groups with fewer than {min_n} pairs are not shown (\"< {min_n}\"), and a further "
+                              "group is hidden where the hidden one could otherwise be worked out from the others."},
+    "methods_text": {
+        "da": ("Analysen omfatter deltagere med en gyldig score ved både før- og eftermåling (komplette par); "
+               "forskelle er efter minus før. Ændringen testes med parret t-test (tosidet) og Wilcoxons "
+               "signed-rank test (R 4.2-konventioner: nuller udelades, eksakt p under 50 forskelle uden "
+               "bindinger, ellers normalapproksimation med kontinuitets- og bindingskorrektion). "
+               "Effektstørrelsen er Cohens d_z (gennemsnitlig forskel / SD af forskellene) med "
+               "{ci} % konfidensinterval fra den ikke-centrale t-fordeling; Hedges' g_av, d_av og d_rm står i "
+               "resultattabellen. p-værdier justeres med {correction} på tværs af udfaldene i hver gruppe."),
+        "en": ("The analysis includes participants with a valid score at both baseline and follow-up "
+               "(complete pairs); differences are follow-up minus baseline. Change is tested with the paired "
+               "t-test (two-sided) and the Wilcoxon signed-rank test (R 4.2 conventions: zeros dropped, exact p "
+               "below 50 differences without ties, otherwise the normal approximation with continuity and tie "
+               "correction). The effect size is Cohen's d_z (mean difference / SD of the differences) with a "
+               "{ci} % confidence interval from the noncentral t distribution; Hedges' g_av, d_av and d_rm are "
+               "in the results table. p-values are adjusted by {correction} across the outcomes of each group."),
+    },
+    "scoring": {"da": "Scoring", "en": "Scoring"},
+    "prorated": {"da": "{n} af {total} scorer bygger på færre end alle items (prorateret); "
+                       "{missing} kunne ikke scores.",
+                 "en": "{n} of {total} scores are based on fewer than all items (prorated); "
+                       "{missing} could not be scored."},
+    "limitations_text": {
+        "da": ("Designet er en før-/eftermåling uden kontrolgruppe. Ændringer kan derfor ikke alene tilskrives "
+               "indsatsen: regression mod gennemsnittet (deltagere udvælges ofte, når det går dårligst), "
+               "naturlig udvikling og ændrede forhold kan bidrage. Frafald mellem målingerne kan skævvride "
+               "resultaterne, hvis de, der falder fra, adskiller sig fra dem, der bliver."),
+        "en": ("This is an uncontrolled pre/post design. Changes cannot be attributed to the programme alone: "
+               "regression to the mean (people often enter when things are at their worst), natural "
+               "development and changing circumstances may contribute. Attrition between the waves can bias "
+               "the results if those who drop out differ from those who stay."),
+    },
+    "figure_paired": {"da": "Hver deltagers ændring", "en": "Each participant's change"},
+    "figure_forest": {"da": "Effektstørrelser", "en": "Effect sizes"},
+    "input_files": {"da": "Inputfiler (SHA-256)", "en": "Input files (SHA-256)"},
+    "packages": {"da": "Programversioner", "en": "Package versions"},
+    "generated": {"da": "Dannet", "en": "Generated"},
+    "config": {"da": "Konfiguration", "en": "Configuration"},
+}
+
+
+def t(key: str, lang: str, **values) -> str:
+    """The text ``key`` in ``lang`` with ``values`` filled in."""
+    text = TEXTS[key][lang]
+    return text.format(**values) if values else text
+
+
+def format_number(value: float, lang: str, digits: int = 2) -> str:
+    """A number for people: fixed digits, decimal comma in Danish, '−' for minus."""
+    if value is None or value != value:
+        return "–"
+    text = f"{value:,.{digits}f}"
+    if lang == "da":
+        text = text.replace(",", "\u00a0").replace(".", ",")
+    else:
+        text = text.replace(",", "\u00a0")
+    return text.replace("-", "\u2212")

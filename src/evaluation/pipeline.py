@@ -1,0 +1,246 @@
+"""The stages of the workflow, with their file inputs and outputs.
+
+Each function is one Snakemake rule's work: read its inputs, call the pure
+functions of the stage modules, write its outputs atomically (a temporary file
+renamed into place, so a failed job never leaves a half-written file). The
+Snakefile only wires these together; an analyst can call them from Python too.
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import tempfile
+import time
+from importlib import metadata
+from pathlib import Path
+from typing import Callable, Iterator, Mapping
+
+import pandas as pd
+
+from .config import Study
+from .ingest import FLOW_COLUMNS, ISSUE_COLUMNS, ingest_study, load_id_key
+from .instruments import reliability, score_responses
+from .stats import complete_pairs, published_results, results_table
+
+__all__ = ["stage_log", "atomic_path", "run_ingest", "run_score", "run_analyse", "run_tables",
+           "run_figures", "run_report", "figure_stems", "flow_counts"]
+
+
+@contextlib.contextmanager
+def stage_log(path: str | Path, name: str) -> Iterator[logging.Logger]:
+    """A logger that writes to the rule's ``log:`` file (one per job, thread-safe)."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    logger = logging.getLogger(f"evaluation.{name}.{id(object())}")
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    handler = logging.FileHandler(path, mode="w", encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    logger.addHandler(handler)
+    start = time.perf_counter()
+    try:
+        yield logger
+    except Exception as exc:
+        logger.error("%s failed: %s", name, exc)
+        raise
+    else:
+        logger.info("%s done in %.2f s", name, time.perf_counter() - start)
+    finally:
+        handler.close()
+        logger.removeHandler(handler)
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path next to ``path``; rename it into place on success."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def _write(path: str | Path, writer: Callable[[Path], None]) -> None:
+    with atomic_path(path) as tmp:
+        writer(tmp)
+
+
+def write_csv(df: pd.DataFrame, path: str | Path) -> None:
+    _write(path, lambda p: df.to_csv(p, index=False, encoding="utf-8"))
+
+
+def write_parquet(df: pd.DataFrame, path: str | Path) -> None:
+    _write(path, lambda p: df.to_parquet(p, index=False))
+
+
+# ------------------------------------------------------------------------ stages
+def run_ingest(study: Study, out: Mapping[str, str], log: logging.Logger,
+               processed_dir: str = "data/processed") -> None:
+    """Exports -> responses.parquet, flow.csv, data_issues.csv (data/processed/<study>/)."""
+    result = ingest_study(study, load_id_key(processed_dir))
+    log.info("%d input rows: %s", len(result.flow), result.flow["status"].value_counts().to_dict())
+    if len(result.issues):
+        log.warning("%d invalid values set missing (on_invalid: quarantine)", len(result.issues))
+    write_parquet(result.responses, out["responses"])
+    write_csv(result.flow[FLOW_COLUMNS], out["flow"])
+    write_csv(result.issues[ISSUE_COLUMNS], out["issues"])
+
+
+def run_score(study: Study, responses_path: str, out: Mapping[str, str], log: logging.Logger) -> None:
+    """responses.parquet -> scores.parquet and reliability.csv."""
+    responses = pd.read_parquet(responses_path)
+    instruments = study.instruments
+    scores = score_responses(responses, instruments, ["pid", "wave", *study.group_columns])
+    for c in ("municipality", "variant", "family"):
+        if c not in scores:
+            scores.insert(2, c, pd.Series(pd.NA, index=scores.index, dtype="string"))
+    scores = scores[["pid", "wave", "municipality", "variant", "family", "instrument", "scale",
+                     "score", "n_answered", "band"]]
+    log.info("%d scores, %d empty", len(scores), int(scores["score"].isna().sum()))
+    write_parquet(scores, out["scores"])
+    write_csv(reliability(responses, instruments), out["reliability"])
+
+
+def run_analyse(study: Study, scores_path: str, out: Mapping[str, str], log: logging.Logger) -> None:
+    """scores.parquet -> pairs.parquet and the full results.csv."""
+    scores = pd.read_parquet(scores_path)
+    pairs = complete_pairs(scores, study.outcomes, study.group_columns)
+    a = study.analysis
+    results = results_table(pairs, study.groupings, ci_level=a["ci_level"],
+                            correction=a["correction"], min_n=a["min_n"])
+    log.info("%d result rows, %d suppressed", len(results), int(results["suppressed"].sum()))
+    write_parquet(pairs, out["pairs"])
+    write_csv(results, out["results"])
+
+
+def flow_counts(flow: pd.DataFrame, responses: pd.DataFrame, group_columns: list[str]) -> pd.DataFrame:
+    """People at each step of the participant flow, overall and per group column.
+
+    Counts people (pseudonyms) with a valid answer at baseline, at follow-up, at
+    both; rows left out (duplicates, invalid) are counted as rows, overall only.
+    """
+    people = flow[flow["status"].isin(["analysed", "baseline_only", "followup_only"])]
+    per_person = people.groupby("pid")["status"].first()
+    groups = responses.drop_duplicates("pid").set_index("pid")[group_columns] if group_columns else None
+    rows = []
+
+    def count(grouping: str, group: str, pids: pd.Index) -> None:
+        status = per_person.reindex(pids)
+        rows.append({"grouping": grouping, "group": group, "enrolled": len(pids),
+                     "baseline": int(status.isin(["analysed", "baseline_only"]).sum()),
+                     "followup": int(status.isin(["analysed", "followup_only"]).sum()),
+                     "both_waves": int((status == "analysed").sum()),
+                     "baseline_only": int((status == "baseline_only").sum()),
+                     "followup_only": int((status == "followup_only").sum())})
+
+    count("all", "all", per_person.index)
+    rows[0]["excluded_rows"] = int((~flow["status"].isin(
+        ["analysed", "baseline_only", "followup_only"])).sum())
+    for c in group_columns:
+        if c == "family":
+            continue
+        for value, pids in groups.groupby(c).groups.items():
+            count(c, str(value), pd.Index(pids))
+    out = pd.DataFrame(rows)
+    out["excluded_rows"] = out["excluded_rows"].astype("Int64")
+    return out
+
+
+def run_tables(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], log: logging.Logger) -> None:
+    """Published tables: results (suppressed), reliability, participant flow, data issues."""
+    min_n = study.analysis["min_n"]
+    results = pd.read_csv(inputs["results"])
+    write_csv(published_results(results), out["results"])
+    rel = pd.read_csv(inputs["reliability"])
+    small = rel["n"] < min_n
+    rel[["alpha", "omega"]] = rel[["alpha", "omega"]].astype(object).where(~small, None)
+    write_csv(rel, out["reliability"])
+    flow = pd.read_csv(inputs["flow"], dtype={"pid": "string"})
+    responses = pd.read_parquet(inputs["responses"], columns=["pid", *study.group_columns])
+    counts = flow_counts(flow, responses, study.group_columns)
+    # small counts per group are hidden like small result cells
+    count_cols = ["enrolled", "baseline", "followup", "both_waves", "baseline_only", "followup_only"]
+    hide = (counts["grouping"] != "all") & (counts["enrolled"] < min_n)
+    published = counts.astype({c: object for c in count_cols})
+    published.loc[hide, count_cols] = None
+    published["suppressed"] = hide
+    write_csv(published, out["flow"])
+    write_csv(pd.read_csv(inputs["issues"], dtype=str), out["issues"])
+    log.info("published %d result rows (%d suppressed)", len(results), int(results["suppressed"].sum()))
+
+
+def figure_stems(study: Study) -> list[str]:
+    """File stems (without extension) of every figure the study gets."""
+    stems = ["flow"]
+    for outcome in study.outcomes:
+        stems += [f"paired_{outcome}", f"forest_{outcome}"]
+    return stems
+
+
+def run_figures(study: Study, inputs: Mapping[str, str], figure_dir: str, log: logging.Logger) -> None:
+    """Every figure as PNG and SVG in reports/<study>/figures/."""
+    from . import figures
+
+    results = pd.read_csv(inputs["results"])
+    pairs = pd.read_parquet(inputs["pairs"])
+    counts = pd.read_csv(inputs["flow"])
+    directory = Path(figure_dir)
+    written = figures.save_figure(figures.flow_plot(study, counts), directory / "flow")
+    for outcome in study.outcomes:
+        overall = results[(results["outcome"] == outcome) & (results["grouping"] == "all")].iloc[0]
+        written += figures.save_figure(figures.paired_plot(study, outcome, pairs, overall),
+                                       directory / f"paired_{outcome}")
+        written += figures.save_figure(figures.forest_plot(study, outcome, results),
+                                       directory / f"forest_{outcome}")
+    log.info("wrote %d figure files", len(written))
+
+
+def file_sha256(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def provenance(study: Study) -> dict:
+    """What a reviewer needs to reproduce the report: inputs, config, versions, time."""
+    packages = ["evaluation", "numpy", "pandas", "scipy", "statsmodels", "matplotlib", "snakemake"]
+    versions = {}
+    for p in packages:
+        try:
+            versions[p] = metadata.version(p)
+        except metadata.PackageNotFoundError:
+            versions[p] = "not installed"
+    return {
+        "inputs": [{"path": e["path"], "sha256": file_sha256(e["path"])} for e in study.spec["exports"]],
+        "config": json.dumps({"study": study.id, **study.spec, "analysis": study.analysis},
+                             ensure_ascii=False, indent=1, default=str),
+        "versions": versions,
+        "generated": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+    }
+
+
+def run_report(study: Study, inputs: Mapping[str, str], out_html: str, log: logging.Logger) -> None:
+    """The self-contained HTML report."""
+    from .report import render_html
+
+    html = render_html(
+        study,
+        results=pd.read_csv(inputs["results"]),
+        reliability=pd.read_csv(inputs["reliability"]),
+        flow=pd.read_csv(inputs["flow"]),
+        issues=pd.read_csv(inputs["issues"], dtype=str),
+        scores=pd.read_parquet(inputs["scores"], columns=["instrument", "scale", "score", "n_answered"]),
+        figure_dir=Path(inputs["figures"]),
+        provenance=provenance(study),
+    )
+    _write(out_html, lambda p: p.write_text(html, encoding="utf-8"))
+    log.info("report written: %d characters", len(html))
