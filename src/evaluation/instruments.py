@@ -473,7 +473,7 @@ def cronbach_alpha(items: np.ndarray) -> float:
 
     Examples
     --------
-    >>> round(cronbach_alpha(np.array([[1, 2], [2, 3], [3, 3]])), 4)
+    >>> round(float(cronbach_alpha(np.array([[1, 2], [2, 3], [3, 3]]))), 4)
     0.8571
     """
     x = np.asarray(items, dtype=float)

@@ -97,7 +97,7 @@ def hedges_j(df: np.ndarray) -> np.ndarray:
     Empty for df < 2, where the correction is degenerate (J(1) = 0).
 
     >>> float(np.round(hedges_j(np.array([10.0]))[0], 6))
-    0.922511
+    0.922746
     """
     df = np.asarray(df, dtype=float)
     ok = df >= 2
@@ -194,7 +194,7 @@ def _group_sums(codes: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
 
 
 def paired_statistics(pre: np.ndarray, post: np.ndarray, codes: np.ndarray, n_groups: int,
-                      ci_level: float = 0.95) -> pd.DataFrame:
+                      ci_level: float = 0.95, dz_ci: bool = True) -> pd.DataFrame:
     """Every per-cell statistic of the results table, for all groups at once.
 
     Parameters
@@ -203,6 +203,8 @@ def paired_statistics(pre: np.ndarray, post: np.ndarray, codes: np.ndarray, n_gr
     codes : the cell of each row, integers in ``0 .. n_groups - 1``
     n_groups : number of cells
     ci_level : confidence level of the mean-difference and d_z intervals
+    dz_ci : compute the d_z interval (root finding); :func:`results_table` does it
+        once for the cells of all groupings together instead
 
     Returns
     -------
@@ -253,7 +255,6 @@ def paired_statistics(pre: np.ndarray, post: np.ndarray, codes: np.ndarray, n_gr
         ss_a = _group_sums(g, ca * ca, G)
         ss_b = _group_sums(g, cb * cb, G)
         ss_d = _group_sums(g, cd * cd, G)
-        sp_ab = _group_sums(g, ca * cb, G)
         df = nf - 1
         denom = np.where(df > 0, df, np.nan)
         sd_a = np.sqrt(ss_a / denom)
@@ -270,14 +271,19 @@ def paired_statistics(pre: np.ndarray, post: np.ndarray, codes: np.ndarray, n_gr
 
         dz_ok = (n >= 2) & (sd_d > 0)
         d_z = np.where(dz_ok, mean_d / sd_d, np.nan)
-        d_z_low, d_z_high = dz_confidence_interval(np.where(dz_ok, d_z * np.sqrt(nf), np.nan),
-                                                   df, nf, ci_level)
+        if dz_ci:
+            d_z_low, d_z_high = dz_confidence_interval(d_z * np.sqrt(nf), df, nf, ci_level)
+        else:
+            d_z_low = d_z_high = np.full(G, np.nan)
         j = hedges_j(df)
         s_av = np.sqrt((sd_a**2 + sd_b**2) / 2)
         d_av = np.where(s_av > 0, mean_d / s_av, np.nan)
-        r = sp_ab / np.sqrt(ss_a * ss_b)
-        r = np.where((ss_a > 0) & (ss_b > 0), r, np.nan)
-        d_rm = d_z * np.sqrt(2 * (1 - r))
+        # 2(1 - r) = (SS_d - (√SS_pre - √SS_post)²) / (√SS_pre √SS_post), since
+        # SS_d = SS_pre + SS_post - 2 SP: unlike 1 - r it has no cancellation near r = 1
+        root_a, root_b = np.sqrt(ss_a), np.sqrt(ss_b)
+        two_one_minus_r = np.clip((ss_d - (root_a - root_b) ** 2) / (root_a * root_b), 0, 4)
+        two_one_minus_r = np.where((ss_a > 0) & (ss_b > 0), two_one_minus_r, np.nan)
+        d_rm = d_z * np.sqrt(two_one_minus_r)
 
     v, p_w, r_rb = _wilcoxon(d, g, n, G)
     return pd.DataFrame({
@@ -408,7 +414,7 @@ def results_table(pairs: pd.DataFrame, groupings: Sequence[Sequence[str]], *,
         grouped = sub.groupby(keys, sort=True, observed=True)
         codes = grouped.ngroup().to_numpy()
         cells = grouped.size().index.to_frame(index=False)
-        out = paired_statistics(pre[valid], post[valid], codes, len(cells), ci_level)
+        out = paired_statistics(pre[valid], post[valid], codes, len(cells), ci_level, dz_ci=False)
         out.insert(0, "outcome", cells["outcome"].to_numpy())
         out.insert(1, "grouping", "+".join(grouping) if grouping else "all")
         out.insert(2, "group", cells[list(grouping)].astype(str).agg("+".join, axis=1).to_numpy()
@@ -419,6 +425,9 @@ def results_table(pairs: pd.DataFrame, groupings: Sequence[Sequence[str]], *,
     table["_outcome"] = table["outcome"].map({o: i for i, o in enumerate(outcome_order)})
     table = table.sort_values(["_outcome", "_order", "group"], kind="stable").drop(
         columns=["_outcome", "_order"]).reset_index(drop=True)
+    n = table["n"].to_numpy(dtype=float)
+    table["d_z_ci_low"], table["d_z_ci_high"] = dz_confidence_interval(
+        table["d_z"].to_numpy() * np.sqrt(n), n - 1, n, ci_level)
     table["p_t_adj"] = adjust_pvalues(table, correction, min_n)
     table["suppressed"] = suppress_small_cells(table, groupings, min_n)
     for c in ("n", "n_pre", "n_post"):
@@ -435,7 +444,8 @@ def suppress_small_cells(results: pd.DataFrame, groupings: Sequence[Sequence[str
     grouping's cells to each one-way cell it refines). In such a sum a single
     hidden term, counts or means alike, could be recovered by subtraction, so while
     any sum has exactly one hidden member the smallest visible other member is
-    hidden too. Each outcome is treated separately; repeated until stable.
+    hidden too (all of them when several are equally small, so that the result
+    does not depend on the groups' names). Each outcome is treated separately; repeated until stable.
     """
     hidden = (results["n"] < min_n).to_numpy().copy()
     key = {(o, gr, gp): i for i, (o, gr, gp) in
@@ -471,8 +481,9 @@ def suppress_small_cells(results: pd.DataFrame, groupings: Sequence[Sequence[str
                 members = [i for i in eq[1:] if not hidden[i]]
                 if not members:  # only the total is visible... it is the hidden one: hide a member
                     continue
-                pick = min(members, key=lambda i: (n[i], i))
-                hidden[pick] = True
+                smallest = min(n[i] for i in members)
+                # every equally small candidate: a choice among ties would depend on labels
+                hidden[[i for i in members if n[i] == smallest]] = True
                 changed = True
     return pd.Series(hidden, index=results.index)
 
