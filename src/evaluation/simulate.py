@@ -148,7 +148,7 @@ def simulate_parents(seed: int = 5, scale: float = 1.0) -> dict[str, pd.DataFram
 
     # children: no change in difficulties
     difficulties = _latent(rng, n_children, shift=0.0, rho=0.7)
-    child_follow = _follow_up(rng, n_children, 0.14)
+    child_follow = _follow_up(rng, n_children, 0.17)
     ages = rng.uniform(4, 17, n_children).round(1)
     child_rows = {}
     for wave, theta in {"pre": difficulties.pre, "post": difficulties.post}.items():

@@ -1,0 +1,110 @@
+"""Config validation: the demo config is valid, and mistakes name the key and what is allowed."""
+from __future__ import annotations
+
+import copy
+
+import pytest
+import yaml
+
+from conftest import REPO
+from evaluation.config import ConfigError, Study, load_config, validate_config
+
+
+@pytest.fixture
+def demo() -> dict:
+    return yaml.safe_load((REPO / "config" / "config.yaml").read_text(encoding="utf-8"))
+
+
+def problems(cfg: dict) -> str:
+    with pytest.raises(ConfigError) as info:
+        validate_config(cfg)
+    return "\n".join(info.value.problems)
+
+
+def test_demo_config_is_valid_and_gets_defaults(demo):
+    cfg = load_config(REPO / "config" / "config.yaml")
+    assert set(cfg["studies"]) == {"parents", "fosterfamilies"}
+    del demo["analysis"]
+    cfg = validate_config(demo)
+    assert cfg["analysis"] == {"ci_level": 0.95, "correction": "holm", "min_n": 5, "on_invalid": "stop"}
+    study = Study.from_config(cfg, "fosterfamilies")
+    assert study.groupings == [[], ["municipality"], ["variant"], ["municipality", "variant"]]
+
+
+def test_unknown_key_is_named_with_the_allowed_keys(demo):
+    demo["studies"]["parents"]["colums"] = demo["studies"]["parents"].pop("columns")
+    text = problems(demo)
+    assert "studies.parents: unknown key 'colums'" in text
+    assert "columns" in text and "'columns' is a required property" in text
+
+
+def test_bad_enum_says_what_is_allowed(demo):
+    demo["studies"]["parents"]["language"] = "de"
+    demo["analysis"]["correction"] = "sidak"
+    text = problems(demo)
+    assert "studies.parents.language: 'de' is not allowed; use one of 'da', 'en'" in text
+    assert "analysis.correction: 'sidak' is not allowed" in text and "'holm'" in text
+
+
+def test_bad_study_id(demo):
+    demo["studies"]["Parents-2"] = demo["studies"].pop("parents")
+    assert "Parents-2" in problems(demo)
+
+
+def test_outcome_scale_must_exist(demo):
+    demo["studies"]["parents"]["outcomes"]["parent_wellbeing"]["scale"] = "efficacy"
+    text = problems(demo)
+    assert "studies.parents.outcomes.parent_wellbeing.scale: 'efficacy' is not a scale of who5; use one of total" in text
+
+
+def test_outcome_instrument_must_exist(demo):
+    demo["studies"]["parents"]["outcomes"]["parent_wellbeing"]["instrument"] = "who"
+    assert "'who' is not defined" in problems(demo)
+
+
+def test_builtin_item_count(demo):
+    demo["studies"]["parents"]["instruments"]["who5"]["items"].pop()
+    assert "who5 has 5 items in the official order; 4 given" in problems(demo)
+
+
+def test_wave_column_required_unless_every_export_sets_a_wave(demo):
+    del demo["studies"]["fosterfamilies"]["columns"]["wave"]
+    assert "'wave' is required unless every export sets 'wave:'" in problems(demo)
+
+
+def test_grouping_needs_a_mapped_column(demo):
+    demo["studies"]["parents"]["groupings"].append(["variant"])
+    assert "'variant' is not mapped in columns" in problems(demo)
+
+
+def test_custom_instrument_checks(demo):
+    study = demo["studies"]["parents"]
+    study["instruments"]["own"] = {"items": ["k1", "k2"], "range": [5, 1], "reverse": ["k9"],
+                                   "labels": {"Enig": 7}}
+    text = problems(demo)
+    assert "range: [5, 1] must be [min, max]" in text
+    assert "'k9' is not one of the instrument's items" in text
+    assert "'Enig' maps to 7, outside range" in text
+
+
+def test_custom_instrument_without_range_is_explained(demo):
+    demo["studies"]["parents"]["instruments"]["own"] = {"items": ["k1"]}
+    assert "a custom instrument needs 'range'" in problems(demo)
+
+
+def test_export_format_is_checked(demo):
+    demo["studies"]["parents"]["exports"][0]["path"] = "data/raw/x.txt"
+    assert "unknown format" in problems(demo)
+
+
+def test_validation_does_not_change_the_input(demo):
+    before = copy.deepcopy(demo)
+    validate_config(demo)
+    assert demo == before
+
+
+def test_yaml_error_names_the_file(tmp_path):
+    bad = tmp_path / "config.yaml"
+    bad.write_text("studies: [unclosed\n")
+    with pytest.raises(ConfigError, match="config.yaml is invalid"):
+        load_config(bad)

@@ -1,0 +1,78 @@
+"""The shipped demo exports reproduce what the published evaluations found."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from conftest import REPO
+from evaluation import simulate
+from evaluation.config import Study, load_config
+from evaluation.ingest import ingest_study
+from evaluation.instruments import score_responses
+from evaluation.stats import complete_pairs, results_table
+
+
+def analyse(study_id: str, monkeypatch) -> pd.DataFrame:
+    monkeypatch.chdir(REPO)
+    study = Study.from_config(load_config(REPO / "config" / "config.yaml"), study_id)
+    ingested = ingest_study(study, b"demo")
+    scores = score_responses(ingested.responses, study.instruments, ["pid", "wave", *study.group_columns])
+    res = results_table(complete_pairs(scores, study.outcomes, study.group_columns), study.groupings)
+    return res.set_index(["outcome", "group"])
+
+
+def test_parents_small_significant_gains_for_parents_none_for_children(monkeypatch):
+    res = analyse("parents", monkeypatch)
+    for outcome in ("parent_competence", "parent_wellbeing"):
+        row = res.loc[(outcome, "all")]
+        assert row.p_t_adj < 0.05 and 0.25 <= row.d_z <= 0.35, (outcome, row.d_z, row.p_t_adj)
+    child = res.loc[("child_difficulties", "all")]
+    assert child.p_t_adj > 0.05 and abs(child.d_z) < 0.1
+
+
+def test_fosterfamilies_pattern_by_variant(monkeypatch):
+    res = analyse("fosterfamilies", monkeypatch)
+    for variant in ("gruppe", "individuel"):
+        assert res.loc[("competence", variant)].p_t_adj < 0.05 and res.loc[("competence", variant)].d_z > 0
+    assert res.loc[("stress", "gruppe")].p_t_adj < 0.05 and res.loc[("stress", "gruppe")].d_z < 0
+    assert res.loc[("stress", "individuel")].p_t_adj > 0.05
+    assert res.loc[("satisfaction", "gruppe")].p_t_adj < 0.05 and res.loc[("satisfaction", "gruppe")].d_z > 0
+    assert res.loc[("satisfaction", "individuel")].p_t_adj > 0.05
+    child = res.loc[("child_difficulties", "all")]
+    assert 0 < child.diff_mean and child.d_z < 0.3   # slightly more difficulties
+
+
+def test_demo_exports_are_what_the_simulator_writes(tmp_path):
+    """The committed exports are reproducible from the simulator's defaults."""
+    simulate.write_parents(tmp_path)
+    for path in tmp_path.glob("*.csv"):
+        assert path.read_bytes() == (REPO / "data" / "raw" / path.name).read_bytes(), path.name
+    expected = pd.read_excel(REPO / "data/raw/fosterfamilies.xlsx")
+    simulated = simulate.simulate_fosterfamilies().replace("", None)  # Excel keeps no empty strings
+    pd.testing.assert_frame_equal(simulated, expected, check_dtype=False)
+
+
+def test_parents_sizes_and_attrition():
+    exports = simulate.simulate_parents()
+    assert exports["foraeldre_foer"]["familie_id"].nunique() == 111
+    assert len(exports["boern_foer"]) == 146
+    for who in ("foraeldre", "boern"):
+        lost = 1 - len(exports[f"{who}_efter"]) / len(exports[f"{who}_foer"])
+        assert 0.10 <= lost <= 0.25, (who, lost)
+    assert set(exports["foraeldre_foer"]["kommune"]) == {"Herning", "Aarhus", "Halsnæs", "Vordingborg"}
+
+
+def test_fosterfamilies_sites_variants_and_attrition():
+    df = simulate.simulate_fosterfamilies()
+    pre, post = (df["Måling"] == 1).sum(), (df["Måling"] == 2).sum()
+    assert 0.10 <= 1 - post / pre <= 0.25
+    sites = df.groupby("Kommune")["Model"].agg(lambda s: set(s)).to_dict()
+    assert sites == {"København": {"individuel", "gruppe"}, "Middelfart": {"gruppe"},
+                     "Vejle": {"individuel"}, "Vesthimmerland": {"individuel", "gruppe"}}
+
+
+@pytest.mark.parametrize("argv", [["--study", "parents", "--scale", "0.2"], ["--scale", "0.2", "--seed", "1"]])
+def test_simulate_command_line(tmp_path, argv, capsys):
+    assert simulate.main([*argv, "--out", str(tmp_path)]) == 0
+    written = capsys.readouterr().out.split()
+    assert written and all((tmp_path / p.split("/")[-1]).exists() for p in written)

@@ -1,0 +1,183 @@
+"""Ingest: exports read as users see them, every row accounted for, no identifier out."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import make_study
+from evaluation.ingest import (InvalidInputError, ingest_study, load_id_key, looks_like_cpr,
+                               pseudonymize)
+
+HEADER = "id;kommune;runde;k1;k2\n"
+
+
+def spec(path, **extra) -> dict:
+    return {
+        "title": "t", "exports": [{"path": str(path)}],
+        "columns": {"id": "id", "wave": "runde", "municipality": "kommune"},
+        "waves": {"pre": ["før", 1], "post": ["efter", 2]},
+        "instruments": {"own": {"items": ["k1", "k2"], "range": [1, 5], "score": "sum",
+                                "labels": {"Helt uenig": 1, "Helt enig": 5}}},
+        "outcomes": {"o": {"instrument": "own", "scale": "total", "better": "higher"}},
+        **extra,
+    }
+
+
+def write(tmp_path, text: str, name="export.csv", encoding="utf-8") -> str:
+    path = tmp_path / name
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def test_semicolon_bom_decimal_comma_and_labels(tmp_path):
+    path = write(tmp_path, "\ufeff" + HEADER + "A1;Aarhus;før;Helt enig;2,0\nA1;Aarhus;efter;5;3\n")
+    result = ingest_study(make_study(spec(path)), b"k")
+    r = result.responses
+    assert list(r["wave"]) == ["post", "pre"] or list(r["wave"]) == ["pre", "post"]
+    assert sorted(r["k1"]) == [5.0, 5.0] and sorted(r["k2"]) == [2.0, 3.0]
+    assert list(result.flow["status"]) == ["analysed", "analysed"]
+
+
+def test_cp1252_comma_file(tmp_path):
+    text = "id,kommune,runde,k1,k2\nA1,Halsnæs,1,1,2\nA1,Halsnæs,2,3,4\n"
+    path = write(tmp_path, text, encoding="cp1252")
+    result = ingest_study(make_study(spec(path)), b"k")
+    assert set(result.responses["municipality"]) == {"Halsnæs"}
+
+
+def test_pseudonym_is_the_contract_hmac(tmp_path, monkeypatch):
+    raw = pd.Series(["A1", "B-2"])
+    want = [hmac.new(b"secret", v.encode(), hashlib.sha256).hexdigest()[:16] for v in raw]
+    assert pseudonymize(raw, b"secret").tolist() == want
+    monkeypatch.setenv("EVALUATION_ID_KEY", "secret")
+    assert load_id_key(tmp_path) == b"secret"
+
+
+def test_key_file_created_once(tmp_path, monkeypatch):
+    monkeypatch.delenv("EVALUATION_ID_KEY", raising=False)
+    key = load_id_key(tmp_path / "processed")
+    assert len(key) == 64 and load_id_key(tmp_path / "processed") == key
+    assert (tmp_path / "processed" / ".id_key").exists()
+
+
+def test_no_raw_id_leaves_ingest(tmp_path):
+    path = write(tmp_path, HEADER + "PERSON-XYZ;Aarhus;før;1;2\nPERSON-XYZ;Aarhus;efter;1;2\n")
+    result = ingest_study(make_study(spec(path)), b"k")
+    for frame in (result.responses, result.flow):
+        assert "PERSON-XYZ" not in frame.to_csv()
+
+
+def test_invalid_value_message_names_file_line_column_value_rule(tmp_path):
+    path = write(tmp_path, HEADER + "A1;Aarhus;før;1;2\n\nA1;Aarhus;efter;Måske;9\n")
+    with pytest.raises(InvalidInputError) as info:
+        ingest_study(make_study(spec(path)), b"k")
+    text = str(info.value)
+    assert "2 invalid value(s)" in text
+    assert f"{path}, line 4, column 'k1': value 'Måske' — not a valid answer for own" in text
+    assert f"{path}, line 4, column 'k2': value '9'" in text
+
+
+def test_line_numbers_follow_quoted_newlines(tmp_path):
+    text = 'id,kommune,runde,k1,k2,note\nA1,Aarhus,1,1,2,"two\nlines"\nA1,Aarhus,2,x,2,ok\n'
+    path = write(tmp_path, text)
+    with pytest.raises(InvalidInputError, match="line 4, column 'k1'"):
+        ingest_study(make_study(spec(path)), b"k")
+
+
+def test_cpr_number_is_invalid_and_never_echoed(tmp_path):
+    path = write(tmp_path, HEADER + "A1;010203-1234;før;1;2\nA1;Aarhus;efter;1;2\n")
+    with pytest.raises(InvalidInputError) as info:
+        ingest_study(make_study(spec(path)), b"k")
+    text = str(info.value)
+    assert "looks like a CPR number" in text and "010203-1234" not in text and "line 2" in text
+
+
+@pytest.mark.parametrize("value, want", [("010203-1234", True), ("0102031234", True),
+                                         ("3102031234", False), ("010203-12345", False),
+                                         ("Aarhus", False), (102031234, True)])
+def test_looks_like_cpr(value, want):
+    assert looks_like_cpr(value) is want
+
+
+def test_unknown_wave_and_empty_id(tmp_path):
+    path = write(tmp_path, HEADER + ";Aarhus;før;1;2\nA1;Aarhus;midt;1;2\n")
+    with pytest.raises(InvalidInputError) as info:
+        ingest_study(make_study(spec(path)), b"k")
+    text = str(info.value)
+    assert "line 2, column 'id': value '' — id is empty" in text
+    assert "line 3, column 'runde': value 'midt' — unknown wave; allowed: 'før', '1', 'efter', '2'" in text
+
+
+def test_missing_column_is_named(tmp_path):
+    path = write(tmp_path, "id;runde;k1;k2\nA1;før;1;2\n")
+    with pytest.raises(InvalidInputError, match="column 'kommune': value \\(absent\\) — required column missing"):
+        ingest_study(make_study(spec(path)), b"k")
+
+
+def test_unexpected_municipality(tmp_path):
+    path = write(tmp_path, HEADER + "A1;Arhus;før;1;2\n")
+    study = make_study(spec(path, expected={"municipality": ["Aarhus", "Herning"]}))
+    with pytest.raises(InvalidInputError, match="'Arhus' — not an expected municipality; expected: Aarhus, Herning"):
+        ingest_study(study, b"k")
+
+
+def test_exact_duplicates_merged_conflicts_invalid(tmp_path):
+    path = write(tmp_path, HEADER + "A1;Aarhus;før;1;2\nA1;Aarhus;før;1;2\nA1;Aarhus;efter;3;3\n"
+                 "B1;Aarhus;før;1;2\nB1;Aarhus;før;4;2\n")
+    study = make_study(spec(path), on_invalid="quarantine")
+    result = ingest_study(study, b"k")
+    flow = result.flow.set_index("line")
+    assert flow.loc[2, "status"] == "analysed" and flow.loc[3, "status"] == "duplicate"
+    assert flow.loc[5, "status"] == "invalid" and flow.loc[6, "status"] == "invalid"
+    assert "answered this wave more than once" in result.issues["rule"].iloc[0]
+    with pytest.raises(InvalidInputError, match="more than once with different answers"):
+        ingest_study(make_study(spec(path)), b"k")
+
+
+def test_quarantine_sets_invalid_values_missing_and_lists_them(tmp_path):
+    path = write(tmp_path, HEADER + "A1;Aarhus;før;7;2\nA1;Aarhus;efter;3;3\n")
+    result = ingest_study(make_study(spec(path), on_invalid="quarantine"), b"k")
+    assert result.responses["k1"].isna().sum() == 1
+    assert result.issues[["line", "column", "value"]].values.tolist() == [[2, "k1", "'7'"]]
+
+
+def test_two_exports_one_wave_each_and_a_questionnaire_per_export(tmp_path):
+    pre = write(tmp_path, "id;kommune;k1;k2\nA1;Aarhus;1;2\nB1;Aarhus;2;2\n", "pre.csv")
+    post = write(tmp_path, "id;kommune;k1;k2\nA1;Aarhus;3;3\n", "post.csv")
+    s = spec(pre)
+    s["exports"] = [{"path": str(pre), "wave": "pre"}, {"path": str(post), "wave": "post"}]
+    del s["columns"]["wave"]
+    result = ingest_study(make_study(s), b"k")
+    assert result.flow["status"].value_counts().to_dict() == {"analysed": 2, "baseline_only": 1}
+
+
+# ------------------------------------------------------------ property test
+rows = st.lists(st.tuples(st.sampled_from(["A", "B", "C", "D", "", "E"]),
+                          st.sampled_from(["før", "efter", "midt"]),
+                          st.sampled_from(["1", "2", "5", "", "9", "Helt enig"])),
+                min_size=1, max_size=25)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows)
+def test_every_input_row_appears_in_flow_exactly_once(tmp_path, data):
+    text = HEADER + "".join(f"{i};Aarhus;{w};{v};1\n" for i, w, v in data)
+    path = write(tmp_path, text)
+    result = ingest_study(make_study(spec(path), on_invalid="quarantine"), b"k")
+    flow = result.flow
+    assert len(flow) == len(data)
+    assert sorted(flow["line"]) == list(range(2, len(data) + 2))
+    counts = flow["status"].value_counts()
+    assert counts.sum() == len(data)
+    analysed = flow[flow["status"] == "analysed"]
+    # every analysed person has exactly one kept row per wave
+    assert (analysed.groupby("pid")["wave"].nunique() == 2).all()
+    kept = flow[flow["status"].isin(["analysed", "baseline_only", "followup_only"])]
+    assert len(result.responses) == len(kept)
+    assert not np.any(result.responses.duplicated(["pid", "wave"]))

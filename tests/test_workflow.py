@@ -1,0 +1,150 @@
+"""End to end: the Snakemake workflow on a small simulated study in a temporary directory."""
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from conftest import REPO
+from evaluation import simulate
+from evaluation.stats import RESULT_COLUMNS
+
+SNAKEMAKE = Path(sys.executable).parent / "snakemake"
+
+
+def run_snakemake(workdir: Path, *extra: str) -> subprocess.CompletedProcess:
+    cmd = [str(SNAKEMAKE), "--cores", "2", "--snakefile", str(REPO / "Snakefile"),
+           "--directory", str(workdir), "--configfile", str(workdir / "config.yaml"), *extra]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def small_study(tmp_path_factory) -> Path:
+    """Both demo studies at 40 % size, run once through the whole workflow."""
+    workdir = tmp_path_factory.mktemp("study")
+    simulate.write_parents(workdir / "data" / "raw", seed=11, scale=0.4)
+    simulate.write_fosterfamilies(workdir / "data" / "raw", seed=12, scale=0.4)
+    shutil.copy(REPO / "config" / "config.yaml", workdir / "config.yaml")
+    proc = run_snakemake(workdir)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return workdir
+
+
+def test_every_output_of_the_contract_exists(small_study):
+    for sid in ("parents", "fosterfamilies"):
+        for rel in ("data/processed/{s}/scores.parquet", "data/processed/{s}/results.csv",
+                    "data/processed/{s}/flow.csv", "reports/{s}/tables/results.csv",
+                    "reports/{s}/tables/reliability.csv", "reports/{s}/report.html",
+                    "reports/{s}/data_issues.csv", "reports/{s}/figures/flow.png",
+                    "reports/{s}/figures/flow.svg"):
+            assert (small_study / rel.format(s=sid)).is_file(), rel.format(s=sid)
+        for name in ("ingest", "score", "analyse", "tables", "figures", "report"):
+            assert (small_study / "logs" / sid / f"{name}.log").is_file()
+
+
+def test_scores_and_results_have_the_contract_columns(small_study):
+    scores = pd.read_parquet(small_study / "data/processed/parents/scores.parquet")
+    assert list(scores.columns) == ["pid", "wave", "municipality", "variant", "family", "instrument",
+                                    "scale", "score", "n_answered", "band"]
+    assert set(scores["wave"]) == {"pre", "post"}
+    results = pd.read_csv(small_study / "data/processed/fosterfamilies/results.csv")
+    assert list(results.columns) == RESULT_COLUMNS
+    assert set(results["grouping"]) == {"all", "municipality", "variant", "municipality+variant"}
+
+
+def test_published_table_blanks_suppressed_rows(small_study):
+    published = pd.read_csv(small_study / "reports/fosterfamilies/tables/results.csv")
+    full = pd.read_csv(small_study / "data/processed/fosterfamilies/results.csv")
+    assert (published["suppressed"] == full["suppressed"]).all()
+    hidden = published[published["suppressed"]]
+    assert len(hidden) > 0, "the small study should have suppressed cells"
+    keep = ["outcome", "grouping", "group", "suppressed"]
+    assert hidden.drop(columns=keep).isna().all().all()
+    assert (full.loc[full["n"] < 5, "suppressed"]).all()
+
+
+def test_flow_accounts_for_every_input_row(small_study):
+    flow = pd.read_csv(small_study / "data/processed/parents/flow.csv")
+    n_rows = sum(len(pd.read_csv(p, sep=";")) for p in (small_study / "data/raw").glob("parents_*.csv"))
+    assert len(flow) == n_rows
+    assert list(flow.columns) == ["source", "line", "pid", "wave", "status", "reason"]
+    results = pd.read_csv(small_study / "data/processed/parents/results.csv")
+    overall = results[results["grouping"] == "all"].set_index("outcome")
+    analysed = flow[flow["status"] == "analysed"]["pid"].nunique()
+    assert (overall["n"] <= analysed).all()
+
+
+def test_no_identifier_reaches_outputs(small_study):
+    raw = pd.concat([pd.read_csv(p, sep=";", dtype=str) for p in (small_study / "data/raw").glob("parents_*.csv")])
+    foster = pd.read_excel(small_study / "data/raw/fosterfamilies.xlsx", dtype=str)
+    secrets = set(raw["respondent_id"]) | set(raw["familie_id"]) | set(foster["Løbenummer"]) \
+        | set(foster["Plejeforælders navn"])
+    texts = []
+    for path in list((small_study / "data/processed").rglob("*")) + list((small_study / "reports").rglob("*")):
+        if path.suffix == ".parquet":
+            texts.append(pd.read_parquet(path).to_csv())
+        elif path.suffix in (".csv", ".html", ".svg"):
+            texts.append(path.read_text(encoding="utf-8"))
+    blob = "\n".join(texts)
+    assert len(secrets) > 100 and len(texts) > 20 and len(blob) > 100_000  # the check has teeth
+    leaked = [s for s in secrets if s in blob]
+    assert not leaked, leaked[:5]
+    assert ".id_key" not in {p.name for p in (small_study / "reports").rglob("*")}
+
+
+def test_report_is_self_contained_and_has_every_section(small_study):
+    html = (small_study / "reports/parents/report.html").read_text(encoding="utf-8")
+    for section in ("summary", "flow", "results", "reliability", "data-issues", "methods",
+                    "limitations", "provenance"):
+        assert f'id="{section}"' in html
+    assert not re.search(r'(src|href)="(https?:)?//', html)
+    assert html.count("data:image/png;base64,") == 1 + 2 * 3
+
+
+def test_second_run_does_nothing(small_study):
+    proc = run_snakemake(small_study, "--dry-run")
+    assert proc.returncode == 0
+    assert "Nothing to be done" in proc.stdout + proc.stderr
+
+
+def test_edited_config_reruns_the_study(small_study, tmp_path):
+    cfg = yaml.safe_load((small_study / "config.yaml").read_text(encoding="utf-8"))
+    cfg["analysis"]["min_n"] = 6
+    work = tmp_path / "w"
+    shutil.copytree(small_study, work, ignore=shutil.ignore_patterns(".snakemake"))
+    (work / "config.yaml").write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
+    proc = run_snakemake(work, "--dry-run")
+    assert "ingest" in proc.stdout and "report" in proc.stdout
+
+
+def test_invalid_export_fails_cleanly_with_no_report(tmp_path):
+    workdir = tmp_path
+    simulate.write_parents(workdir / "data" / "raw", seed=3, scale=0.2)
+    simulate.write_fosterfamilies(workdir / "data" / "raw", seed=4, scale=0.2)
+    path = workdir / "data/raw/parents_boern_foer.csv"
+    lines = path.read_text(encoding="utf-8-sig").splitlines()
+    lines[2] = lines[2].replace("Passer godt", "Passer nok", 1)
+    path.write_text("\ufeff" + "\n".join(lines) + "\n", encoding="utf-8")
+    shutil.copy(REPO / "config" / "config.yaml", workdir / "config.yaml")
+    proc = run_snakemake(workdir)
+    assert proc.returncode != 0
+    assert "data/raw/parents_boern_foer.csv, line 3" in proc.stdout + proc.stderr
+    assert "'Passer nok'" in proc.stdout + proc.stderr
+    assert not (workdir / "reports/parents/report.html").exists()
+    assert not (workdir / "data/processed/parents/responses.parquet").exists()
+
+
+def test_bad_config_stops_before_any_job(tmp_path):
+    cfg = yaml.safe_load((REPO / "config" / "config.yaml").read_text(encoding="utf-8"))
+    cfg["analysis"]["on_invalid"] = "ignore"
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
+    proc = run_snakemake(tmp_path)
+    assert proc.returncode != 0
+    assert "analysis.on_invalid: 'ignore' is not allowed; use one of 'stop', 'quarantine'" in proc.stdout + proc.stderr
+    assert not (tmp_path / "data").exists()
