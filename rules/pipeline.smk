@@ -1,4 +1,6 @@
-# One rule per stage; each calls one function of evaluation.pipeline.
+# One rule per stage; each calls evaluation.pipeline.run_stage, which runs the
+# stage's function with its inputs, outputs and log file. Named inputs and
+# outputs are the keys the stage functions read.
 
 
 rule ingest:
@@ -13,13 +15,12 @@ rule ingest:
     log:
         "logs/{study}/ingest.log",
     run:
-        with pipeline.stage_log(log[0], "ingest") as logger:
-            pipeline.run_ingest(STUDIES[wildcards.study], dict(output.items()), logger)
+        pipeline.run_stage("ingest", STUDIES[wildcards.study], input, output, log[0])
 
 
 rule score:
     input:
-        "data/processed/{study}/responses.parquet",
+        responses="data/processed/{study}/responses.parquet",
     output:
         scores="data/processed/{study}/scores.parquet",
         reliability="data/processed/{study}/reliability.csv",
@@ -28,13 +29,12 @@ rule score:
     log:
         "logs/{study}/score.log",
     run:
-        with pipeline.stage_log(log[0], "score") as logger:
-            pipeline.run_score(STUDIES[wildcards.study], input[0], dict(output.items()), logger)
+        pipeline.run_stage("score", STUDIES[wildcards.study], input, output, log[0])
 
 
 rule analyse:
     input:
-        "data/processed/{study}/scores.parquet",
+        scores="data/processed/{study}/scores.parquet",
     output:
         pairs="data/processed/{study}/pairs.parquet",
         results="data/processed/{study}/results.csv",
@@ -43,8 +43,7 @@ rule analyse:
     log:
         "logs/{study}/analyse.log",
     run:
-        with pipeline.stage_log(log[0], "analyse") as logger:
-            pipeline.run_analyse(STUDIES[wildcards.study], input[0], dict(output.items()), logger)
+        pipeline.run_stage("analyse", STUDIES[wildcards.study], input, output, log[0])
 
 
 rule tables:
@@ -64,8 +63,7 @@ rule tables:
     log:
         "logs/{study}/tables.log",
     run:
-        with pipeline.stage_log(log[0], "tables") as logger:
-            pipeline.run_tables(STUDIES[wildcards.study], dict(input.items()), dict(output.items()), logger)
+        pipeline.run_stage("tables", STUDIES[wildcards.study], input, output, log[0])
 
 
 rule figures:
@@ -76,7 +74,7 @@ rule figures:
         flow="reports/{study}/tables/participant_flow.csv",
         pairs="data/processed/{study}/pairs.parquet",
     output:
-        directory("reports/{study}/figures"),
+        figures=directory("reports/{study}/figures"),
     params:
         settings=study_settings,
         python=sys.executable,
@@ -85,7 +83,7 @@ rule figures:
     shell:
         "{params.python:q} -m evaluation figures --study {wildcards.study:q} --settings {params.settings:q}"
         " --results {input.results:q} --flow {input.flow:q} --pairs {input.pairs:q}"
-        " --out {output:q} --log {log:q}"
+        " --out {output.figures:q} --log {log:q}"
 
 
 rule report:
@@ -97,11 +95,10 @@ rule report:
         scores="data/processed/{study}/scores.parquet",
         figures="reports/{study}/figures",
     output:
-        "reports/{study}/report.html",
+        html="reports/{study}/report.html",
     params:
         settings=study_settings,
     log:
         "logs/{study}/report.log",
     run:
-        with pipeline.stage_log(log[0], "report") as logger:
-            pipeline.run_report(STUDIES[wildcards.study], dict(input.items()), output[0], logger)
+        pipeline.run_stage("report", STUDIES[wildcards.study], input, output, log[0])

@@ -13,7 +13,7 @@ import sys
 
 def _figures(argv: list[str]) -> int:
     from .config import Study
-    from .pipeline import run_figures, stage_log
+    from .pipeline import run_stage
 
     parser = argparse.ArgumentParser(prog="python -m evaluation figures")
     parser.add_argument("--study", required=True)
@@ -26,9 +26,8 @@ def _figures(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     settings = json.loads(args.settings)
     study = Study(args.study, settings["study"], settings["analysis"])
-    with stage_log(args.log, "figures") as log:
-        run_figures(study, {"results": args.results, "flow": args.flow, "pairs": args.pairs},
-                    args.out, log)
+    run_stage("figures", study, {"results": args.results, "flow": args.flow, "pairs": args.pairs},
+              {"figures": args.out}, args.log)
     return 0
 
 

@@ -25,7 +25,7 @@ from .ingest import FLOW_COLUMNS, ISSUE_COLUMNS, ingest_study, load_id_key
 from .instruments import reliability, score_responses
 from .stats import complete_pairs, published_results, results_table
 
-__all__ = ["stage_log", "atomic_path", "run_ingest", "run_score", "run_analyse", "run_tables",
+__all__ = ["stage_log", "atomic_path", "run_stage", "run_ingest", "run_score", "run_analyse", "run_tables",
            "run_figures", "run_report", "figure_stems", "flow_counts"]
 
 
@@ -81,9 +81,12 @@ def write_parquet(df: pd.DataFrame, path: str | Path) -> None:
 
 
 # ------------------------------------------------------------------------ stages
-def run_ingest(study: Study, out: Mapping[str, str], log: logging.Logger,
-               processed_dir: str = "data/processed") -> None:
-    """Exports -> responses.parquet, flow.csv, data_issues.csv (data/processed/<study>/)."""
+def run_ingest(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], log: logging.Logger) -> None:
+    """Exports -> responses.parquet, flow.csv, data_issues.csv (data/processed/<study>/).
+
+    The pseudonymization key lives beside the processed data (CONTRACT section 4).
+    """
+    processed_dir = Path(out["responses"]).parent.parent
     result = ingest_study(study, load_id_key(processed_dir))
     log.info("%d input rows: %s", len(result.flow), result.flow["status"].value_counts().to_dict())
     if len(result.issues):
@@ -93,9 +96,9 @@ def run_ingest(study: Study, out: Mapping[str, str], log: logging.Logger,
     write_csv(result.issues[ISSUE_COLUMNS], out["issues"])
 
 
-def run_score(study: Study, responses_path: str, out: Mapping[str, str], log: logging.Logger) -> None:
+def run_score(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], log: logging.Logger) -> None:
     """responses.parquet -> scores.parquet and reliability.csv."""
-    responses = pd.read_parquet(responses_path)
+    responses = pd.read_parquet(inputs["responses"])
     instruments = study.instruments
     scores = score_responses(responses, instruments, ["pid", "wave", *study.group_columns])
     for c in ("municipality", "variant", "family"):
@@ -108,9 +111,9 @@ def run_score(study: Study, responses_path: str, out: Mapping[str, str], log: lo
     write_csv(reliability(responses, instruments), out["reliability"])
 
 
-def run_analyse(study: Study, scores_path: str, out: Mapping[str, str], log: logging.Logger) -> None:
+def run_analyse(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], log: logging.Logger) -> None:
     """scores.parquet -> pairs.parquet and the full results.csv."""
-    scores = pd.read_parquet(scores_path)
+    scores = pd.read_parquet(inputs["scores"])
     pairs = complete_pairs(scores, study.outcomes, study.group_columns)
     a = study.analysis
     results = results_table(pairs, study.groupings, ci_level=a["ci_level"],
@@ -184,8 +187,9 @@ def figure_stems(study: Study) -> list[str]:
     return stems
 
 
-def run_figures(study: Study, inputs: Mapping[str, str], figure_dir: str, log: logging.Logger) -> None:
+def run_figures(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], log: logging.Logger) -> None:
     """Every figure as PNG and SVG in reports/<study>/figures/."""
+    figure_dir = out["figures"]
     from . import figures
 
     results = pd.read_csv(inputs["results"])
@@ -228,8 +232,9 @@ def provenance(study: Study) -> dict:
     }
 
 
-def run_report(study: Study, inputs: Mapping[str, str], out_html: str, log: logging.Logger) -> None:
+def run_report(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], log: logging.Logger) -> None:
     """The self-contained HTML report."""
+    out_html = out["html"]
     from .report import render_html
 
     html = render_html(
@@ -244,3 +249,14 @@ def run_report(study: Study, inputs: Mapping[str, str], out_html: str, log: logg
     )
     _write(out_html, lambda p: p.write_text(html, encoding="utf-8"))
     log.info("report written: %d characters", len(html))
+
+
+STAGES = {"ingest": run_ingest, "score": run_score, "analyse": run_analyse, "tables": run_tables,
+          "figures": run_figures, "report": run_report}
+
+
+def run_stage(name: str, study: Study, inputs: Mapping[str, str], outputs: Mapping[str, str],
+              log_path: str) -> None:
+    """Run one stage of one study with its own log file (what every rule calls)."""
+    with stage_log(log_path, name) as log:
+        STAGES[name](study, dict(inputs.items()), dict(outputs.items()), log)
