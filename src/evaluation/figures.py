@@ -113,7 +113,7 @@ def flow_plot(study: Study, flow_counts: pd.DataFrame) -> Figure:
     ax.set_axis_off()
     for i, (key, count) in enumerate(steps):
         yy = 1 - i * 0.3
-        ax.text(0.3, yy, f"{t('flow_' + key, lang)}\nn = {count}", ha="center", va="center",
+        ax.text(0.3, yy, f"{t('flow_' + key, lang)}\nn = {int(count)}", ha="center", va="center",
                 bbox={"boxstyle": "round", "facecolor": "#e8f1f8", "edgecolor": OKABE_ITO["blue"]})
         if i < len(steps) - 1:
             ax.annotate("", xy=(0.3, yy - 0.21), xytext=(0.3, yy - 0.09),
@@ -121,7 +121,8 @@ def flow_plot(study: Study, flow_counts: pd.DataFrame) -> Figure:
     side = [("flow_lost", overall["baseline_only"]), ("flow_followup_only", overall["followup_only"]),
             ("flow_excluded", overall["excluded_rows"])]
     for i, (key, count) in enumerate(side):
-        ax.text(0.78, 0.85 - i * 0.3, f"{t(key, lang)}: {count}", ha="center", va="center",
+        ax.text(0.62, 0.85 - i * 0.3, f"{t(key, lang)}: {int(count)}", ha="left", va="center",
+                fontsize=9,
                 bbox={"boxstyle": "round", "facecolor": "white", "edgecolor": OKABE_ITO["grey"]})
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1.15)
