@@ -31,7 +31,7 @@ def save_figure(fig: Figure, stem: Path) -> list[Path]:
     stem.parent.mkdir(parents=True, exist_ok=True)
     png = stem.with_suffix(".png")
     svg = stem.with_suffix(".svg")
-    fig.savefig(png, dpi=130, metadata={"Software": None})
+    fig.savefig(png, dpi=110, metadata={"Software": None})
     fig.savefig(svg, metadata={"Date": None, "Creator": None})
     return [png, svg]
 

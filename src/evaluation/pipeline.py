@@ -21,9 +21,9 @@ from typing import Callable, Iterator, Mapping
 import pandas as pd
 
 from .config import Study
-from .ingest import FLOW_COLUMNS, ISSUE_COLUMNS, ingest_study, load_id_key
-from .instruments import reliability, score_responses
-from .stats import complete_pairs, published_results, results_table
+
+# The stage modules are imported inside the stage functions: a process that runs
+# one stage (the figures process) then loads only what that stage needs.
 
 __all__ = ["stage_log", "atomic_path", "run_stage", "run_ingest", "run_score", "run_analyse", "run_tables",
            "run_figures", "run_report", "figure_stems", "flow_counts"]
@@ -86,6 +86,8 @@ def run_ingest(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], 
 
     The pseudonymization key lives beside the processed data (CONTRACT section 4).
     """
+    from .ingest import FLOW_COLUMNS, ISSUE_COLUMNS, ingest_study, load_id_key
+
     processed_dir = Path(out["responses"]).parent.parent
     result = ingest_study(study, load_id_key(processed_dir))
     log.info("%d input rows: %s", len(result.flow), result.flow["status"].value_counts().to_dict())
@@ -98,6 +100,8 @@ def run_ingest(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], 
 
 def run_score(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], log: logging.Logger) -> None:
     """responses.parquet -> scores.parquet and reliability.csv."""
+    from .instruments import reliability, score_responses
+
     responses = pd.read_parquet(inputs["responses"])
     instruments = study.instruments
     scores = score_responses(responses, instruments, ["pid", "wave", *study.group_columns])
@@ -113,6 +117,8 @@ def run_score(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], l
 
 def run_analyse(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], log: logging.Logger) -> None:
     """scores.parquet -> pairs.parquet and the full results.csv."""
+    from .stats import complete_pairs, results_table
+
     scores = pd.read_parquet(inputs["scores"])
     pairs = complete_pairs(scores, study.outcomes, study.group_columns)
     a = study.analysis
@@ -158,6 +164,8 @@ def flow_counts(flow: pd.DataFrame, responses: pd.DataFrame, group_columns: list
 
 def run_tables(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], log: logging.Logger) -> None:
     """Published tables: results (suppressed), reliability, participant flow, data issues."""
+    from .stats import published_results
+
     min_n = study.analysis["min_n"]
     results = pd.read_csv(inputs["results"])
     write_csv(published_results(results), out["results"])
