@@ -193,8 +193,16 @@ def _group_sums(codes: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
     return np.bincount(codes, weights=values, minlength=size)
 
 
+def _restrict(order: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The rows of ``mask`` in the sequence of ``order``, as positions among those rows."""
+    position = np.cumsum(mask) - 1
+    kept = order[mask[order]]
+    return position[kept]
+
+
 def paired_statistics(pre: np.ndarray, post: np.ndarray, codes: np.ndarray, n_groups: int,
-                      ci_level: float = 0.95, dz_ci: bool = True) -> pd.DataFrame:
+                      ci_level: float = 0.95, dz_ci: bool = True,
+                      abs_order: np.ndarray | None = None) -> pd.DataFrame:
     """Every per-cell statistic of the results table, for all groups at once.
 
     Parameters
@@ -205,6 +213,8 @@ def paired_statistics(pre: np.ndarray, post: np.ndarray, codes: np.ndarray, n_gr
     ci_level : confidence level of the mean-difference and d_z intervals
     dz_ci : compute the d_z interval (root finding); :func:`results_table` does it
         once for the cells of all groupings together instead
+    abs_order : optional stable argsort of |post − pre| over these rows (NaN last);
+        :func:`results_table` sorts once per outcome and shares it between groupings
 
     Returns
     -------
@@ -285,7 +295,9 @@ def paired_statistics(pre: np.ndarray, post: np.ndarray, codes: np.ndarray, n_gr
         two_one_minus_r = np.where((ss_a > 0) & (ss_b > 0), two_one_minus_r, np.nan)
         d_rm = d_z * np.sqrt(two_one_minus_r)
 
-    v, p_w, r_rb = _wilcoxon(d, g, n, G)
+    if abs_order is None:
+        abs_order = np.argsort(np.abs(post - pre), kind="stable")
+    v, p_w, r_rb = _wilcoxon(d, g, n, G, _restrict(abs_order, both))
     return pd.DataFrame({
         "n": n, "n_pre": n_pre, "n_post": n_post,
         "pre_mean": mean_a, "pre_sd": sd_a, "post_mean": mean_b, "post_sd": sd_b,
@@ -297,14 +309,19 @@ def paired_statistics(pre: np.ndarray, post: np.ndarray, codes: np.ndarray, n_gr
     })
 
 
-def _wilcoxon(d: np.ndarray, g: np.ndarray, n: np.ndarray, G: int):
-    """V, two-sided p and r_rb of the signed-rank test for every group (one grouped sort)."""
+def _wilcoxon(d: np.ndarray, g: np.ndarray, n: np.ndarray, G: int, abs_order: np.ndarray):
+    """V, two-sided p and r_rb of the signed-rank test for every group.
+
+    ``abs_order`` sorts the rows by |d|; a stable sort of the group codes on top of
+    it (a radix sort for small integer codes) orders the rows by group, then |d|.
+    """
     nonzero = d != 0
+    by_abs = _restrict(abs_order, nonzero)
     dz = d[nonzero]
     gz = g[nonzero]
-    absd = np.abs(dz)
-    order = np.lexsort((absd, gz))
-    ad = absd[order]
+    small = gz.astype(np.int16 if G < 2**15 else np.int64)
+    order = by_abs[np.argsort(small[by_abs], kind="stable")]
+    ad = np.abs(dz[order])
     gs = gz[order]
     positive = dz[order] > 0
     m = len(ad)
@@ -395,6 +412,29 @@ def adjust_pvalues(results: pd.DataFrame, correction: str, min_n: int) -> pd.Ser
     return adjusted
 
 
+def _cell_codes(codes: list[np.ndarray], sizes: list[int], n_rows: int):
+    """Compact cell codes of rows from per-column integer codes (-1 = missing).
+
+    Returns (rows with every column present, their cell code 0..k-1, the k
+    combined keys) without sorting or hashing the rows: the combined key is
+    arithmetic on the column codes, compacted through a bincount when the key
+    space is small, else through ``np.unique``.
+    """
+    if not codes:
+        return slice(None), np.zeros(n_rows, dtype=np.int64), np.zeros(1, dtype=np.int64)
+    valid = np.logical_and.reduce([c >= 0 for c in codes])
+    key = np.zeros(int(valid.sum()), dtype=np.int64)
+    for c, size in zip(codes, sizes):
+        key = key * size + c[valid]
+    space = int(np.prod(sizes, dtype=np.int64)) if sizes else 1
+    if space <= 4 * len(key) + 1024:
+        present = np.bincount(key, minlength=space) > 0
+        compact = np.cumsum(present) - 1
+        return valid, compact[key], np.flatnonzero(present)
+    keys, inverse = np.unique(key, return_inverse=True)
+    return valid, inverse, keys
+
+
 def results_table(pairs: pd.DataFrame, groupings: Sequence[Sequence[str]], *,
                   ci_level: float = 0.95, correction: str = "holm", min_n: int = 5) -> pd.DataFrame:
     """The full (unsuppressed) results table of CONTRACT section 4.
@@ -402,29 +442,53 @@ def results_table(pairs: pd.DataFrame, groupings: Sequence[Sequence[str]], *,
     ``pairs`` is :func:`complete_pairs` output; ``groupings`` lists the grouping
     columns (``[]`` = the overall row). Rows are ordered by outcome (in order of
     first appearance), grouping (as given) and group.
+
+    Notes
+    -----
+    Group columns are factorized once; each outcome is then taken in turn (so
+    that working memory scales with one outcome's rows, not the whole table) and
+    every grouping's cells are computed in one vectorized pass over it. The d_z
+    intervals, adjusted p-values and suppression are computed last, on the table.
     """
-    outcome_order = list(dict.fromkeys(pairs["outcome"]))
+    outcome_codes, outcome_names = pd.factorize(pairs["outcome"])
+    columns = sorted({c for g in groupings for c in g})
+    factors = {}
+    for c in columns:
+        codes, uniques = pd.factorize(pairs[c], sort=True)
+        factors[c] = (codes, np.asarray(uniques, dtype=object))
+    pre_all = pairs["pre"].to_numpy(dtype=float)
+    post_all = pairs["post"].to_numpy(dtype=float)
+    by_outcome = np.argsort(outcome_codes, kind="stable")
+    bounds = np.r_[0, np.cumsum(np.bincount(outcome_codes, minlength=len(outcome_names)))]
     frames = []
-    pre = pairs["pre"].to_numpy(dtype=float)
-    post = pairs["post"].to_numpy(dtype=float)
-    for gi, grouping in enumerate(groupings):
-        keys = ["outcome", *grouping]
-        valid = pairs[list(grouping)].notna().all(axis=1).to_numpy() if grouping else np.ones(len(pairs), bool)
-        sub = pairs.loc[valid, keys]
-        grouped = sub.groupby(keys, sort=True, observed=True)
-        codes = grouped.ngroup().to_numpy()
-        cells = grouped.size().index.to_frame(index=False)
-        out = paired_statistics(pre[valid], post[valid], codes, len(cells), ci_level, dz_ci=False)
-        out.insert(0, "outcome", cells["outcome"].to_numpy())
-        out.insert(1, "grouping", "+".join(grouping) if grouping else "all")
-        out.insert(2, "group", cells[list(grouping)].astype(str).agg("+".join, axis=1).to_numpy()
-                   if grouping else "all")
-        out["_order"] = gi
-        frames.append(out)
+    for k, outcome in enumerate(outcome_names):
+        rows = by_outcome[bounds[k]:bounds[k + 1]]
+        pre, post = pre_all[rows], post_all[rows]
+        abs_order = np.argsort(np.abs(post - pre), kind="stable")  # shared by the groupings
+        for gi, grouping in enumerate(groupings):
+            codes = [factors[c][0][rows] for c in grouping]
+            sizes = [len(factors[c][1]) for c in grouping]
+            valid, cells, keys = _cell_codes(codes, sizes, len(rows))
+            order = abs_order if isinstance(valid, slice) else _restrict(abs_order, valid)
+            out = paired_statistics(pre[valid], post[valid], cells, len(keys), ci_level,
+                                    dz_ci=False, abs_order=order)
+            if grouping:
+                labels = []
+                for key in keys:
+                    parts = []
+                    for c, size in zip(reversed(grouping), reversed(sizes)):
+                        parts.append(str(factors[c][1][key % size]))
+                        key //= size
+                    labels.append("+".join(reversed(parts)))
+            else:
+                labels = ["all"] * len(keys)
+            out.insert(0, "outcome", outcome)
+            out.insert(1, "grouping", "+".join(grouping) if grouping else "all")
+            out.insert(2, "group", labels)
+            out["_order"] = k * len(groupings) + gi
+            frames.append(out)
     table = pd.concat(frames, ignore_index=True)
-    table["_outcome"] = table["outcome"].map({o: i for i, o in enumerate(outcome_order)})
-    table = table.sort_values(["_outcome", "_order", "group"], kind="stable").drop(
-        columns=["_outcome", "_order"]).reset_index(drop=True)
+    table = table.sort_values(["_order", "group"], kind="stable").drop(columns="_order").reset_index(drop=True)
     n = table["n"].to_numpy(dtype=float)
     table["d_z_ci_low"], table["d_z_ci_high"] = dz_confidence_interval(
         table["d_z"].to_numpy() * np.sqrt(n), n - 1, n, ci_level)
