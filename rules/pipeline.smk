@@ -53,11 +53,13 @@ rule tables:
         flow="data/processed/{study}/flow.csv",
         responses="data/processed/{study}/responses.parquet",
         issues="data/processed/{study}/data_issues.csv",
+        scores="data/processed/{study}/scores.parquet",
     output:
         results="reports/{study}/tables/results.csv",
         reliability="reports/{study}/tables/reliability.csv",
         flow="reports/{study}/tables/participant_flow.csv",
         issues="reports/{study}/data_issues.csv",
+        bands="reports/{study}/tables/band_shares.csv",
     params:
         settings=study_settings,
     log:
@@ -92,6 +94,7 @@ rule report:
         reliability="reports/{study}/tables/reliability.csv",
         flow="reports/{study}/tables/participant_flow.csv",
         issues="reports/{study}/data_issues.csv",
+        bands="reports/{study}/tables/band_shares.csv",
         scores="data/processed/{study}/scores.parquet",
         figures="reports/{study}/figures",
     output:

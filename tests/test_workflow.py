@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -148,3 +149,42 @@ def test_bad_config_stops_before_any_job(tmp_path):
     assert proc.returncode != 0
     assert "analysis.on_invalid: 'ignore' is not allowed; use one of 'stop', 'quarantine'" in proc.stdout + proc.stderr
     assert not (tmp_path / "data").exists()
+
+
+def test_custom_instrument_defined_only_in_config_runs_end_to_end(tmp_path):
+    """A questionnaire the pipeline has never heard of: labels, reverse key, prorating."""
+    raw = tmp_path / "data" / "raw"
+    simulate.write_parents(raw, seed=21, scale=0.4)
+    labels = ["Helt uenig", "Uenig", "Hverken/eller", "Enig", "Helt enig"]
+    for wave, name in (("pre", "foer"), ("post", "efter")):
+        people = pd.read_csv(raw / f"parents_foraeldre_{name}.csv", sep=";", dtype=str)
+        extra = people[["respondent_id", "familie_id", "kommune"]].copy()
+        # keyed, every item rises by exactly 1 (own2 is reverse-keyed: its raw answer falls)
+        v = np.array([2 + int(pid[2:]) % 2 for pid in extra["respondent_id"]]) + (wave == "post")
+        for k in range(1, 5):
+            raw_value = (6 - v) if k == 2 else v
+            extra[f"own{k}"] = [labels[x - 1] for x in raw_value]
+        extra.loc[extra.index[0], "own4"] = ""  # one missing item in each wave: prorated
+        extra.to_csv(raw / f"own_{name}.csv", sep=";", index=False)
+    cfg = yaml.safe_load((REPO / "config" / "config.yaml").read_text(encoding="utf-8"))
+    parents = cfg["studies"]["parents"]
+    cfg["studies"] = {"parents": parents}
+    parents["exports"] += [{"path": "data/raw/own_foer.csv", "wave": "pre"},
+                           {"path": "data/raw/own_efter.csv", "wave": "post"}]
+    parents["instruments"]["own"] = {"items": ["own1", "own2", "own3", "own4"], "range": [1, 5],
+                                     "reverse": ["own2"], "score": "sum", "min_answered": 3,
+                                     "labels": dict(zip(labels, range(1, 6)))}
+    parents["outcomes"]["own_scale"] = {"instrument": "own", "scale": "total", "better": "higher",
+                                        "label": {"da": "Egen skala", "en": "Own scale"}}
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
+    proc = run_snakemake(tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    scores = pd.read_parquet(tmp_path / "data/processed/parents/scores.parquet")
+    own = scores[scores["instrument"] == "own"]
+    assert len(own) == sum(len(pd.read_csv(p, sep=";")) for p in raw.glob("own_*.csv"))
+    assert (own["n_answered"] == 3).sum() == 2 and own["score"].notna().all()  # one per wave
+    results = pd.read_csv(tmp_path / "data/processed/parents/results.csv")
+    overall = results[(results["outcome"] == "own_scale") & (results["grouping"] == "all")].iloc[0]
+    assert overall["n"] > 20
+    assert overall["diff_mean"] == pytest.approx(4.0) and overall["diff_sd"] == pytest.approx(0.0, abs=1e-12)
+    assert "Egen skala" in (tmp_path / "reports/parents/report.html").read_text(encoding="utf-8")

@@ -26,7 +26,7 @@ from .config import Study
 # one stage (the figures process) then loads only what that stage needs.
 
 __all__ = ["stage_log", "atomic_path", "run_stage", "run_ingest", "run_score", "run_analyse", "run_tables",
-           "run_figures", "run_report", "figure_stems", "flow_counts"]
+           "run_figures", "run_report", "figure_stems", "flow_counts", "band_shares"]
 
 
 @contextlib.contextmanager
@@ -162,6 +162,41 @@ def flow_counts(flow: pd.DataFrame, responses: pd.DataFrame, group_columns: list
     return out
 
 
+def band_shares(study: Study, scores: pd.DataFrame) -> pd.DataFrame:
+    """Share of the complete pairs in each band (SDQ, WHO-5) before and after, per outcome.
+
+    Counts below ``min_n`` are suppressed, and since a wave's bands add up to its
+    published n, a single hidden band would be recoverable: the smallest other
+    band of that wave is hidden with it.
+    """
+    min_n = study.analysis["min_n"]
+    rows = []
+    for outcome, spec in study.outcomes.items():
+        sel = scores[(scores["instrument"] == spec["instrument"]) & (scores["scale"] == spec["scale"])
+                     & scores["score"].notna() & scores["band"].notna()]
+        complete = sel.groupby("pid")["wave"].nunique()
+        sel = sel[sel["pid"].isin(complete.index[complete == 2])]
+        if sel.empty:
+            continue
+        counts = sel.groupby(["wave", "band"]).size().unstack(fill_value=0)
+        for wave in ("pre", "post"):
+            total = int(counts.loc[wave].sum())
+            for band, count in counts.loc[wave].items():
+                rows.append({"outcome": outcome, "wave": wave, "band": band, "n": int(count),
+                             "share": count / total, "total": total})
+    out = pd.DataFrame(rows, columns=["outcome", "wave", "band", "n", "share", "total", "suppressed"])
+    if out.empty:
+        return out
+    out["suppressed"] = out["n"] < min_n
+    for _, idx in out.groupby(["outcome", "wave"]).groups.items():
+        hidden = out.loc[idx, "suppressed"]
+        if hidden.sum() == 1 and (~hidden).any():
+            visible = out.loc[idx][~hidden]
+            out.loc[visible.index[visible["n"] == visible["n"].min()], "suppressed"] = True
+    out[["n", "share"]] = out[["n", "share"]].astype(object).where(~out["suppressed"], None)
+    return out
+
+
 def run_tables(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], log: logging.Logger) -> None:
     """Published tables: results (suppressed), reliability, participant flow, data issues."""
     from .stats import published_results
@@ -184,6 +219,8 @@ def run_tables(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], 
     published["suppressed"] = hide
     write_csv(published, out["flow"])
     write_csv(pd.read_csv(inputs["issues"], dtype=str), out["issues"])
+    scores = pd.read_parquet(inputs["scores"], columns=["pid", "wave", "instrument", "scale", "score", "band"])
+    write_csv(band_shares(study, scores), out["bands"])
     log.info("published %d result rows (%d suppressed)", len(results), int(results["suppressed"].sum()))
 
 
@@ -250,6 +287,7 @@ def run_report(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], 
         results=pd.read_csv(inputs["results"]),
         reliability=pd.read_csv(inputs["reliability"]),
         flow=pd.read_csv(inputs["flow"]),
+        bands=pd.read_csv(inputs["bands"]),
         issues=pd.read_csv(inputs["issues"], dtype=str),
         scores=pd.read_parquet(inputs["scores"], columns=["instrument", "scale", "score", "n_answered"]),
         figure_dir=Path(inputs["figures"]),

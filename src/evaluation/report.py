@@ -104,8 +104,33 @@ def _image(path: Path) -> str:
     return base64.b64encode(path.read_bytes()).decode("ascii")
 
 
+def band_table(study: Study, bands: pd.DataFrame, outcome: str) -> Markup | None:
+    """Share in each band before and after (complete pairs); suppressed counts as '< min_n'."""
+    lang = study.language
+    rows = bands[bands["outcome"] == outcome]
+    if rows.empty:
+        return None
+    min_n = study.analysis["min_n"]
+    body = []
+    order = ["normal", "borderline", "abnormal", "close_to_average", "slightly_raised", "slightly_lowered",
+             "high", "low", "very_high", "very_low", "not_poor", "poor_wellbeing"]
+    for band in sorted(dict.fromkeys(rows["band"]), key=lambda b: order.index(b) if b in order else len(order)):
+        cells = [t(f"band_{band}", lang)]
+        for wave in ("pre", "post"):
+            r = rows[(rows["wave"] == wave) & (rows["band"] == band)]
+            if r.empty:
+                cells.append("0")
+            elif str(r["suppressed"].iloc[0]).lower() == "true":
+                cells.append(f"< {min_n}")
+            else:
+                cells.append(f"{int(r['n'].iloc[0])} ({format_number(100 * float(r['share'].iloc[0]), lang, 0)} %)")
+        body.append(cells)
+    return html_table([t("band", lang), t("pre", lang), t("post", lang)], body)
+
+
 def render_html(study: Study, *, results: pd.DataFrame, reliability: pd.DataFrame, flow: pd.DataFrame,
-                issues: pd.DataFrame, scores: pd.DataFrame, figure_dir: Path, provenance: dict) -> str:
+                bands: pd.DataFrame, issues: pd.DataFrame, scores: pd.DataFrame, figure_dir: Path,
+                provenance: dict) -> str:
     """The self-contained HTML report (figures inlined as data URIs)."""
     lang = study.language
     min_n = study.analysis["min_n"]
@@ -117,7 +142,7 @@ def render_html(study: Study, *, results: pd.DataFrame, reliability: pd.DataFram
     for outcome in study.outcomes:
         header, rows, flags = results_rows(study, results, outcome)
         outcomes.append({"id": outcome, "label": study.outcome_label(outcome),
-                         "table": html_table(header, rows, flags)})
+                         "table": html_table(header, rows, flags), "bands": band_table(study, bands, outcome)})
     images = {p.stem: _image(p) for p in sorted(figure_dir.glob("*.png"))}
 
     flow_rows = []
