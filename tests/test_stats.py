@@ -218,3 +218,19 @@ def test_adding_a_constant_changes_only_the_means(data, shift):
     b = results_table(moved, GROUPS2)
     _close(a, b, [c for c in NUMERIC if c not in ("pre_mean", "post_mean")])
     assert np.allclose(a.pre_mean + shift, b.pre_mean) and np.allclose(a.post_mean + shift, b.post_mean)
+
+
+def test_dz_interval_is_defined_ordered_and_antisymmetric_everywhere():
+    """Regression: scipy's nct returns NaN far in a tail (e.g. cdf(-2.33, 4, -10))."""
+    from evaluation.stats import dz_confidence_interval
+
+    rng = np.random.default_rng(0)
+    t = np.r_[rng.normal(0, 6, 2000), 2.333333, -2.333333, 40.0, -2.43]
+    df = np.r_[rng.integers(1, 60, 2000), 4, 4, 1, 21].astype(float)
+    low, high = dz_confidence_interval(t, df, df + 1, 0.95)
+    assert not np.isnan(low).any() and not np.isnan(high).any() and np.all(low < high)
+    low2, high2 = dz_confidence_interval(-t, df, df + 1, 0.95)
+    assert np.array_equal(low, -high2) and np.array_equal(high, -low2)
+    # the bounds are the quantile inversions they claim to be
+    sqrt_n = np.sqrt(df + 1)
+    assert np.allclose(sps.nct.sf(t, df, low * sqrt_n), 0.025, atol=1e-9)

@@ -148,9 +148,12 @@ def dz_confidence_interval(t: np.ndarray, df: np.ndarray, n: np.ndarray,
     Notes
     -----
     The bounds are the noncentrality parameters δ_L, δ_U with
-    P(T_df,δ_L >= t) = α/2 and P(T_df,δ_U <= t) = α/2, divided by √n. Each root
-    is bracketed close to the observed t (``scipy.stats.nct`` can return NaN far
-    in the tail) and solved with Chandrupatla's method, all cells at once.
+    P(T_df,δ_L >= t) = α/2 and P(T_df,δ_U <= t) = α/2, divided by √n. They are
+    solved for |t| and mirrored for a negative t (the interval of −t is minus the
+    interval of t), so the result is exactly antisymmetric. Each root is bracketed
+    close to the observed t and solved with Chandrupatla's method, all cells at
+    once. ``scipy.stats.nct`` can return NaN far in a tail; there the probability
+    is replaced by its limit (0 or 1), which keeps the bracket's signs right.
     """
     t = np.asarray(t, dtype=float)
     df = np.asarray(df, dtype=float)
@@ -160,31 +163,35 @@ def dz_confidence_interval(t: np.ndarray, df: np.ndarray, n: np.ndarray,
     high = np.full(t.shape, np.nan)
     if not ok.any():
         return low, high
-    tt, dd = t[ok], df[ok]
+    tt, dd = np.abs(t[ok]), df[ok]
     half = (stats.norm.ppf(1 - alpha / 2) + 2) * np.sqrt(1 + tt**2 / (2 * dd)) + 1
 
-    def f_low(x, t_, d_):  # increasing in the noncentrality
-        return stats.nct.sf(t_, d_, x) - alpha / 2
+    def f_low(x, t_, d_):  # increasing in the noncentrality; P -> 0 as x -> -inf
+        sf = stats.nct.sf(t_, d_, x)
+        return np.where(np.isnan(sf), np.where(x < t_, 0.0, 1.0), sf) - alpha / 2
 
-    def f_high(x, t_, d_):  # decreasing in the noncentrality
-        return alpha / 2 - stats.nct.cdf(t_, d_, x)
+    def f_high(x, t_, d_):  # decreasing in the noncentrality; P -> 0 as x -> +inf
+        cdf = stats.nct.cdf(t_, d_, x)
+        return alpha / 2 - np.where(np.isnan(cdf), np.where(x > t_, 0.0, 1.0), cdf)
 
     tol = {"xatol": 1e-12, "xrtol": 4 * _EPS, "fatol": 0.0, "frtol": 0.0}
     roots = []
     for f, lo_end, hi_end in ((f_low, tt - half, tt), (f_high, tt, tt + half)):
         lo_end, hi_end = lo_end.copy(), hi_end.copy()
         for _ in range(30):  # widen any bracket that does not yet hold the root
-            bad = ~((f(lo_end, tt, dd) < 0) & (f(hi_end, tt, dd) > 0))
-            if not bad.any():
+            below, above = f(lo_end, tt, dd) < 0, f(hi_end, tt, dd) > 0
+            if (below & above).all():
                 break
             width = hi_end - lo_end
-            lo_end = np.where(bad & ~(f(lo_end, tt, dd) < 0), lo_end - width, lo_end)
-            hi_end = np.where(bad & ~(f(hi_end, tt, dd) > 0), hi_end + width, hi_end)
+            lo_end = np.where(below, lo_end, lo_end - width)
+            hi_end = np.where(above, hi_end, hi_end + width)
         res = elementwise.find_root(f, (lo_end, hi_end), args=(tt, dd), tolerances=tol)
         roots.append(np.where(res.success, res.x, np.nan))
     sqrt_n = np.sqrt(np.asarray(n, dtype=float)[ok])
-    low[ok] = roots[0] / sqrt_n
-    high[ok] = roots[1] / sqrt_n
+    lower, upper = roots[0] / sqrt_n, roots[1] / sqrt_n
+    negative = t[ok] < 0
+    low[ok] = np.where(negative, -upper, lower)
+    high[ok] = np.where(negative, -lower, upper)
     return low, high
 
 
