@@ -207,9 +207,102 @@ def _restrict(order: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return position[kept]
 
 
+# Cell-level sufficient statistics. A cell's moments are (n, means, centred sums of
+# squares); coarser cells are combined from finer ones exactly (Chan, Golub &
+# LeVeque 1983), so every grouping costs a pass over cells, not over rows.
+_MOMENTS = ("n_pre", "n_post", "n", "mean_a", "mean_b", "mean_d", "ss_a", "ss_b", "ss_d")
+
+
+def _cell_moments(pre: np.ndarray, post: np.ndarray, codes: np.ndarray, G: int) -> dict:
+    """Counts, means and centred sums of squares of pre, post and d per cell (one row pass)."""
+    has_pre = ~np.isnan(pre)
+    has_post = ~np.isnan(post)
+    both = has_pre & has_post
+    g = codes[both]
+    a, b = pre[both], post[both]
+    d = b - a
+    n = np.bincount(g, minlength=G).astype(float)
+    m = {"n_pre": np.bincount(codes[has_pre], minlength=G).astype(float),
+         "n_post": np.bincount(codes[has_post], minlength=G).astype(float), "n": n}
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for name, x in (("a", a), ("b", b), ("d", d)):
+            mean = np.bincount(g, weights=x, minlength=G) / n
+            centred = x - mean[g]
+            m[f"mean_{name}"] = mean
+            m[f"ss_{name}"] = np.bincount(g, weights=centred * centred, minlength=G)
+    return m
+
+
+def _combine_moments(m: dict, parent: np.ndarray, G: int) -> dict:
+    """Moments of groups of cells: ``parent[c]`` is cell c's group (-1 = in none).
+
+    n = Σ n_i; mean = Σ n_i mean_i / n; SS = Σ SS_i + Σ n_i (mean_i − mean)².
+    """
+    keep = parent >= 0
+    p = parent[keep]
+    out = {k: np.bincount(p, weights=m[k][keep], minlength=G) for k in ("n_pre", "n_post", "n")}
+    n_i = m["n"][keep]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for name in ("a", "b", "d"):
+            mean_i = np.where(n_i > 0, m[f"mean_{name}"][keep], 0.0)
+            mean = np.bincount(p, weights=n_i * mean_i, minlength=G) / out["n"]
+            spread = n_i * (mean_i - mean[p]) ** 2
+            ss_i = np.where(n_i > 0, m[f"ss_{name}"][keep], 0.0)
+            out[f"mean_{name}"] = mean
+            out[f"ss_{name}"] = np.bincount(p, weights=ss_i + spread, minlength=G)
+    return out
+
+
+def _statistics(m: dict, wilcoxon: tuple, ci_level: float, dz_ci: bool) -> pd.DataFrame:
+    """Every column of the results table from cell moments and signed-rank sums."""
+    n = m["n"]
+    G = len(n)
+    mean_a, mean_b, mean_d = m["mean_a"], m["mean_b"], m["mean_d"]
+    ss_a, ss_b, ss_d = m["ss_a"], m["ss_b"], m["ss_d"]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        df = n - 1
+        denom = np.where(df > 0, df, np.nan)
+        sd_a = np.sqrt(ss_a / denom)
+        sd_b = np.sqrt(ss_b / denom)
+        sd_d = np.sqrt(ss_d / denom)
+        se = sd_d / np.sqrt(n)
+        # R's t.test: "data are essentially constant" -> no t-test
+        t_ok = (n >= 2) & (sd_d > 0) & ~(se < 10 * _EPS * np.abs(mean_d))
+        t = np.where(t_ok, mean_d / se, np.nan)
+        p_t = np.where(t_ok, 2 * stats.t.sf(np.abs(t), np.where(t_ok, df, 1)), np.nan)
+        q = stats.t.ppf(1 - (1 - ci_level) / 2, np.where(t_ok, df, 1))
+        ci_low = np.where(t_ok, mean_d - q * se, np.nan)
+        ci_high = np.where(t_ok, mean_d + q * se, np.nan)
+
+        dz_ok = (n >= 2) & (sd_d > 0)
+        d_z = np.where(dz_ok, mean_d / sd_d, np.nan)
+        if dz_ci:
+            d_z_low, d_z_high = dz_confidence_interval(d_z * np.sqrt(n), df, n, ci_level)
+        else:
+            d_z_low = d_z_high = np.full(G, np.nan)
+        j = hedges_j(df)
+        s_av = np.sqrt((sd_a**2 + sd_b**2) / 2)
+        d_av = np.where(s_av > 0, mean_d / s_av, np.nan)
+        # 2(1 - r) = (SS_d - (√SS_pre - √SS_post)²) / (√SS_pre √SS_post), since
+        # SS_d = SS_pre + SS_post - 2 SP: unlike 1 - r it has no cancellation near r = 1
+        root_a, root_b = np.sqrt(ss_a), np.sqrt(ss_b)
+        two_one_minus_r = np.clip((ss_d - (root_a - root_b) ** 2) / (root_a * root_b), 0, 4)
+        two_one_minus_r = np.where((ss_a > 0) & (ss_b > 0), two_one_minus_r, np.nan)
+        d_rm = d_z * np.sqrt(two_one_minus_r)
+    v, p_w, r_rb = _signed_rank_test(*wilcoxon, n)
+    return pd.DataFrame({
+        "n": n.astype("int64"), "n_pre": m["n_pre"].astype("int64"), "n_post": m["n_post"].astype("int64"),
+        "pre_mean": mean_a, "pre_sd": sd_a, "post_mean": mean_b, "post_sd": sd_b,
+        "diff_mean": mean_d, "diff_sd": sd_d, "diff_ci_low": ci_low, "diff_ci_high": ci_high,
+        "t": t, "df": np.where(n >= 1, df, np.nan), "p_t": p_t,
+        "wilcoxon_v": v, "p_wilcoxon": p_w, "r_rb": r_rb,
+        "d_z": d_z, "d_z_ci_low": d_z_low, "d_z_ci_high": d_z_high, "g_z": d_z * j,
+        "d_av": d_av, "g_av": d_av * j, "d_rm": d_rm,
+    })
+
+
 def paired_statistics(pre: np.ndarray, post: np.ndarray, codes: np.ndarray, n_groups: int,
-                      ci_level: float = 0.95, dz_ci: bool = True,
-                      abs_order: np.ndarray | None = None) -> pd.DataFrame:
+                      ci_level: float = 0.95, dz_ci: bool = True) -> pd.DataFrame:
     """Every per-cell statistic of the results table, for all groups at once.
 
     Parameters
@@ -220,8 +313,6 @@ def paired_statistics(pre: np.ndarray, post: np.ndarray, codes: np.ndarray, n_gr
     ci_level : confidence level of the mean-difference and d_z intervals
     dz_ci : compute the d_z interval (root finding); :func:`results_table` does it
         once for the cells of all groupings together instead
-    abs_order : optional stable argsort of |post − pre| over these rows (NaN last);
-        :func:`results_table` sorts once per outcome and shares it between groupings
 
     Returns
     -------
@@ -250,74 +341,15 @@ def paired_statistics(pre: np.ndarray, post: np.ndarray, codes: np.ndarray, n_gr
     pre = np.asarray(pre, dtype=float)
     post = np.asarray(post, dtype=float)
     codes = np.asarray(codes, dtype=np.int64)
-    G = n_groups
-    has_pre = ~np.isnan(pre)
-    has_post = ~np.isnan(post)
-    n_pre = np.bincount(codes[has_pre], minlength=G)
-    n_post = np.bincount(codes[has_post], minlength=G)
-    both = has_pre & has_post
-    g = codes[both]
-    a = pre[both]
-    b = post[both]
-    d = b - a
-    n = np.bincount(g, minlength=G)
-    nf = n.astype(float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean_a = _group_sums(g, a, G) / nf
-        mean_b = _group_sums(g, b, G) / nf
-        mean_d = _group_sums(g, d, G) / nf
-        ca = a - mean_a[g]
-        cb = b - mean_b[g]
-        cd = d - mean_d[g]
-        ss_a = _group_sums(g, ca * ca, G)
-        ss_b = _group_sums(g, cb * cb, G)
-        ss_d = _group_sums(g, cd * cd, G)
-        df = nf - 1
-        denom = np.where(df > 0, df, np.nan)
-        sd_a = np.sqrt(ss_a / denom)
-        sd_b = np.sqrt(ss_b / denom)
-        sd_d = np.sqrt(ss_d / denom)
-        se = sd_d / np.sqrt(nf)
-        # R's t.test: "data are essentially constant" -> no t-test
-        t_ok = (n >= 2) & (sd_d > 0) & ~(se < 10 * _EPS * np.abs(mean_d))
-        t = np.where(t_ok, mean_d / se, np.nan)
-        p_t = np.where(t_ok, 2 * stats.t.sf(np.abs(t), np.where(t_ok, df, 1)), np.nan)
-        q = stats.t.ppf(1 - (1 - ci_level) / 2, np.where(t_ok, df, 1))
-        ci_low = np.where(t_ok, mean_d - q * se, np.nan)
-        ci_high = np.where(t_ok, mean_d + q * se, np.nan)
-
-        dz_ok = (n >= 2) & (sd_d > 0)
-        d_z = np.where(dz_ok, mean_d / sd_d, np.nan)
-        if dz_ci:
-            d_z_low, d_z_high = dz_confidence_interval(d_z * np.sqrt(nf), df, nf, ci_level)
-        else:
-            d_z_low = d_z_high = np.full(G, np.nan)
-        j = hedges_j(df)
-        s_av = np.sqrt((sd_a**2 + sd_b**2) / 2)
-        d_av = np.where(s_av > 0, mean_d / s_av, np.nan)
-        # 2(1 - r) = (SS_d - (√SS_pre - √SS_post)²) / (√SS_pre √SS_post), since
-        # SS_d = SS_pre + SS_post - 2 SP: unlike 1 - r it has no cancellation near r = 1
-        root_a, root_b = np.sqrt(ss_a), np.sqrt(ss_b)
-        two_one_minus_r = np.clip((ss_d - (root_a - root_b) ** 2) / (root_a * root_b), 0, 4)
-        two_one_minus_r = np.where((ss_a > 0) & (ss_b > 0), two_one_minus_r, np.nan)
-        d_rm = d_z * np.sqrt(two_one_minus_r)
-
-    if abs_order is None:
-        abs_order = np.argsort(np.abs(post - pre), kind="stable")
-    v, p_w, r_rb = _wilcoxon(d, g, n, G, _restrict(abs_order, both))
-    return pd.DataFrame({
-        "n": n, "n_pre": n_pre, "n_post": n_post,
-        "pre_mean": mean_a, "pre_sd": sd_a, "post_mean": mean_b, "post_sd": sd_b,
-        "diff_mean": mean_d, "diff_sd": sd_d, "diff_ci_low": ci_low, "diff_ci_high": ci_high,
-        "t": t, "df": np.where(n >= 1, df, np.nan), "p_t": p_t,
-        "wilcoxon_v": v, "p_wilcoxon": p_w, "r_rb": r_rb,
-        "d_z": d_z, "d_z_ci_low": d_z_low, "d_z_ci_high": d_z_high, "g_z": d_z * j,
-        "d_av": d_av, "g_av": d_av * j, "d_rm": d_rm,
-    })
+    moments = _cell_moments(pre, post, codes, n_groups)
+    both = ~np.isnan(pre) & ~np.isnan(post)
+    d = post[both] - pre[both]
+    ranks = _rank_sums_sorted(d, codes[both], n_groups, np.argsort(np.abs(d), kind="stable"))
+    return _statistics(moments, ranks, ci_level, dz_ci)
 
 
-def _wilcoxon(d: np.ndarray, g: np.ndarray, n: np.ndarray, G: int, abs_order: np.ndarray):
-    """V, two-sided p and r_rb of the signed-rank test for every group.
+def _rank_sums_sorted(d: np.ndarray, g: np.ndarray, G: int, abs_order: np.ndarray):
+    """(V, Σ(t³−t), ties?, n non-zero) per group by one grouped sort of the rows.
 
     ``abs_order`` sorts the rows by |d|; a stable sort of the group codes on top of
     it (a radix sort for small integer codes) orders the rows by group, then |d|.
@@ -352,6 +384,49 @@ def _wilcoxon(d: np.ndarray, g: np.ndarray, n: np.ndarray, G: int, abs_order: np
         tl = run_len.astype(float)
         tie_term = np.bincount(run_group, weights=tl**3 - tl, minlength=G)
         has_ties = np.bincount(run_group, weights=(run_len > 1), minlength=G) > 0
+    return v, tie_term, has_ties, n_nz
+
+
+def _abs_histograms(d: np.ndarray, g: np.ndarray, G: int, max_cells: int):
+    """Per cell, the count of every distinct |d| (non-zero d) and of the positive ones.
+
+    None when cells x distinct values exceeds ``max_cells`` (near-continuous d):
+    then ranks are computed by sorting rows instead.
+    """
+    nonzero = d != 0
+    values, index = np.unique(np.abs(d[nonzero]), return_inverse=True)
+    K = len(values)
+    if G * max(K, 1) > max_cells:
+        return None
+    flat = g[nonzero] * K + index
+    count = np.bincount(flat, minlength=G * K).reshape(G, K)
+    positive = np.bincount(flat, weights=d[nonzero] > 0, minlength=G * K).reshape(G, K)
+    return count.astype(float), positive
+
+
+def _combine_rows(matrix: np.ndarray, parent: np.ndarray, G: int) -> np.ndarray:
+    keep = parent >= 0
+    K = matrix.shape[1]
+    flat = (parent[keep][:, None] * K + np.arange(K)).ravel()
+    return np.bincount(flat, weights=matrix[keep].ravel(), minlength=G * K).reshape(G, K)
+
+
+def _rank_sums_from_histograms(count: np.ndarray, positive: np.ndarray):
+    """(V, Σ(t³−t), ties?, n non-zero) per group from its |d| histogram.
+
+    The rows with the k-th smallest |d| share the average rank
+    (number below) + (count + 1)/2; V adds it once per positive row.
+    """
+    below = np.cumsum(count, axis=1) - count
+    avg_rank = below + (count + 1) / 2
+    v = np.sum(positive * avg_rank, axis=1)
+    tie_term = np.sum(count**3 - count, axis=1)
+    return v, tie_term, (count > 1).any(axis=1), count.sum(axis=1).astype(np.int64)
+
+
+def _signed_rank_test(v, tie_term, has_ties, n_nz, n):
+    """Two-sided p (R 4.2 conventions) and r_rb from the signed-rank sums."""
+    G = len(v)
     zeros = n > n_nz
     nz = n_nz.astype(float)
     exact = (n_nz > 0) & (n_nz < 50) & ~has_ties & ~zeros
@@ -419,31 +494,9 @@ def adjust_pvalues(results: pd.DataFrame, correction: str, min_n: int) -> pd.Ser
     return adjusted
 
 
-def _cell_codes(codes: list[np.ndarray], sizes: list[int], n_rows: int):
-    """Compact cell codes of rows from per-column integer codes (-1 = missing).
-
-    Returns (rows with every column present, their cell code 0..k-1, the k
-    combined keys) without sorting or hashing the rows: the combined key is
-    arithmetic on the column codes, compacted through a bincount when the key
-    space is small, else through ``np.unique``.
-    """
-    if not codes:
-        return slice(None), np.zeros(n_rows, dtype=np.int64), np.zeros(1, dtype=np.int64)
-    valid = np.logical_and.reduce([c >= 0 for c in codes])
-    key = np.zeros(int(valid.sum()), dtype=np.int64)
-    for c, size in zip(codes, sizes):
-        key = key * size + c[valid]
-    space = int(np.prod(sizes, dtype=np.int64)) if sizes else 1
-    if space <= 4 * len(key) + 1024:
-        present = np.bincount(key, minlength=space) > 0
-        compact = np.cumsum(present) - 1
-        return valid, compact[key], np.flatnonzero(present)
-    keys, inverse = np.unique(key, return_inverse=True)
-    return valid, inverse, keys
-
-
 def results_table(pairs: pd.DataFrame, groupings: Sequence[Sequence[str]], *,
-                  ci_level: float = 0.95, correction: str = "holm", min_n: int = 5) -> pd.DataFrame:
+                  ci_level: float = 0.95, correction: str = "holm", min_n: int = 5,
+                  max_histogram_cells: int = 4_000_000) -> pd.DataFrame:
     """The full (unsuppressed) results table of CONTRACT section 4.
 
     ``pairs`` is :func:`complete_pairs` output; ``groupings`` lists the grouping
@@ -452,17 +505,23 @@ def results_table(pairs: pd.DataFrame, groupings: Sequence[Sequence[str]], *,
 
     Notes
     -----
-    Group columns are factorized once; each outcome is then taken in turn (so
-    that working memory scales with one outcome's rows, not the whole table) and
-    every grouping's cells are computed in one vectorized pass over it. The d_z
-    intervals, adjusted p-values and suppression are computed last, on the table.
+    For each outcome, one pass over its rows gives the moments of every finest
+    cell (all grouping columns at once, a missing value being a category of its
+    own); every grouping's cells are then combined from those. Signed ranks come
+    from per-cell histograms of |d| when the differences take few distinct values
+    (scale scores do), combined the same way; otherwise from one sort of |d| per
+    outcome plus a radix sort of cell codes per grouping. The d_z intervals,
+    adjusted p-values and suppression are computed last, on the whole table.
     """
     outcome_codes, outcome_names = pd.factorize(pairs["outcome"])
-    columns = sorted({c for g in groupings for c in g})
+    columns = [c for c in ("municipality", "variant", "family") if any(c in g for g in groupings)]
+    columns += sorted({c for g in groupings for c in g} - set(columns))
     factors = {}
     for c in columns:
         codes, uniques = pd.factorize(pairs[c], sort=True)
-        factors[c] = (codes, np.asarray(uniques, dtype=object))
+        # a missing value gets code len(uniques): a category that no grouping shows
+        factors[c] = (np.where(codes < 0, len(uniques), codes), np.asarray(uniques, dtype=object))
+    sizes = [len(factors[c][1]) + 1 for c in columns]
     pre_all = pairs["pre"].to_numpy(dtype=float)
     post_all = pairs["post"].to_numpy(dtype=float)
     by_outcome = np.argsort(outcome_codes, kind="stable")
@@ -471,29 +530,61 @@ def results_table(pairs: pd.DataFrame, groupings: Sequence[Sequence[str]], *,
     for k, outcome in enumerate(outcome_names):
         rows = by_outcome[bounds[k]:bounds[k + 1]]
         pre, post = pre_all[rows], post_all[rows]
-        abs_order = np.argsort(np.abs(post - pre), kind="stable")  # shared by the groupings
+        key = np.zeros(len(rows), dtype=np.int64)
+        for c, size in zip(columns, sizes):
+            key = key * size + factors[c][0][rows]
+        space = int(np.prod(sizes, dtype=np.int64))
+        if space <= 4 * len(key) + 1024:  # small key space: compact in O(n), no sort
+            used = np.bincount(key, minlength=space) > 0
+            fine_keys = np.flatnonzero(used)
+            fine = (np.cumsum(used) - 1)[key]
+        else:
+            fine_keys, fine = np.unique(key, return_inverse=True)
+        C = len(fine_keys)
+        fine_columns = {}  # the code of every column in each finest cell
+        rest = fine_keys.copy()
+        for c, size in reversed(list(zip(columns, sizes))):
+            fine_columns[c] = rest % size
+            rest //= size
+        moments = _cell_moments(pre, post, fine, C)
+        both = ~np.isnan(pre) & ~np.isnan(post)
+        d = post[both] - pre[both]
+        fine_both = fine[both]
+        histograms = _abs_histograms(d, fine_both, C, max_histogram_cells)
+        abs_order = np.argsort(np.abs(d), kind="stable") if histograms is None else None
         for gi, grouping in enumerate(groupings):
-            codes = [factors[c][0][rows] for c in grouping]
-            sizes = [len(factors[c][1]) for c in grouping]
-            valid, cells, keys = _cell_codes(codes, sizes, len(rows))
-            order = abs_order if isinstance(valid, slice) else _restrict(abs_order, valid)
-            out = paired_statistics(pre[valid], post[valid], cells, len(keys), ci_level,
-                                    dz_ci=False, abs_order=order)
-            if grouping:
-                labels = []
-                for key in keys:
-                    parts = []
-                    for c, size in zip(reversed(grouping), reversed(sizes)):
-                        parts.append(str(factors[c][1][key % size]))
-                        key //= size
-                    labels.append("+".join(reversed(parts)))
+            present = np.ones(C, dtype=bool)
+            group_key = np.zeros(C, dtype=np.int64)
+            for c in grouping:
+                size = len(factors[c][1]) + 1
+                present &= fine_columns[c] < size - 1
+                group_key = group_key * size + fine_columns[c]
+            keys, parent = np.unique(group_key[present], return_inverse=True)
+            parent_of = np.full(C, -1, dtype=np.int64)
+            parent_of[present] = parent
+            G = len(keys)
+            combined = _combine_moments(moments, parent_of, G)
+            if histograms is not None:
+                ranks = _rank_sums_from_histograms(_combine_rows(histograms[0], parent_of, G),
+                                                   _combine_rows(histograms[1], parent_of, G))
             else:
-                labels = ["all"] * len(keys)
+                g_rows = parent_of[fine_both]
+                keep = g_rows >= 0
+                ranks = _rank_sums_sorted(d[keep], g_rows[keep], G, _restrict(abs_order, keep))
+            out = _statistics(combined, ranks, ci_level, dz_ci=False)
+            labels = []
+            for value in keys:
+                parts = []
+                for c in reversed(grouping):
+                    size = len(factors[c][1]) + 1
+                    parts.append(str(factors[c][1][value % size]))
+                    value //= size
+                labels.append("+".join(reversed(parts)) if grouping else "all")
             out.insert(0, "outcome", outcome)
             out.insert(1, "grouping", "+".join(grouping) if grouping else "all")
             out.insert(2, "group", labels)
             out["_order"] = k * len(groupings) + gi
-            frames.append(out)
+            frames.append(out[out["n_pre"] + out["n_post"] > 0])
     table = pd.concat(frames, ignore_index=True)
     table = table.sort_values(["_order", "group"], kind="stable").drop(columns="_order").reset_index(drop=True)
     n = table["n"].to_numpy(dtype=float)
