@@ -7,7 +7,6 @@ Okabe-Ito palette (colour-blind safe); axes say which direction is better.
 """
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import numpy as np
@@ -34,13 +33,6 @@ def save_figure(fig: Figure, stem: Path) -> list[Path]:
     fig.savefig(png, dpi=110, metadata={"Software": None})
     fig.savefig(svg, metadata={"Date": None, "Creator": None})
     return [png, svg]
-
-
-def png_bytes(fig: Figure) -> bytes:
-    FigureCanvasAgg(fig)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, metadata={"Software": None})
-    return buf.getvalue()
 
 
 def paired_plot(study: Study, outcome: str, pairs: pd.DataFrame, overall: pd.Series) -> Figure:

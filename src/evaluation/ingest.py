@@ -279,7 +279,7 @@ def ingest_study(study: Study, key: bytes) -> IngestResult:
                 codes, invalid = instrument.item_codes(column, raw[column])
                 out[column] = codes.to_numpy()
                 for i in np.flatnonzero(invalid.to_numpy()):
-                    lo, hi, _ = instrument._valid_codes(column)
+                    lo, hi, _ = instrument.valid_codes(column)
                     problems.append(Problem(source, int(lines[i]), column, _shown(raw[column].iat[i]),
                                             f"not a valid answer for {iid} (codes {lo:g}-{hi:g} "
                                             "or their labels)"))

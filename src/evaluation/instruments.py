@@ -233,7 +233,7 @@ class Instrument:
             return BUILTIN_LABELS[self.builtin]
         return {str(k).strip().casefold(): v for k, v in self.labels.items()}
 
-    def _valid_codes(self, column: str) -> tuple[float, float, bool]:
+    def valid_codes(self, column: str) -> tuple[float, float, bool]:
         """(min, max, integers only) of the codes allowed in one column."""
         if self.impact and column in self.impact.values():
             return (0, 3, True)
@@ -250,7 +250,7 @@ class Instrument:
         of the instrument, ignoring case and surrounding spaces.
         """
         labels = self._labels_for(column)
-        lo, hi, integers = self._valid_codes(column)
+        lo, hi, integers = self.valid_codes(column)
         uniques = pd.unique(raw.dropna())
         mapping: dict[object, float] = {}
         for value in uniques:

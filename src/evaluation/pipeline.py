@@ -26,7 +26,7 @@ from .config import Study
 # one stage (the figures process) then loads only what that stage needs.
 
 __all__ = ["stage_log", "atomic_path", "run_stage", "run_ingest", "run_score", "run_analyse", "run_tables",
-           "run_figures", "run_report", "figure_stems", "flow_counts", "band_shares"]
+           "run_figures", "run_report", "flow_counts", "band_shares"]
 
 
 @contextlib.contextmanager
@@ -222,14 +222,6 @@ def run_tables(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], 
     scores = pd.read_parquet(inputs["scores"], columns=["pid", "wave", "instrument", "scale", "score", "band"])
     write_csv(band_shares(study, scores), out["bands"])
     log.info("published %d result rows (%d suppressed)", len(results), int(results["suppressed"].sum()))
-
-
-def figure_stems(study: Study) -> list[str]:
-    """File stems (without extension) of every figure the study gets."""
-    stems = ["flow"]
-    for outcome in study.outcomes:
-        stems += [f"paired_{outcome}", f"forest_{outcome}"]
-    return stems
 
 
 def run_figures(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], log: logging.Logger) -> None:

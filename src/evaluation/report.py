@@ -169,7 +169,6 @@ def render_html(study: Study, *, results: pd.DataFrame, reliability: pd.DataFram
     scoring = []
     for iid, instrument in study.instruments.items():
         s = scores[scores["instrument"] == iid]
-        n_items = len(instrument.items)
         item_scales = s[s["scale"].isin(instrument.scale_items())]
         total_items = {sc: len(ix) for sc, ix in instrument.scale_items().items()}
         full = item_scales["scale"].map(total_items)
@@ -177,7 +176,6 @@ def render_html(study: Study, *, results: pd.DataFrame, reliability: pd.DataFram
         scoring.append({"id": iid, "rule": instrument.rule_text,
                         "prorated": t("prorated", lang, n=prorated, total=len(item_scales),
                                       missing=int(item_scales["score"].isna().sum()))})
-        del n_items
 
     correction = {"holm": "Holm", "bonferroni": "Bonferroni", "fdr_bh": "Benjamini-Hochberg (FDR)",
                   "none": "—"}[study.analysis["correction"]]

@@ -154,6 +154,12 @@ def dz_confidence_interval(t: np.ndarray, df: np.ndarray, n: np.ndarray,
     close to the observed t and solved with Chandrupatla's method, all cells at
     once. ``scipy.stats.nct`` can return NaN far in a tail; there the probability
     is replaced by its limit (0 or 1), which keeps the bracket's signs right.
+
+    Examples
+    --------
+    >>> low, high = dz_confidence_interval(np.array([2.0]), np.array([19.0]), np.array([20.0]), 0.95)
+    >>> float(np.round(low[0], 4)), float(np.round(high[0], 4))
+    (-0.0185, 0.9024)
     """
     t = np.asarray(t, dtype=float)
     df = np.asarray(df, dtype=float)
@@ -196,10 +202,6 @@ def dz_confidence_interval(t: np.ndarray, df: np.ndarray, n: np.ndarray,
 
 
 # ----------------------------------------------------------- whole-table engine
-def _group_sums(codes: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
-    return np.bincount(codes, weights=values, minlength=size)
-
-
 def _restrict(order: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """The rows of ``mask`` in the sequence of ``order``, as positions among those rows."""
     position = np.cumsum(mask) - 1
@@ -462,6 +464,13 @@ def adjust_pvalues(results: pd.DataFrame, correction: str, min_n: int) -> pd.Ser
     ``statsmodels.stats.multitest.multipletests`` (tested against it), but computed
     for all groups in one grouped pass: ``multipletests`` runs a full garbage
     collection on every call, 60 ms each, which is minutes for thousands of cells.
+
+    Examples
+    --------
+    >>> res = pd.DataFrame({"grouping": "all", "group": "all", "n": [20, 20, 3],
+    ...                     "p_t": [0.01, 0.04, 0.001]})
+    >>> adjust_pvalues(res, "holm", min_n=5).tolist()
+    [0.02, 0.04, nan]
     """
     adjusted = pd.Series(np.nan, index=results.index)
     eligible = (results["n"] >= min_n) & results["p_t"].notna()
@@ -512,6 +521,18 @@ def results_table(pairs: pd.DataFrame, groupings: Sequence[Sequence[str]], *,
     (scale scores do), combined the same way; otherwise from one sort of |d| per
     outcome plus a radix sort of cell codes per grouping. The d_z intervals,
     adjusted p-values and suppression are computed last, on the whole table.
+
+    Examples
+    --------
+    >>> pairs = pd.DataFrame({"outcome": "o", "pid": list("abcdefg"),
+    ...                       "pre": [10., 12, 9, 14, 11, 13, 8], "post": [12., 15, 9, 15, 14, 13, 11],
+    ...                       "municipality": list("AAAABBB")})
+    >>> res = results_table(pairs, [[], ["municipality"]])
+    >>> res[["grouping", "group", "n", "diff_mean", "wilcoxon_v", "suppressed"]]
+           grouping group  n  diff_mean  wilcoxon_v  suppressed
+    0           all   all  7   1.714286        15.0       False
+    1  municipality     A  4   1.500000         6.0        True
+    2  municipality     B  3   2.000000         3.0        True
     """
     outcome_codes, outcome_names = pd.factorize(pairs["outcome"])
     columns = [c for c in ("municipality", "variant", "family") if any(c in g for g in groupings)]
