@@ -189,16 +189,51 @@ def read_export(spec: Mapping) -> tuple[pd.DataFrame, np.ndarray]:
     if suffix == ".xlsx":
         frame = pd.read_excel(path, sheet_name=spec.get("sheet", 0), dtype=object)
     elif suffix in (".sav", ".dta"):
-        import pyreadstat
-
-        reader = pyreadstat.read_sav if suffix == ".sav" else pyreadstat.read_dta
-        frame, _meta = reader(str(path), apply_value_formats=True)
+        frame = _read_statistical(path, suffix)
     elif suffix == ".parquet":
         frame = pd.read_parquet(path)
     else:  # the config schema only lets the formats above through
         raise ValueError(f"{path}: unknown export format {suffix}")
+    attrs = dict(frame.attrs)
     frame.columns = [str(c).strip() for c in frame.columns]
-    return frame.astype(object), np.arange(2, len(frame) + 2, dtype="int64")
+    frame = frame.astype(object)
+    frame.attrs.update(attrs)
+    return frame, np.arange(2, len(frame) + 2, dtype="int64")
+
+
+def _read_statistical(path: Path, suffix: str) -> pd.DataFrame:
+    """An SPSS or Stata file: user-missing codes set missing (and counted), value labels applied.
+
+    The raw codes are read first so that user-missing values (SPSS missing values
+    and ranges, e.g. 99 = "Ved ikke") can be recognised by code; every labelled
+    value is then replaced by its label, which the instruments map to their own
+    codes (an export numbered 1-3 and one numbered 0-2 give the same answers).
+    The number of user-missing values per column is kept in ``frame.attrs``.
+    """
+    import pyreadstat
+
+    reader = pyreadstat.read_sav if suffix == ".sav" else pyreadstat.read_dta
+    frame, meta = reader(str(path), user_missing=True)
+    counted: dict[str, int] = {}
+    for column in frame.columns:
+        values = frame[column]
+        missing = pd.Series(False, index=frame.index)
+        for value in (meta.missing_user_values or {}).get(column, []):
+            missing |= values == value
+        for bounds in (meta.missing_ranges or {}).get(column, []):
+            if pd.api.types.is_numeric_dtype(values):
+                missing |= values.between(bounds["lo"], bounds["hi"])
+            else:
+                missing |= values == bounds["lo"]
+        if missing.any():
+            counted[column] = int(missing.sum())
+        out = values.astype(object).where(~missing, None)
+        labels = (meta.variable_value_labels or {}).get(column)
+        if labels:
+            out = out.map(lambda v, lab=labels: lab.get(v, v) if v is not None else None)
+        frame[column] = out
+    frame.attrs["user_missing"] = counted
+    return frame
 
 
 # ------------------------------------------------------------------------- ingest
@@ -207,6 +242,7 @@ class IngestResult:
     responses: pd.DataFrame
     flow: pd.DataFrame
     issues: pd.DataFrame
+    notes: list[str]
 
 
 def _blank(values: pd.Series) -> pd.Series:
@@ -239,10 +275,15 @@ def ingest_study(study: Study, key: bytes) -> IngestResult:
                    for wave in ("pre", "post") for v in study.spec["waves"][wave]}
     expected = study.spec.get("expected", {})
     problems: list[Problem] = []
+    notes: list[str] = []
+    used_columns = set(cols.values()) | {c for inst in instruments.values() for c in inst.columns}
     parts = []
     for spec in study.spec["exports"]:
         source = spec["path"]
         raw, lines = read_export(spec)
+        for column, count in raw.attrs.get("user_missing", {}).items():
+            if column in used_columns:
+                notes.append(f"{source}: {count} user-missing value(s) in column {column!r} read as missing")
         present = set(raw.columns)
         needed = [cols["id"]] + ([cols["wave"]] if "wave" not in spec else [])
         needed += [cols[c] for c in study.group_columns]
@@ -341,7 +382,7 @@ def ingest_study(study: Study, key: bytes) -> IngestResult:
     for c in asked_columns:
         responses[c] = responses[c].astype(bool)
     issues = pd.DataFrame([p.__dict__ for p in problems], columns=ISSUE_COLUMNS)
-    return IngestResult(responses, flow.reset_index(drop=True), issues)
+    return IngestResult(responses, flow.reset_index(drop=True), issues, notes)
 
 
 def _merge_duplicates(rows: pd.DataFrame, study: Study, item_columns: list[str],

@@ -91,6 +91,8 @@ def run_ingest(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], 
     processed_dir = Path(out["responses"]).parent.parent
     result = ingest_study(study, load_id_key(processed_dir))
     log.info("%d input rows: %s", len(result.flow), result.flow["status"].value_counts().to_dict())
+    for note in result.notes:
+        log.info(note)
     if len(result.issues):
         log.warning("%d invalid values set missing (on_invalid: quarantine)", len(result.issues))
     write_parquet(result.responses, out["responses"])
