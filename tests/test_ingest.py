@@ -181,3 +181,29 @@ def test_every_input_row_appears_in_flow_exactly_once(tmp_path, data):
     kept = flow[flow["status"].isin(["analysed", "baseline_only", "followup_only"])]
     assert len(result.responses) == len(kept)
     assert not np.any(result.responses.duplicated(["pid", "wave"]))
+
+
+def test_wide_file_with_wave_suffixes(tmp_path):
+    path = write(tmp_path, "id;kommune;k1_1;k2_1;k1_2;k2_2\nA1;Aarhus;1;2;3;4\nB1;Aarhus;2;2;;\n")
+    s = spec(path)
+    s["exports"] = [{"path": str(path), "wide": {"pre": "_1", "post": "_2"}}]
+    del s["columns"]["wave"]
+    result = ingest_study(make_study(s), b"k")
+    r = result.responses.sort_values(["pid", "wave"])
+    a = r[r["pid"] == pseudonymize(pd.Series(["A1"]), b"k")[0]].set_index("wave")
+    assert a.loc["pre", ["k1", "k2"]].tolist() == [1.0, 2.0] and a.loc["post", ["k1", "k2"]].tolist() == [3.0, 4.0]
+    # a wide file's line appears once per wave
+    assert sorted(zip(result.flow["line"], result.flow["wave"])) == [(2, "post"), (2, "pre"), (3, "post"), (3, "pre")]
+    status = dict(zip(zip(result.flow["line"], result.flow["wave"]), result.flow["status"]))
+    assert status == {(2, "pre"): "analysed", (2, "post"): "analysed",
+                      (3, "pre"): "baseline_only", (3, "post"): "no_answer"}
+    assert len(result.responses) == 3
+
+
+def test_wide_and_wave_exclude_each_other(tmp_path):
+    from evaluation.config import ConfigError
+
+    s = spec(tmp_path / "x.csv")
+    s["exports"] = [{"path": "x.csv", "wave": "pre", "wide": {"pre": "_1", "post": "_2"}}]
+    with pytest.raises(ConfigError, match="'wave' and 'wide' exclude each other"):
+        make_study(s)

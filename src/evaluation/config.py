@@ -109,9 +109,13 @@ def _check_study(sid: str, study: dict) -> list[str]:
     p = f"studies.{sid}"
     problems = []
     cols = study["columns"]
-    if "wave" not in cols and any("wave" not in e for e in study["exports"]):
+    if "wave" not in cols and any("wave" not in e and "wide" not in e for e in study["exports"]):
         problems.append(f"{p}.columns: 'wave' is required unless every export sets 'wave:' "
-                        "(pre or post)")
+                        "(pre or post) or 'wide:'")
+    for k, export in enumerate(study["exports"]):
+        if "wave" in export and "wide" in export:
+            problems.append(f"{p}.exports[{k}]: 'wave' and 'wide' exclude each other: a wide file "
+                            "holds both waves")
     if "wave" in cols and "waves" not in study:
         problems.append(f"{p}.waves: required when columns.wave is set; "
                         "give the values of the wave column, e.g. {pre: [1], post: [2]}")

@@ -261,6 +261,21 @@ def _as_text(values: pd.Series) -> pd.Series:
     return values.map(one).astype(object)
 
 
+def _wave_pieces(spec: Mapping, raw: pd.DataFrame):
+    """The export as one-wave pieces: a wide file (``wide: {pre: "_1", post: "_2"}``)
+    gives one piece per wave, its suffixed columns renamed to the config's names;
+    any other file is one piece. A wide file's line appears once per wave in flow.csv.
+    """
+    if "wide" not in spec:
+        yield spec, raw
+        return
+    for wave in ("pre", "post"):
+        suffix = spec["wide"][wave]
+        renamed = {c: c[: -len(suffix)] for c in raw.columns if c.endswith(suffix)}
+        piece = raw.drop(columns=[c for c in renamed.values() if c in raw.columns]).rename(columns=renamed)
+        yield {**spec, "wave": wave}, piece
+
+
 def ingest_study(study: Study, key: bytes) -> IngestResult:
     """Read, map, validate and pseudonymize every export of one study.
 
@@ -280,75 +295,81 @@ def ingest_study(study: Study, key: bytes) -> IngestResult:
     parts = []
     for spec in study.spec["exports"]:
         source = spec["path"]
-        raw, lines = read_export(spec)
-        for column, count in raw.attrs.get("user_missing", {}).items():
+        raw_file, lines = read_export(spec)
+        for column, count in raw_file.attrs.get("user_missing", {}).items():
             if column in used_columns:
                 notes.append(f"{source}: {count} user-missing value(s) in column {column!r} read as missing")
-        present = set(raw.columns)
-        needed = [cols["id"]] + ([cols["wave"]] if "wave" not in spec else [])
-        needed += [cols[c] for c in study.group_columns]
-        missing = [c for c in needed if c not in present]
-        if missing:
-            problems += [Problem(source, 1, c, "(absent)", f"required column missing; the file has: "
-                                 f"{', '.join(list(raw.columns)[:30])}") for c in missing]
-            continue
-        out = pd.DataFrame({"source": source, "line": lines})
-        out["raw_id"] = _as_text(raw[cols["id"]]).to_numpy()
-        if "wave" in spec:
-            out["wave"] = spec["wave"]
-            out["wave_raw"] = spec["wave"]
-        else:
-            wave_raw = _as_text(raw[cols["wave"]])
-            out["wave_raw"] = wave_raw.to_numpy()
-            out["wave"] = wave_raw.map(lambda v: wave_values.get(str(v).casefold()) if v else None).to_numpy()
-        for c in study.group_columns:
-            out[c] = _as_text(raw[cols[c]]).to_numpy()
-        out["row_problem"] = None
-        for iid, instrument in instruments.items():
-            have = [c for c in instrument.columns if c in present]
-            if have and len(have) < len(instrument.columns):
-                absent = [c for c in instrument.columns if c not in present]
-                problems.append(Problem(source, 1, absent[0], "(absent)",
-                                        f"instrument {iid}: {len(absent)} of its columns are missing "
-                                        f"({', '.join(absent[:5])}); an export carries all its items or none"))
-                have = []
-            out[f"{iid}__asked"] = bool(have)
-            for column in instrument.columns:
-                if not have:
-                    out[column] = np.nan
-                    continue
-                codes, invalid = instrument.item_codes(column, raw[column])
-                out[column] = codes.to_numpy()
-                for i in np.flatnonzero(invalid.to_numpy()):
-                    lo, hi, _ = instrument.valid_codes(column)
-                    problems.append(Problem(source, int(lines[i]), column, _shown(raw[column].iat[i]),
-                                            f"not a valid answer for {iid} (codes {lo:g}-{hi:g} "
-                                            "or their labels)"))
-        # row-level rules: these rows cannot be analysed at all
-        for i in np.flatnonzero(out["raw_id"].isna().to_numpy()):
-            problems.append(Problem(source, int(lines[i]), cols["id"], "''", "id is empty"))
-            out.loc[i, "row_problem"] = "id is empty"
-        bad_wave = out["wave"].isna() & out["raw_id"].notna()
-        for i in np.flatnonzero(bad_wave.to_numpy()):
-            allowed = ", ".join(repr(str(v)) for w in ("pre", "post") for v in study.spec["waves"][w])
-            problems.append(Problem(source, int(lines[i]), cols.get("wave", "wave"),
-                                    _shown(out["wave_raw"].iat[i]), f"unknown wave; allowed: {allowed}"))
-            out.loc[i, "row_problem"] = "unknown wave"
-        for c in study.group_columns:
-            values = out[c]
-            cpr = values.map(looks_like_cpr).astype(bool)
-            for i in np.flatnonzero(cpr.to_numpy()):
-                problems.append(Problem(source, int(lines[i]), cols[c], _shown(values.iat[i]),
-                                        "looks like a CPR number; remove personal numbers from the export"))
-                out.loc[i, c] = None
-            if c in expected:
-                allowed = set(expected[c])
-                unknown = values.notna() & ~values.isin(allowed) & ~cpr
-                for i in np.flatnonzero(unknown.to_numpy()):
+        for spec, raw in _wave_pieces(spec, raw_file):
+            present = set(raw.columns)
+            needed = [cols["id"]] + ([cols["wave"]] if "wave" not in spec else [])
+            needed += [cols[c] for c in study.group_columns]
+            missing = [c for c in needed if c not in present]
+            if missing:
+                problems += [Problem(source, 1, c, "(absent)", f"required column missing; the file has: "
+                                     f"{', '.join(list(raw.columns)[:30])}") for c in missing]
+                continue
+            out = pd.DataFrame({"source": source, "line": lines})
+            out["raw_id"] = _as_text(raw[cols["id"]]).to_numpy()
+            if "wave" in spec:
+                out["wave"] = spec["wave"]
+                out["wave_raw"] = spec["wave"]
+            else:
+                wave_raw = _as_text(raw[cols["wave"]])
+                out["wave_raw"] = wave_raw.to_numpy()
+                out["wave"] = wave_raw.map(lambda v: wave_values.get(str(v).casefold()) if v else None).to_numpy()
+            for c in study.group_columns:
+                out[c] = _as_text(raw[cols[c]]).to_numpy()
+            out["row_problem"] = None
+            for iid, instrument in instruments.items():
+                have = [c for c in instrument.columns if c in present]
+                if have and len(have) < len(instrument.columns):
+                    absent = [c for c in instrument.columns if c not in present]
+                    problems.append(Problem(source, 1, absent[0], "(absent)",
+                                            f"instrument {iid}: {len(absent)} of its columns are missing "
+                                            f"({', '.join(absent[:5])}); an export carries all its items or none"))
+                    have = []
+                out[f"{iid}__asked"] = bool(have)
+                for column in instrument.columns:
+                    if not have:
+                        out[column] = np.nan
+                        continue
+                    codes, invalid = instrument.item_codes(column, raw[column])
+                    out[column] = codes.to_numpy()
+                    for i in np.flatnonzero(invalid.to_numpy()):
+                        lo, hi, _ = instrument.valid_codes(column)
+                        problems.append(Problem(source, int(lines[i]), column, _shown(raw[column].iat[i]),
+                                                f"not a valid answer for {iid} (codes {lo:g}-{hi:g} "
+                                                "or their labels)"))
+            # a wave block of a wide file with no answer at all was not answered
+            out["no_answer"] = False
+            if "wide" in spec:
+                answered = [c for inst in instruments.values() for c in inst.columns if c in out]
+                out["no_answer"] = out[answered].isna().all(axis=1).to_numpy() if answered else False
+            # row-level rules: these rows cannot be analysed at all
+            for i in np.flatnonzero(out["raw_id"].isna().to_numpy()):
+                problems.append(Problem(source, int(lines[i]), cols["id"], "''", "id is empty"))
+                out.loc[i, "row_problem"] = "id is empty"
+            bad_wave = out["wave"].isna() & out["raw_id"].notna()
+            for i in np.flatnonzero(bad_wave.to_numpy()):
+                allowed = ", ".join(repr(str(v)) for w in ("pre", "post") for v in study.spec["waves"][w])
+                problems.append(Problem(source, int(lines[i]), cols.get("wave", "wave"),
+                                        _shown(out["wave_raw"].iat[i]), f"unknown wave; allowed: {allowed}"))
+                out.loc[i, "row_problem"] = "unknown wave"
+            for c in study.group_columns:
+                values = out[c]
+                cpr = values.map(looks_like_cpr).astype(bool)
+                for i in np.flatnonzero(cpr.to_numpy()):
                     problems.append(Problem(source, int(lines[i]), cols[c], _shown(values.iat[i]),
-                                            f"not an expected {c}; expected: {', '.join(sorted(allowed))}"))
+                                            "looks like a CPR number; remove personal numbers from the export"))
                     out.loc[i, c] = None
-        parts.append(out)
+                if c in expected:
+                    allowed = set(expected[c])
+                    unknown = values.notna() & ~values.isin(allowed) & ~cpr
+                    for i in np.flatnonzero(unknown.to_numpy()):
+                        problems.append(Problem(source, int(lines[i]), cols[c], _shown(values.iat[i]),
+                                                f"not an expected {c}; expected: {', '.join(sorted(allowed))}"))
+                        out.loc[i, c] = None
+            parts.append(out)
 
     item_columns = [c for inst in instruments.values() for c in inst.columns]
     asked_columns = [f"{iid}__asked" for iid in instruments]
@@ -397,8 +418,11 @@ def _merge_duplicates(rows: pd.DataFrame, study: Study, item_columns: list[str],
     """
     problems: list[Problem] = []
     rows = rows.copy()
-    rows["status"] = np.where(rows["row_problem"].isna(), "kept", "invalid")
-    rows["reason"] = rows["row_problem"]
+    no_answer = rows["no_answer"].fillna(False).astype(bool) if "no_answer" in rows else False
+    rows["status"] = np.select([rows["row_problem"].notna(), no_answer], ["invalid", "no_answer"], "kept")
+    rows["reason"] = rows["row_problem"].where(rows["row_problem"].notna(),
+                                               np.where(no_answer, "no answers in this wave's columns of a "
+                                                                   "wide file", None))
     ok = rows["status"] == "kept"
     compare = [*study.group_columns, *item_columns]
     keyed = rows[ok]
