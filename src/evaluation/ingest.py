@@ -52,6 +52,7 @@ class Problem:
     column: str
     value: str
     rule: str
+    fatal: bool = False  # the file cannot be read value by value: stops even in quarantine mode
 
     def message(self) -> str:
         where = f"{self.source}, line {self.line}" if self.line else self.source
@@ -100,6 +101,10 @@ def _shown(value: object) -> str:
     """A value as it may appear in a message: CPR-like values are never echoed."""
     if looks_like_cpr(value):
         return "(hidden: looks like a CPR number)"
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "''"
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        value = int(value)
     text = str(value)
     return repr(text if len(text) <= 60 else text[:57] + "...")
 
@@ -159,18 +164,22 @@ def _read_csv(path: Path, spec: Mapping) -> tuple[pd.DataFrame, np.ndarray]:
         delimiter = max(counts, key=counts.get)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     header: list[str] | None = None
-    rows, lines = [], []
+    rows, lines, ragged = [], [], []
     line = reader.line_num + 1
     for record in reader:
         if header is None:
             header = [h.strip() for h in record]
         elif record and any(field.strip() for field in record):
-            if len(record) < len(header):
+            if len(record) < len(header):  # trailing empty fields left out: harmless
                 record = record + [""] * (len(header) - len(record))
+            elif len(record) > len(header) and any(f.strip() for f in record[len(header):]):
+                ragged.append((line, len(record)))  # values would shift: never guess
             rows.append(record[: len(header)])
             lines.append(line)
         line = reader.line_num + 1
     frame = pd.DataFrame(rows, columns=header or [], dtype=object)
+    frame.attrs["ragged"] = ragged
+    frame.attrs["delimiter"] = delimiter
     return frame, np.asarray(lines, dtype="int64")
 
 
@@ -261,6 +270,25 @@ def _as_text(values: pd.Series) -> pd.Series:
     return values.map(one).astype(object)
 
 
+def _header_problems(source: str, raw: pd.DataFrame, lines: np.ndarray) -> list[Problem]:
+    """Problems that make a whole export unreadable: no rows, a duplicated header
+    name, rows with more fields than the header (a delimiter inside a value)."""
+    problems = []
+    if len(raw) == 0:
+        problems.append(Problem(source, None, "(file)", "(no data rows)", "the export has no data rows", True))
+    names = pd.Series(list(raw.columns))
+    for name in names[names.duplicated()].unique():
+        problems.append(Problem(source, 1, str(name), "(header)",
+                                f"the column name appears {int((names == name).sum())} times in the header",
+                                True))
+    delimiter = raw.attrs.get("delimiter", ",")
+    for line, n_fields in raw.attrs.get("ragged", []):
+        problems.append(Problem(source, int(line), "(whole row)", f"{n_fields} fields",
+                                f"the header has {len(raw.columns)}; is there an unquoted {delimiter!r} "
+                                "inside a value?", True))
+    return problems
+
+
 def _wave_pieces(spec: Mapping, raw: pd.DataFrame):
     """The export as one-wave pieces: a wide file (``wide: {pre: "_1", post: "_2"}``)
     gives one piece per wave, its suffixed columns renamed to the config's names;
@@ -299,6 +327,10 @@ def ingest_study(study: Study, key: bytes) -> IngestResult:
         for column, count in raw_file.attrs.get("user_missing", {}).items():
             if column in used_columns:
                 notes.append(f"{source}: {count} user-missing value(s) in column {column!r} read as missing")
+        header_problems = _header_problems(source, raw_file, lines)
+        if header_problems:
+            problems += header_problems
+            continue
         for spec, raw in _wave_pieces(spec, raw_file):
             present = set(raw.columns)
             needed = [cols["id"]] + ([cols["wave"]] if "wave" not in spec else [])
@@ -306,7 +338,7 @@ def ingest_study(study: Study, key: bytes) -> IngestResult:
             missing = [c for c in needed if c not in present]
             if missing:
                 problems += [Problem(source, 1, c, "(absent)", f"required column missing; the file has: "
-                                     f"{', '.join(list(raw.columns)[:30])}") for c in missing]
+                                     f"{', '.join(list(raw.columns)[:30])}", True) for c in missing]
                 continue
             out = pd.DataFrame({"source": source, "line": lines})
             out["raw_id"] = _as_text(raw[cols["id"]]).to_numpy()
@@ -326,7 +358,8 @@ def ingest_study(study: Study, key: bytes) -> IngestResult:
                     absent = [c for c in instrument.columns if c not in present]
                     problems.append(Problem(source, 1, absent[0], "(absent)",
                                             f"instrument {iid}: {len(absent)} of its columns are missing "
-                                            f"({', '.join(absent[:5])}); an export carries all its items or none"))
+                                            f"({', '.join(absent[:5])}); an export carries all its items or none",
+                                            True))
                     have = []
                 out[f"{iid}__asked"] = bool(have)
                 for column in instrument.columns:
@@ -353,7 +386,7 @@ def ingest_study(study: Study, key: bytes) -> IngestResult:
             for i in np.flatnonzero(bad_wave.to_numpy()):
                 allowed = ", ".join(repr(str(v)) for w in ("pre", "post") for v in study.spec["waves"][w])
                 problems.append(Problem(source, int(lines[i]), cols.get("wave", "wave"),
-                                        _shown(out["wave_raw"].iat[i]), f"unknown wave; allowed: {allowed}"))
+                                        _shown(out["wave_raw"].iat[i] or ""), f"unknown wave; allowed: {allowed}"))
                 out.loc[i, "row_problem"] = "unknown wave"
             for c in study.group_columns:
                 values = out[c]
@@ -378,7 +411,7 @@ def ingest_study(study: Study, key: bytes) -> IngestResult:
                  "row_problem", *item_columns, *asked_columns])
     rows, dup_problems = _merge_duplicates(rows, study, item_columns, asked_columns)
     problems += dup_problems
-    if problems and study.analysis["on_invalid"] == "stop":
+    if problems and (study.analysis["on_invalid"] == "stop" or any(p.fatal for p in problems)):
         raise InvalidInputError(problems)
 
     rows["pid"] = pseudonymize(rows["raw_id"], key)
@@ -402,7 +435,7 @@ def ingest_study(study: Study, key: bytes) -> IngestResult:
     responses = responses.sort_values(["pid", "wave"], kind="stable").reset_index(drop=True)
     for c in asked_columns:
         responses[c] = responses[c].astype(bool)
-    issues = pd.DataFrame([p.__dict__ for p in problems], columns=ISSUE_COLUMNS)
+    issues = pd.DataFrame([{c: getattr(p, c) for c in ISSUE_COLUMNS} for p in problems], columns=ISSUE_COLUMNS)
     return IngestResult(responses, flow.reset_index(drop=True), issues, notes)
 
 
