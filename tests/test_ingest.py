@@ -207,3 +207,36 @@ def test_wide_and_wave_exclude_each_other(tmp_path):
     s["exports"] = [{"path": "x.csv", "wave": "pre", "wide": {"pre": "_1", "post": "_2"}}]
     with pytest.raises(ConfigError, match="'wave' and 'wide' exclude each other"):
         make_study(s)
+
+
+def test_cpr_numbers_never_reach_any_output_in_quarantine_mode(tmp_path):
+    """CPR-like values in an id, a group column, an item and an unconfigured column."""
+    from evaluation.pipeline import run_stage
+
+    text = ("id;kommune;runde;k1;k2;note\n"
+            "010203-1234;Aarhus;før;1;2;ring 0102031234\n"
+            "010203-1234;Aarhus;efter;2;3;\n"
+            "B1;1103041234;før;1;1;\n"
+            "B1;Aarhus;efter;2;0405061234;\n")
+    path = write(tmp_path, text)
+    study = make_study(spec(path), on_invalid="quarantine")
+    processed, reports = tmp_path / "data" / "processed" / "s", tmp_path / "reports" / "s"
+    run_stage("ingest", study, {}, {"responses": processed / "responses.parquet", "flow": processed / "flow.csv",
+                                    "issues": processed / "data_issues.csv"}, tmp_path / "i.log")
+    run_stage("score", study, {"responses": processed / "responses.parquet"},
+              {"scores": processed / "scores.parquet", "reliability": processed / "reliability.csv"}, tmp_path / "s.log")
+    run_stage("analyse", study, {"scores": processed / "scores.parquet"},
+              {"pairs": processed / "pairs.parquet", "results": processed / "results.csv"}, tmp_path / "a.log")
+    run_stage("tables", study, {"results": processed / "results.csv", "reliability": processed / "reliability.csv",
+                                "flow": processed / "flow.csv", "responses": processed / "responses.parquet",
+                                "issues": processed / "data_issues.csv", "scores": processed / "scores.parquet"},
+              {"results": reports / "results.csv", "reliability": reports / "reliability.csv",
+               "flow": reports / "participant_flow.csv", "issues": reports / "data_issues.csv",
+               "bands": reports / "band_shares.csv"}, tmp_path / "t.log")
+    texts = []
+    for path in list(processed.rglob("*")) + list(reports.rglob("*")) + list(tmp_path.glob("*.log")):
+        texts.append(pd.read_parquet(path).to_csv() if path.suffix == ".parquet" else path.read_text())
+    blob = "\n".join(texts)
+    assert len(texts) == 16 and "looks like a CPR number" in blob  # 7 processed, 5 published, 4 logs
+    for cpr in ("010203-1234", "0102031234", "1103041234", "0405061234"):
+        assert cpr not in blob

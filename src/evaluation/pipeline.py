@@ -95,6 +95,9 @@ def run_ingest(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], 
         log.info(note)
     if len(result.issues):
         log.warning("%d invalid values set missing (on_invalid: quarantine)", len(result.issues))
+    from .schemas import responses_schema, validate
+
+    validate(result.responses, responses_schema(study.instruments, study.group_columns), "responses")
     write_parquet(result.responses, out["responses"])
     write_csv(result.flow[FLOW_COLUMNS], out["flow"])
     write_csv(result.issues[ISSUE_COLUMNS], out["issues"])
@@ -112,6 +115,9 @@ def run_score(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], l
             scores.insert(2, c, pd.Series(pd.NA, index=scores.index, dtype="string"))
     scores = scores[["pid", "wave", "municipality", "variant", "family", "instrument", "scale",
                      "score", "n_answered", "band"]]
+    from .schemas import scores_schema, validate
+
+    validate(scores, scores_schema(), "scores")
     log.info("%d scores, %d empty", len(scores), int(scores["score"].isna().sum()))
     write_parquet(scores, out["scores"])
     write_csv(reliability(responses, instruments), out["reliability"])

@@ -1,0 +1,42 @@
+"""The pandera contracts between stages catch what ingest must never hand on."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from evaluation.instruments import build_instrument
+from evaluation.schemas import responses_schema, scores_schema, validate
+
+OWN = {"own": build_instrument("own", {"items": ["k1"], "range": [1, 5]})}
+
+
+def responses(**changes) -> pd.DataFrame:
+    frame = pd.DataFrame({"pid": ["0123456789abcdef", "0123456789abcdef"], "wave": ["pre", "post"],
+                          "municipality": ["Aarhus", None], "k1": [1.0, None], "own__asked": [True, True]})
+    return frame.assign(**changes)
+
+
+def test_valid_responses_pass():
+    validate(responses(), responses_schema(OWN, ["municipality"]), "responses")
+
+
+@pytest.mark.parametrize("changes, what", [
+    ({"pid": ["A1", "A1"]}, "str_matches"),                 # a raw id
+    ({"wave": ["pre", "pre"]}, "uniqueness"),               # the same person-wave twice
+    ({"k1": [1.0, 6.0]}, "in_range"),                       # a code outside the instrument
+    ({"extra": ["x", "y"]}, "column_in_schema"),            # a column nobody configured
+])
+def test_faults_are_caught(changes, what):
+    with pytest.raises(RuntimeError, match="internal check of responses failed") as info:
+        validate(responses(**changes), responses_schema(OWN, ["municipality"]), "responses")
+    assert what in str(info.value)
+
+
+def test_scores_schema_is_the_contract_order():
+    scores = pd.DataFrame({"pid": ["0123456789abcdef"], "wave": ["pre"], "municipality": [None],
+                           "variant": [None], "family": [None], "instrument": ["own"], "scale": ["total"],
+                           "score": [None], "n_answered": pd.Series([0], dtype="int64"), "band": [None]})
+    scores["score"] = scores["score"].astype(float)
+    validate(scores, scores_schema(), "scores")
+    with pytest.raises(RuntimeError):
+        validate(scores[scores.columns[::-1]], scores_schema(), "scores")
