@@ -40,4 +40,4 @@ def study_exports(wildcards):
 def study_settings(wildcards):
     """The study's config and analysis settings: an edited config re-runs the study."""
     study = STUDIES[wildcards.study]
-    return json.dumps({"study": study.spec, "analysis": study.analysis}, sort_keys=True, default=str)
+    return json.dumps({"study": study.spec, "analysis": study.analysis}, default=str)  # keeps config order

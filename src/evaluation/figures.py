@@ -93,29 +93,42 @@ def forest_plot(study: Study, outcome: str, results: pd.DataFrame) -> Figure:
     return fig
 
 
-def flow_plot(study: Study, flow_counts: pd.DataFrame) -> Figure:
-    """Participant flow: enrolled -> baseline -> follow-up -> both waves (overall)."""
+def flow_plot(study: Study, flow_counts: pd.DataFrame, results: pd.DataFrame) -> Figure:
+    """Participant flow: enrolled -> baseline -> follow-up -> both waves -> analysed per outcome.
+
+    The last box is the overall ``n`` of each outcome in the results table (a valid
+    score at both waves), so the figure and the tables always agree.
+    """
     lang = study.language
     overall = flow_counts[flow_counts["group"] == "all"].iloc[0]
     steps = [("enrolled", overall["enrolled"]), ("baseline", overall["baseline"]),
              ("followup", overall["followup"]), ("both_waves", overall["both_waves"])]
-    fig = Figure(figsize=(6.4, 3.6))
+    totals = results[results["grouping"] == "all"].set_index("outcome")
+    analysed = [f"{study.outcome_label(o)}: " + (f"n = {int(totals.at[o, 'n'])}"
+                if not _is_true(totals.at[o, "suppressed"]) else f"< {study.analysis['min_n']}")
+                for o in study.outcomes if o in totals.index]
+    fig = Figure(figsize=(7.2, 4.6))
     fig.subplots_adjust(left=0.01, right=0.99, top=0.99, bottom=0.01)
     ax = fig.add_subplot()
     ax.set_axis_off()
+    box = {"boxstyle": "round", "facecolor": "#e8f1f8", "edgecolor": OKABE_ITO["blue"]}
     for i, (key, count) in enumerate(steps):
-        yy = 1 - i * 0.3
-        ax.text(0.3, yy, f"{t('flow_' + key, lang)}\nn = {int(count)}", ha="center", va="center",
-                bbox={"boxstyle": "round", "facecolor": "#e8f1f8", "edgecolor": OKABE_ITO["blue"]})
-        if i < len(steps) - 1:
-            ax.annotate("", xy=(0.3, yy - 0.21), xytext=(0.3, yy - 0.09),
-                        arrowprops={"arrowstyle": "->", "color": OKABE_ITO["black"]})
+        yy = 1.1 - i * 0.24
+        ax.text(0.28, yy, f"{t('flow_' + key, lang)}\nn = {int(count)}", ha="center", va="center", bbox=box)
+        ax.annotate("", xy=(0.28, yy - 0.16), xytext=(0.28, yy - 0.07),
+                    arrowprops={"arrowstyle": "->", "color": OKABE_ITO["black"]})
+    ax.text(0.28, 1.1 - 4 * 0.24 - 0.05, t("flow_analysed", lang) + "\n" + "\n".join(analysed),
+            ha="center", va="center", fontsize=8.5, bbox={**box, "facecolor": "#dff0e6",
+                                                          "edgecolor": OKABE_ITO["green"]})
     side = [("flow_lost", overall["baseline_only"]), ("flow_followup_only", overall["followup_only"]),
             ("flow_excluded", overall["excluded_rows"])]
     for i, (key, count) in enumerate(side):
-        ax.text(0.62, 0.85 - i * 0.3, f"{t(key, lang)}: {int(count)}", ha="left", va="center",
-                fontsize=9,
-                bbox={"boxstyle": "round", "facecolor": "white", "edgecolor": OKABE_ITO["grey"]})
+        ax.text(0.6, 0.98 - i * 0.24, f"{t(key, lang)}: {int(count)}", ha="left", va="center",
+                fontsize=9, bbox={"boxstyle": "round", "facecolor": "white", "edgecolor": OKABE_ITO["grey"]})
     ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1.15)
+    ax.set_ylim(-0.1, 1.22)
     return fig
+
+
+def _is_true(value) -> bool:
+    return str(value).lower() == "true"

@@ -18,6 +18,8 @@ TEXTS: dict[str, dict[str, str]] = {
     "flow_baseline": {"da": "Besvarede førmåling", "en": "Answered at baseline"},
     "flow_followup": {"da": "Besvarede eftermåling", "en": "Answered at follow-up"},
     "flow_both_waves": {"da": "Besvarede begge målinger", "en": "Answered both waves"},
+    "flow_analysed": {"da": "Analyseret (gyldig score ved begge målinger)",
+                      "en": "Analysed (valid score at both waves)"},
     "flow_lost": {"da": "Tabt før eftermåling", "en": "Lost to follow-up"},
     "flow_followup_only": {"da": "Kun eftermåling", "en": "Follow-up only"},
     "flow_excluded": {"da": "Udeladte rækker\n(dubletter, ugyldige)",

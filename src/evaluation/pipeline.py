@@ -241,7 +241,7 @@ def run_figures(study: Study, inputs: Mapping[str, str], out: Mapping[str, str],
     pairs = pd.read_parquet(inputs["pairs"])
     counts = pd.read_csv(inputs["flow"])
     directory = Path(figure_dir)
-    written = figures.save_figure(figures.flow_plot(study, counts), directory / "flow")
+    written = figures.save_figure(figures.flow_plot(study, counts, results), directory / "flow")
     for outcome in study.outcomes:
         overall = results[(results["outcome"] == outcome) & (results["grouping"] == "all")].iloc[0]
         written += figures.save_figure(figures.paired_plot(study, outcome, pairs, overall),
