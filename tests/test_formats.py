@@ -1,4 +1,4 @@
-"""The same study exported as CSV (comma, semicolon), XLSX, SAV and DTA gives the same results."""
+"""The same study exported as CSV (comma, semicolon), XLSX, SAV, DTA and Parquet gives the same results."""
 from __future__ import annotations
 
 import numpy as np
@@ -36,6 +36,9 @@ def write_format(df: pd.DataFrame, fmt: str, directory) -> tuple[str, dict]:
         out = df.copy()
         out["runde"] = out["runde"].map({"før": 1.0, "efter": 2.0})
         pyreadstat.write_sav(out, str(path), variable_value_labels={"runde": {1.0: "før", 2.0: "efter"}})
+    elif fmt == "parquet":
+        path = directory / "export.parquet"
+        df.to_parquet(path, index=False)
     elif fmt == "dta":
         path = directory / "export.dta"
         out = df.copy()
@@ -55,7 +58,7 @@ def results_for(path: str, changes: dict) -> pd.DataFrame:
     return results_table(complete_pairs(scores, study.outcomes, study.group_columns), study.groupings)
 
 
-@pytest.mark.parametrize("fmt", ["csv_semicolon", "xlsx", "sav", "dta"])
+@pytest.mark.parametrize("fmt", ["csv_semicolon", "xlsx", "sav", "dta", "parquet"])
 def test_every_format_gives_the_same_results_table(tmp_path, reference, fmt):
     base = results_for(*write_format(reference, "csv_comma", tmp_path))
     other = results_for(*write_format(reference, fmt, tmp_path))
