@@ -19,8 +19,10 @@ $(STAMP): pyproject.toml constraints.txt
 run: setup
 	$(BIN)/snakemake --cores all
 
-## test: the test suite
+## test: the test suite (installs Debian's chromium for the browser test when it can)
 test: setup
+	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium) >/dev/null 2>&1 \
+		|| echo "chromium could not be installed: the browser test will be skipped"
 	$(BIN)/python -m pytest
 
 ## lint: Snakemake's linter

@@ -26,6 +26,8 @@ def final_outputs():
         for sid in STUDIES
         for path in (
             f"reports/{sid}/report.html",
+            f"reports/{sid}/report.docx",
+            f"reports/{sid}/tables.xlsx",
             f"reports/{sid}/tables/results.csv",
             f"reports/{sid}/tables/reliability.csv",
         )

@@ -99,6 +99,8 @@ rule report:
         figures="reports/{study}/figures",
     output:
         html="reports/{study}/report.html",
+        docx="reports/{study}/report.docx",
+        xlsx="reports/{study}/tables.xlsx",
     params:
         settings=study_settings,
     log:

@@ -42,3 +42,43 @@ def paired_expected() -> pd.DataFrame:
     exp["grouping"] = exp["grouping"].replace(
         {"kommune": "municipality", "model": "variant", "kommune+model": "municipality+variant"})
     return exp
+
+
+def run_snakemake(workdir: Path, *extra: str):
+    """The workflow on a study folder, as a user runs it (CONTRACT section 1)."""
+    import subprocess
+    import sys
+
+    snakemake = Path(sys.executable).parent / "snakemake"
+    cmd = [str(snakemake), "--cores", "2", "--snakefile", str(REPO / "Snakefile"),
+           "--directory", str(workdir), "--configfile", str(workdir / "config.yaml"), *extra]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture(scope="session")
+def small_study(tmp_path_factory) -> Path:
+    """Both demo studies at 40 % size (so that some cells are suppressed), run once."""
+    import shutil
+
+    from evaluation import simulate
+
+    workdir = tmp_path_factory.mktemp("study")
+    simulate.write_parents(workdir / "data" / "raw", seed=11, scale=0.4)
+    simulate.write_fosterfamilies(workdir / "data" / "raw", seed=12, scale=0.4)
+    shutil.copy(REPO / "config" / "config.yaml", workdir / "config.yaml")
+    proc = run_snakemake(workdir)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return workdir
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory) -> Path:
+    """The demo studies exactly as shipped, run once in a copy of data/raw."""
+    import shutil
+
+    workdir = tmp_path_factory.mktemp("demo")
+    shutil.copytree(REPO / "data" / "raw", workdir / "data" / "raw")
+    shutil.copy(REPO / "config" / "config.yaml", workdir / "config.yaml")
+    proc = run_snakemake(workdir)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return workdir

@@ -3,39 +3,15 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
 
-from conftest import REPO
+from conftest import REPO, run_snakemake
 from evaluation import simulate
 from evaluation.stats import RESULT_COLUMNS
-
-SNAKEMAKE = Path(sys.executable).parent / "snakemake"
-
-
-def run_snakemake(workdir: Path, *extra: str) -> subprocess.CompletedProcess:
-    cmd = [str(SNAKEMAKE), "--cores", "2", "--snakefile", str(REPO / "Snakefile"),
-           "--directory", str(workdir), "--configfile", str(workdir / "config.yaml"), *extra]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=600)
-
-
-@pytest.fixture(scope="module")
-def small_study(tmp_path_factory) -> Path:
-    """Both demo studies at 40 % size, run once through the whole workflow."""
-    workdir = tmp_path_factory.mktemp("study")
-    simulate.write_parents(workdir / "data" / "raw", seed=11, scale=0.4)
-    simulate.write_fosterfamilies(workdir / "data" / "raw", seed=12, scale=0.4)
-    shutil.copy(REPO / "config" / "config.yaml", workdir / "config.yaml")
-    proc = run_snakemake(workdir)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return workdir
-
 
 def test_every_output_of_the_contract_exists(small_study):
     for sid in ("parents", "fosterfamilies"):
@@ -43,6 +19,7 @@ def test_every_output_of_the_contract_exists(small_study):
                     "data/processed/{s}/flow.csv", "reports/{s}/tables/results.csv",
                     "reports/{s}/tables/reliability.csv", "reports/{s}/report.html",
                     "reports/{s}/data_issues.csv", "reports/{s}/figures/flow.png",
+                    "reports/{s}/report.docx", "reports/{s}/tables.xlsx",
                     "reports/{s}/figures/flow.svg"):
             assert (small_study / rel.format(s=sid)).is_file(), rel.format(s=sid)
         for name in ("ingest", "score", "analyse", "tables", "figures", "report"):

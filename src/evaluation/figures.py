@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -31,7 +32,8 @@ def save_figure(fig: Figure, stem: Path) -> list[Path]:
     png = stem.with_suffix(".png")
     svg = stem.with_suffix(".svg")
     fig.savefig(png, dpi=110, metadata={"Software": None})
-    fig.savefig(svg, metadata={"Date": None, "Creator": None})
+    with matplotlib.rc_context({"svg.fonttype": "none"}):  # text stays text: searchable, editable
+        fig.savefig(svg, metadata={"Date": None, "Creator": None})
     return [png, svg]
 
 

@@ -61,6 +61,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     os.close(fd)
     try:
         yield Path(tmp)
+        os.chmod(tmp, 0o644)  # mkstemp makes files private; outputs are ordinary files
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
@@ -278,24 +279,23 @@ def provenance(study: Study) -> dict:
 
 
 def run_report(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], log: logging.Logger) -> None:
-    """The self-contained HTML report."""
-    out_html = out["html"]
-    from .report import render_html
+    """The report as self-contained HTML, Word (report.docx) and Excel (tables.xlsx)."""
+    from .report import build_content, render_html, write_docx, write_xlsx
 
-    html = render_html(
-        study,
-        results=pd.read_csv(inputs["results"]),
-        reliability=pd.read_csv(inputs["reliability"]),
-        flow=pd.read_csv(inputs["flow"]),
-        bands=pd.read_csv(inputs["bands"]),
-        issues=pd.read_csv(inputs["issues"], dtype=str),
-        scores=pd.read_parquet(inputs["scores"], columns=["instrument", "scale", "score", "n_answered"]),
-        figure_dir=Path(inputs["figures"]),
-        provenance=provenance(study),
-    )
-    _write(out_html, lambda p: p.write_text(html, encoding="utf-8"))
-    log.info("report written: %d characters", len(html))
-
+    tables = {"results": pd.read_csv(inputs["results"]), "reliability": pd.read_csv(inputs["reliability"]),
+              "participant_flow": pd.read_csv(inputs["flow"]), "band_shares": pd.read_csv(inputs["bands"]),
+              "data_issues": pd.read_csv(inputs["issues"], dtype=str)}
+    content = build_content(
+        study, results=tables["results"], reliability=tables["reliability"], flow=tables["participant_flow"],
+        bands=tables["band_shares"], issues=tables["data_issues"],
+        scores=pd.read_parquet(inputs["scores"], columns=["instrument", "scale", "score", "n_answered"]))
+    figure_dir = Path(inputs["figures"])
+    prov = provenance(study)
+    html = render_html(content, figure_dir, prov)
+    _write(out["html"], lambda p: p.write_text(html, encoding="utf-8"))
+    _write(out["docx"], lambda p: write_docx(content, figure_dir, prov, p))
+    _write(out["xlsx"], lambda p: write_xlsx(content, tables, p))
+    log.info("report written: %d characters of HTML, report.docx, tables.xlsx", len(html))
 
 STAGES = {"ingest": run_ingest, "score": run_score, "analyse": run_analyse, "tables": run_tables,
           "figures": run_figures, "report": run_report}

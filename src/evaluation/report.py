@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import html
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
@@ -17,7 +18,8 @@ from markupsafe import Markup
 from .config import Study
 from .i18n import format_number, t
 
-__all__ = ["render_html", "results_rows", "html_table", "findings"]
+__all__ = ["Table", "build_content", "render_html", "write_docx", "write_xlsx", "results_rows", "html_table",
+           "findings"]
 
 _SIG = 0.05
 
@@ -39,6 +41,12 @@ def _p(value: float, lang: str) -> str:
     if value < 0.001:
         return "< 0,001" if lang == "da" else "< 0.001"
     return format_number(value, lang, 3)
+
+
+def _p_phrase(value: float, lang: str) -> str:
+    """'= 0,021' or '< 0,001', to follow a 'p' in a sentence."""
+    text = _p(value, lang)
+    return text if text.startswith("<") else f"= {text}"
 
 
 def results_rows(study: Study, published: pd.DataFrame, outcome: str) -> tuple[list[str], list[list[str]], list[bool]]:
@@ -91,7 +99,7 @@ def findings(study: Study, published: pd.DataFrame) -> list[str]:
         significant = overall["p_t_adj"] < _SIG
         key = "finding_none" if not significant else ("finding_improved" if better else "finding_worsened")
         out.append(t(key, lang, label=label, diff=format_number(abs(diff) if significant else diff, lang),
-                     dz=format_number(overall["d_z"], lang), p=_p(overall["p_t_adj"], lang)))
+                     dz=format_number(overall["d_z"], lang), p=_p_phrase(overall["p_t_adj"], lang)))
         sub = rows[(rows["grouping"] != "all") & ~rows["suppressed"].astype(bool) & (rows["p_t_adj"] < _SIG)]
         if len(sub):
             groups = ", ".join(f"{g.replace('+', ' · ')} (d_z = {format_number(d, lang)})"
@@ -104,7 +112,7 @@ def _image(path: Path) -> str:
     return base64.b64encode(path.read_bytes()).decode("ascii")
 
 
-def band_table(study: Study, bands: pd.DataFrame, outcome: str) -> Markup | None:
+def band_rows(study: Study, bands: pd.DataFrame, outcome: str) -> "Table | None":
     """Share in each band before and after (complete pairs); suppressed counts as '< min_n'."""
     lang = study.language
     rows = bands[bands["outcome"] == outcome]
@@ -125,25 +133,30 @@ def band_table(study: Study, bands: pd.DataFrame, outcome: str) -> Markup | None
             else:
                 cells.append(f"{int(r['n'].iloc[0])} ({format_number(100 * float(r['share'].iloc[0]), lang, 0)} %)")
         body.append(cells)
-    return html_table([t("band", lang), t("pre", lang), t("post", lang)], body)
+    return Table([t("band", lang), t("pre", lang), t("post", lang)], body)
 
 
-def render_html(study: Study, *, results: pd.DataFrame, reliability: pd.DataFrame, flow: pd.DataFrame,
-                bands: pd.DataFrame, issues: pd.DataFrame, scores: pd.DataFrame, figure_dir: Path,
-                provenance: dict) -> str:
-    """The self-contained HTML report (figures inlined as data URIs)."""
+@dataclass
+class Table:
+    """A table formatted for people: the same rows go to HTML, Word and Excel."""
+
+    header: list[str]
+    rows: list[list[str]]
+    suppressed: list[bool] | None = None
+
+
+def build_content(study: Study, *, results: pd.DataFrame, reliability: pd.DataFrame, flow: pd.DataFrame,
+                  bands: pd.DataFrame, issues: pd.DataFrame, scores: pd.DataFrame) -> dict:
+    """Everything the report says, as text and formatted tables (no markup)."""
     lang = study.language
     min_n = study.analysis["min_n"]
     results = results.copy()
     results["suppressed"] = results["suppressed"].astype(str).str.lower() == "true"
-    env = jinja2.Environment(loader=jinja2.PackageLoader("evaluation", "templates"),
-                             autoescape=True, undefined=jinja2.StrictUndefined)
     outcomes = []
     for outcome in study.outcomes:
         header, rows, flags = results_rows(study, results, outcome)
         outcomes.append({"id": outcome, "label": study.outcome_label(outcome),
-                         "table": html_table(header, rows, flags), "bands": band_table(study, bands, outcome)})
-    images = {p.stem: _image(p) for p in sorted(figure_dir.glob("*.png"))}
+                         "table": Table(header, rows, flags), "bands": band_rows(study, bands, outcome)})
 
     flow_rows = []
     for _, r in flow.iterrows():
@@ -152,19 +165,20 @@ def render_html(study: Study, *, results: pd.DataFrame, reliability: pd.DataFram
             flow_rows.append([name, f"< {min_n}", "", "", ""])
         else:
             flow_rows.append([name] + [str(int(r[c])) for c in ("enrolled", "baseline", "followup", "both_waves")])
-    flow_table = html_table([t("group", lang), t("flow_enrolled", lang), t("flow_baseline", lang),
-                             t("flow_followup", lang), t("flow_both_waves", lang)], flow_rows)
+    flow_table = Table([t("group", lang), t("flow_enrolled", lang), t("flow_baseline", lang),
+                        t("flow_followup", lang), t("flow_both_waves", lang)], flow_rows)
 
     rel_rows = [[r["instrument"], r["scale"], t(r["wave"], lang), str(int(r["n"])),
                  format_number(r["alpha"], lang), format_number(r["omega"], lang)]
                 for _, r in reliability.iterrows()]
-    reliability_table = html_table([t("col_instrument", lang), t("col_scale", lang), t("col_wave", lang), "n",
-                                    t("col_alpha", lang), t("col_omega", lang)], rel_rows)
+    reliability_table = Table([t("col_instrument", lang), t("col_scale", lang), t("col_wave", lang), "n",
+                               t("col_alpha", lang), t("col_omega", lang)], rel_rows)
 
     issues_table = None
     if len(issues):
-        issues_table = html_table([t(f"col_{c}", lang) for c in ("source", "line", "column", "value", "rule")],
-                                  issues[["source", "line", "column", "value", "rule"]].fillna("").values.tolist())
+        issues_table = Table([t(f"col_{c}", lang) for c in ("source", "line", "column", "value", "rule")],
+                             issues[["source", "line", "column", "value", "rule"]].fillna("").astype(str)
+                             .values.tolist())
 
     scoring = []
     for iid, instrument in study.instruments.items():
@@ -179,14 +193,109 @@ def render_html(study: Study, *, results: pd.DataFrame, reliability: pd.DataFram
 
     correction = {"holm": "Holm", "bonferroni": "Bonferroni", "fdr_bh": "Benjamini-Hochberg (FDR)",
                   "none": "—"}[study.analysis["correction"]]
+    return {
+        "lang": lang, "title": study.title, "study_id": study.id, "findings": findings(study, results),
+        "flow_table": flow_table, "outcomes": outcomes, "reliability_table": reliability_table,
+        "issues_table": issues_table, "issues_text": t("data_issues_text", lang, n=len(issues)),
+        "suppressed_note": t("suppressed_note", lang, min_n=min_n),
+        "methods_text": t("methods_text", lang, ci=int(round(study.analysis["ci_level"] * 100)),
+                          correction=correction),
+        "scoring": scoring,
+    }
+
+
+def render_html(content: dict, figure_dir: Path, provenance: dict) -> str:
+    """The self-contained HTML report (figures inlined as data URIs)."""
+    lang = content["lang"]
+    env = jinja2.Environment(loader=jinja2.PackageLoader("evaluation", "templates"),
+                             autoescape=True, undefined=jinja2.StrictUndefined)
+
+    def table(tab: Table | None) -> Markup | None:
+        return None if tab is None else html_table(tab.header, tab.rows, tab.suppressed)
+
+    outcomes = [{**o, "table": table(o["table"]), "bands": table(o["bands"])} for o in content["outcomes"]]
+    images = {p.stem: _image(p) for p in sorted(figure_dir.glob("*.png"))}
     template = env.get_template("report.html.j2")
     return template.render(
-        lang=lang, title=study.title, study_id=study.id, t=lambda key, **kw: t(key, lang, **kw),
-        findings=findings(study, results), images=images, flow_table=flow_table, outcomes=outcomes,
-        reliability_table=reliability_table, issues_table=issues_table,
-        issues_text=t("data_issues_text", lang, n=len(issues)),
-        suppressed_note=t("suppressed_note", lang, min_n=min_n),
-        methods_text=t("methods_text", lang, ci=int(round(study.analysis["ci_level"] * 100)),
-                       correction=correction),
-        scoring=scoring, provenance=provenance,
-    )
+        **{**content, "outcomes": outcomes, "flow_table": table(content["flow_table"]),
+           "reliability_table": table(content["reliability_table"]),
+           "issues_table": table(content["issues_table"])},
+        t=lambda key, **kw: t(key, lang, **kw), images=images, provenance=provenance)
+
+
+def write_docx(content: dict, figure_dir: Path, provenance: dict, path: Path) -> None:
+    """The report as a Word document (headings, tables, figures) for editing."""
+    from docx import Document
+    from docx.shared import Cm, Pt
+
+    lang = content["lang"]
+    doc = Document()
+    doc.styles["Normal"].font.size = Pt(10)
+    doc.add_heading(content["title"], level=0)
+    doc.add_paragraph(f"{t('report', lang)} · {content['study_id']}")
+
+    def add_table(tab: Table | None) -> None:
+        if tab is None:
+            return
+        table = doc.add_table(rows=1, cols=len(tab.header))
+        table.style = "Light Grid Accent 1"
+        for cell, text in zip(table.rows[0].cells, tab.header):
+            cell.text = text
+        for row in tab.rows:
+            for cell, text in zip(table.add_row().cells, row):
+                cell.text = text
+        doc.add_paragraph()
+
+    def add_figure(stem: str) -> None:
+        png = figure_dir / f"{stem}.png"
+        if png.exists():
+            doc.add_picture(str(png), width=Cm(15))
+
+    doc.add_heading(t("summary", lang), level=1)
+    doc.add_paragraph(t("summary_intro", lang))
+    for finding in content["findings"]:
+        doc.add_paragraph(finding, style="List Bullet")
+    doc.add_heading(t("flow", lang), level=1)
+    add_figure("flow")
+    add_table(content["flow_table"])
+    doc.add_heading(t("results", lang), level=1)
+    doc.add_paragraph(content["suppressed_note"])
+    for o in content["outcomes"]:
+        doc.add_heading(o["label"], level=2)
+        add_table(o["table"])
+        if o["bands"] is not None:
+            doc.add_paragraph(t("band_intro", lang))
+            add_table(o["bands"])
+        add_figure(f"paired_{o['id']}")
+        add_figure(f"forest_{o['id']}")
+    doc.add_heading(t("reliability", lang), level=1)
+    add_table(content["reliability_table"])
+    doc.add_heading(t("data_issues", lang), level=1)
+    if content["issues_table"] is None:
+        doc.add_paragraph(t("no_data_issues", lang))
+    else:
+        doc.add_paragraph(content["issues_text"])
+        add_table(content["issues_table"])
+    doc.add_heading(t("methods", lang), level=1)
+    doc.add_paragraph(content["methods_text"])
+    for s in content["scoring"]:
+        doc.add_paragraph(f"{s['id']}: {s['rule']}. {s['prorated']}", style="List Bullet")
+    doc.add_heading(t("limitations", lang), level=1)
+    doc.add_paragraph(t("limitations_text", lang))
+    doc.add_heading(t("provenance", lang), level=1)
+    doc.add_paragraph(f"{t('generated', lang)}: {provenance['generated']}")
+    for f in provenance["inputs"]:
+        doc.add_paragraph(f"{f['path']}: {f['sha256']}", style="List Bullet")
+    doc.core_properties.title = content["title"]
+    doc.save(str(path))
+
+
+def write_xlsx(content: dict, tables: dict[str, pd.DataFrame], path: Path) -> None:
+    """The published tables, one sheet each, as numbers; a notes sheet says how to read them."""
+    lang = content["lang"]
+    notes = pd.DataFrame({"note": [content["title"], content["suppressed_note"], content["methods_text"],
+                                   t("limitations_text", lang)]})
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        for name, frame in tables.items():
+            frame.to_excel(writer, sheet_name=name[:31], index=False)
+        notes.to_excel(writer, sheet_name="notes", index=False)

@@ -1,0 +1,173 @@
+"""The report a reviewer reads: numbers as in the results table, nothing suppressed
+anywhere, the same tables in HTML, Word and Excel, and a clean render in Chromium."""
+from __future__ import annotations
+
+import re
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from conftest import REPO
+from evaluation.config import Study, load_config
+from evaluation.i18n import TEXTS
+
+
+class Tables(HTMLParser):
+    """Every <table> of a page as a list of rows of cell texts."""
+
+    def __init__(self):
+        super().__init__()
+        self.tables: list[list[list[str]]] = []
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table":
+            self.tables.append([])
+        elif tag == "tr":
+            self.tables[-1].append([])
+        elif tag in ("td", "th"):
+            self._cell = []
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self._cell is not None:
+            self.tables[-1][-1].append("".join(self._cell))
+            self._cell = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def html_tables(path: Path) -> list[list[list[str]]]:
+    parser = Tables()
+    parser.feed(path.read_text(encoding="utf-8"))
+    return parser.tables
+
+
+def da(value: float, digits: int = 2) -> str:
+    """Danish number format, written independently of evaluation.i18n."""
+    text = f"{abs(value):.{digits}f}".replace(".", ",")
+    return ("\u2212" if value < 0 and text.strip("0,") else "") + text
+
+
+def outcome_tables(workdir: Path, study_id: str) -> dict[str, list[list[str]]]:
+    study = Study.from_config(load_config(workdir / "config.yaml"), study_id)
+    tables = [t for t in html_tables(workdir / "reports" / study_id / "report.html")
+              if t and t[0] and t[0][0] == "Gruppe" and len(t[0]) == 10]
+    return dict(zip(study.outcomes, tables))
+
+
+@pytest.mark.parametrize("study_id", ["parents", "fosterfamilies"])
+def test_every_number_in_the_html_equals_the_results_table(small_study, study_id):
+    published = pd.read_csv(small_study / f"reports/{study_id}/tables/results.csv")
+    for outcome, table in outcome_tables(small_study, study_id).items():
+        rows = published[published["outcome"] == outcome]
+        assert len(table) - 1 == len(rows)
+        for cells, (_, r) in zip(table[1:], rows.iterrows()):
+            if r["suppressed"]:
+                assert cells[1] == "< 5" and all(c == "" for c in cells[2:]), cells
+                continue
+            assert cells[1] == str(int(r["n"]))
+            assert cells[2] == f"{da(r['pre_mean'])} ({da(r['pre_sd'])})"
+            assert cells[3] == f"{da(r['post_mean'])} ({da(r['post_sd'])})"
+            assert cells[4] == f"{da(r['diff_mean'])} [{da(r['diff_ci_low'])}; {da(r['diff_ci_high'])}]"
+            assert cells[8] == f"{da(r['d_z'])} [{da(r['d_z_ci_low'])}; {da(r['d_z_ci_high'])}]"
+            assert cells[9] == da(r["g_av"])
+            for cell, p in ((cells[5], r["p_t"]), (cells[6], r["p_t_adj"]), (cells[7], r["p_wilcoxon"])):
+                assert cell == ("< 0,001" if p < 0.001 else da(p, 3)) if pd.notna(p) else cell == "–"
+
+
+def test_suppressed_cells_show_no_number_anywhere(small_study):
+    full = pd.read_csv(small_study / "data/processed/fosterfamilies/results.csv")
+    hidden = full[full["suppressed"] & (full["grouping"] != "all")]
+    assert len(hidden) > 0
+    html = (small_study / "reports/fosterfamilies/report.html").read_text(encoding="utf-8")
+    svgs = {p.name: p.read_text(encoding="utf-8") for p in (small_study / "reports/fosterfamilies/figures").glob("*.svg")}
+    tables = outcome_tables(small_study, "fosterfamilies")
+    for _, r in hidden.iterrows():
+        label = r["group"].replace("+", " · ")
+        # the forest plot of the outcome does not show the cell (its label with n)
+        assert f"{label} (n=" not in svgs[f"forest_{r['outcome']}.svg"], (r["outcome"], label)
+        # the cell's row in its outcome's table has no number
+        rows = [c for c in tables[r["outcome"]][1:] if c[0].endswith(f": {label}")]
+        assert len(rows) == 1 and rows[0][1] == "< 5" and not any(re.search(r"\d", c) for c in rows[0][2:])
+    # the summary names only published subgroups (each bullet is one outcome)
+    study = Study.from_config(load_config(small_study / "config.yaml"), "fosterfamilies")
+    bullets = re.findall(r"<li>(.*?)</li>", html.split('id="summary"')[1].split("</section>")[0])
+    for _, r in hidden.iterrows():
+        bullet = [b for b in bullets if b.startswith(study.outcome_label(r["outcome"]))]
+        assert len(bullet) == 1 and f"{r['group'].replace('+', ' · ')} (d_z" not in bullet[0]
+
+
+def test_docx_and_xlsx_hold_the_same_tables(small_study):
+    from docx import Document
+
+    base = small_study / "reports/fosterfamilies"
+    html = html_tables(base / "report.html")
+    doc = Document(str(base / "report.docx"))
+    docx = [[[cell.text for cell in row.cells] for row in table.rows] for table in doc.tables]
+    assert docx == html
+    assert len(doc.inline_shapes) == len(list((base / "figures").glob("*.png")))
+    sheets = pd.read_excel(base / "tables.xlsx", sheet_name=None)
+    assert set(sheets) == {"results", "reliability", "participant_flow", "band_shares", "data_issues", "notes"}
+    published = pd.read_csv(base / "tables/results.csv")
+    pd.testing.assert_frame_equal(sheets["results"], published, check_dtype=False)
+
+
+def test_every_text_exists_in_danish_and_english():
+    assert all(set(v) == {"da", "en"} and all(v.values()) for v in TEXTS.values())
+
+
+def test_english_report(small_study, tmp_path):
+    import yaml
+
+    from conftest import run_snakemake
+
+    work = tmp_path / "en"
+    shutil.copytree(small_study / "data" / "raw", work / "data" / "raw")
+    cfg = yaml.safe_load((small_study / "config.yaml").read_text(encoding="utf-8"))
+    cfg["studies"] = {"parents": {**cfg["studies"]["parents"], "language": "en"}}
+    (work / "config.yaml").write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
+    assert run_snakemake(work).returncode == 0
+    html = (work / "reports/parents/report.html").read_text(encoding="utf-8")
+    assert '<html lang="en">' in html and "Summary of findings" in html and "Sammenfatning" not in html
+    assert "Targeted support for parents of children in care" in html
+
+
+# ------------------------------------------------------------------ browser
+def chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.parametrize("study_id", ["parents", "fosterfamilies"])
+def test_demo_report_renders_in_chromium(demo_run, study_id):
+    browser = chromium()
+    if browser is None:
+        pytest.skip("Debian's chromium is not installed and `make test` could not install it")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    report = demo_run / "reports" / study_id / "report.html"
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=browser, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync"])
+        page = b.new_page(viewport={"width": 1280, "height": 900})
+        failed, requests = [], []
+        page.on("requestfailed", lambda r: failed.append(r.url))
+        page.on("request", lambda r: requests.append(r.url))
+        page.goto(report.as_uri())
+        page.wait_for_load_state("load")
+        images = page.evaluate("Array.from(document.images).map(i => [i.complete, i.naturalWidth])")
+        shot = report.parent / "first_screen.png"
+        page.screenshot(path=str(shot))
+        b.close()
+    assert failed == []
+    assert [r for r in requests if not r.startswith(("file:", "data:"))] == []
+    study = Study.from_config(load_config(REPO / "config" / "config.yaml"), study_id)
+    assert len(images) == 1 + 2 * len(study.outcomes) and all(c and w > 0 for c, w in images)
+    # keep the first screen beside the demo report the user gets from `make run`
+    kept = REPO / "reports" / study_id
+    kept.mkdir(parents=True, exist_ok=True)
+    shutil.copy(shot, kept / "first_screen.png")
