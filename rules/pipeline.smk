@@ -74,6 +74,7 @@ rule figures:
     input:
         results="reports/{study}/tables/results.csv",
         flow="reports/{study}/tables/participant_flow.csv",
+        bands="reports/{study}/tables/band_shares.csv",
         pairs="data/processed/{study}/pairs.parquet",
     output:
         figures=directory("reports/{study}/figures"),
@@ -84,7 +85,7 @@ rule figures:
         "logs/{study}/figures.log",
     shell:
         "{params.python:q} -m evaluation figures --study {wildcards.study:q} --settings {params.settings:q}"
-        " --results {input.results:q} --flow {input.flow:q} --pairs {input.pairs:q}"
+        " --results {input.results:q} --flow {input.flow:q} --pairs {input.pairs:q} --bands {input.bands:q}"
         " --out {output.figures:q} --log {log:q}"
 
 

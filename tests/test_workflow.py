@@ -82,7 +82,8 @@ def test_report_is_self_contained_and_has_every_section(small_study):
                     "limitations", "provenance"):
         assert f'id="{section}"' in html
     assert not re.search(r'(src|href)="(https?:)?//', html)
-    assert html.count("data:image/png;base64,") == 1 + 2 * 3
+    pngs = list((small_study / "reports/parents/figures").glob("*.png"))
+    assert html.count("data:image/png;base64,") == len(pngs) == 1 + 3 * 3 + 2  # + SDQ and WHO-5 bands
 
 
 def test_second_run_does_nothing(small_study):

@@ -21,12 +21,14 @@ def _figures(argv: list[str]) -> int:
     parser.add_argument("--results", required=True)
     parser.add_argument("--flow", required=True)
     parser.add_argument("--pairs", required=True)
+    parser.add_argument("--bands", required=True)
     parser.add_argument("--out", required=True, help="figure folder")
     parser.add_argument("--log", required=True)
     args = parser.parse_args(argv)
     settings = json.loads(args.settings)
     study = Study(args.study, settings["study"], settings["analysis"])
-    run_stage("figures", study, {"results": args.results, "flow": args.flow, "pairs": args.pairs},
+    run_stage("figures", study, {"results": args.results, "flow": args.flow, "pairs": args.pairs,
+                                 "bands": args.bands},
               {"figures": args.out}, args.log)
     return 0
 

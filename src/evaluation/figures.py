@@ -134,3 +134,58 @@ def flow_plot(study: Study, flow_counts: pd.DataFrame, results: pd.DataFrame) ->
 
 def _is_true(value) -> bool:
     return str(value).lower() == "true"
+
+
+def change_histogram(study: Study, outcome: str, pairs: pd.DataFrame, overall: pd.Series) -> Figure:
+    """Distribution of the individual changes (post − pre) of the overall complete pairs."""
+    lang = study.language
+    sub = pairs[pairs["outcome"] == outcome].dropna(subset=["pre", "post"])
+    fig = Figure(figsize=(5.2, 3.4))
+    fig.subplots_adjust(left=0.12, right=0.97, top=0.88, bottom=0.17)
+    ax = fig.add_subplot()
+    if _is_true(overall["suppressed"]) or sub.empty:
+        ax.text(0.5, 0.5, t("suppressed_figure", lang), ha="center", va="center", transform=ax.transAxes)
+        ax.set_axis_off()
+        return fig
+    change = (sub["post"] - sub["pre"]).to_numpy()
+    ax.hist(change, bins=min(30, max(8, len(np.unique(change)))), color=OKABE_ITO["sky"],
+            edgecolor="white")
+    ax.axvline(0, color=OKABE_ITO["grey"], linestyle="--", linewidth=1)
+    ax.axvline(overall["diff_mean"], color=OKABE_ITO["blue"], linewidth=2, label=t("mean", lang))
+    better = study.outcomes[outcome]["better"]
+    direction = t("improvement_right" if better == "higher" else "improvement_left", lang)
+    ax.set_xlabel(f"{t('change', lang)} — {direction}")
+    ax.set_ylabel(t("people", lang))
+    ax.set_title(f"{study.outcome_label(outcome)} (n = {int(overall['n'])})", fontsize=10)
+    ax.legend(frameon=False)
+    return fig
+
+
+def band_plot(study: Study, outcome: str, bands: pd.DataFrame) -> Figure | None:
+    """Share in each band before and after (published counts only), or None without bands."""
+    lang = study.language
+    rows = bands[bands["outcome"] == outcome]
+    if rows.empty:
+        return None
+    order = ["normal", "borderline", "abnormal", "close_to_average", "slightly_raised", "slightly_lowered",
+             "high", "low", "very_high", "very_low", "not_poor", "poor_wellbeing"]
+    names = sorted(dict.fromkeys(rows["band"]), key=lambda b: order.index(b) if b in order else len(order))
+    colours = ["#009E73", "#F0E442", "#E69F00", "#D55E00"]
+    fig = Figure(figsize=(6.4, 2.4))
+    fig.subplots_adjust(left=0.12, right=0.97, top=0.72, bottom=0.2)
+    ax = fig.add_subplot()
+    for y, wave in enumerate(("post", "pre")):
+        left = 0.0
+        for i, band in enumerate(names):
+            r = rows[(rows["wave"] == wave) & (rows["band"] == band)]
+            if r.empty or _is_true(r["suppressed"].iloc[0]):
+                continue  # suppressed counts are not drawn: the bar shows only published shares
+            share = 100 * float(r["share"].iloc[0])
+            ax.barh(y, share, left=left, color=colours[i % len(colours)],
+                    label=t(f"band_{band}", lang) if y == 0 else None)
+            left += share
+    ax.set_yticks([0, 1], [t("post", lang), t("pre", lang)])
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("%")
+    ax.legend(ncol=len(names), loc="lower center", bbox_to_anchor=(0.5, 1.02), frameon=False, fontsize=8)
+    return fig

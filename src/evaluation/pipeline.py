@@ -241,6 +241,7 @@ def run_figures(study: Study, inputs: Mapping[str, str], out: Mapping[str, str],
     results = pd.read_csv(inputs["results"])
     pairs = pd.read_parquet(inputs["pairs"])
     counts = pd.read_csv(inputs["flow"])
+    bands = pd.read_csv(inputs["bands"])
     directory = Path(figure_dir)
     written = figures.save_figure(figures.flow_plot(study, counts, results), directory / "flow")
     for outcome in study.outcomes:
@@ -249,6 +250,11 @@ def run_figures(study: Study, inputs: Mapping[str, str], out: Mapping[str, str],
                                        directory / f"paired_{outcome}")
         written += figures.save_figure(figures.forest_plot(study, outcome, results),
                                        directory / f"forest_{outcome}")
+        written += figures.save_figure(figures.change_histogram(study, outcome, pairs, overall),
+                                       directory / f"change_{outcome}")
+        band_figure = figures.band_plot(study, outcome, bands)
+        if band_figure is not None:
+            written += figures.save_figure(band_figure, directory / f"bands_{outcome}")
     log.info("wrote %d figure files", len(written))
 
 

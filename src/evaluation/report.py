@@ -266,8 +266,8 @@ def write_docx(content: dict, figure_dir: Path, provenance: dict, path: Path) ->
         if o["bands"] is not None:
             doc.add_paragraph(t("band_intro", lang))
             add_table(o["bands"])
-        add_figure(f"paired_{o['id']}")
-        add_figure(f"forest_{o['id']}")
+        for kind in ("paired", "forest", "change", "bands"):
+            add_figure(f"{kind}_{o['id']}")
     doc.add_heading(t("reliability", lang), level=1)
     add_table(content["reliability_table"])
     doc.add_heading(t("data_issues", lang), level=1)
