@@ -47,7 +47,7 @@ def test_demo_exports_are_what_the_simulator_writes(tmp_path):
     simulate.write_parents(tmp_path)
     for path in tmp_path.glob("*.csv"):
         assert path.read_bytes() == (REPO / "data" / "raw" / path.name).read_bytes(), path.name
-    expected = pd.read_excel(REPO / "data/raw/fosterfamilies.xlsx")
+    expected = pd.read_excel(REPO / "data/raw/fosterfamilies.xlsx", engine="calamine")
     simulated = simulate.simulate_fosterfamilies().replace("", None)  # Excel keeps no empty strings
     pd.testing.assert_frame_equal(simulated, expected, check_dtype=False)
 

@@ -111,7 +111,7 @@ def test_docx_and_xlsx_hold_the_same_tables(small_study):
     docx = [[[cell.text for cell in row.cells] for row in table.rows] for table in doc.tables]
     assert docx == html
     assert len(doc.inline_shapes) == len(list((base / "figures").glob("*.png")))
-    sheets = pd.read_excel(base / "tables.xlsx", sheet_name=None)
+    sheets = pd.read_excel(base / "tables.xlsx", sheet_name=None, engine="calamine")
     assert set(sheets) == {"results", "reliability", "participant_flow", "band_shares", "data_issues", "notes"}
     published = pd.read_csv(base / "tables/results.csv")
     pd.testing.assert_frame_equal(sheets["results"], published, check_dtype=False)

@@ -60,7 +60,7 @@ def test_flow_accounts_for_every_input_row(small_study):
 
 def test_no_identifier_reaches_outputs(small_study):
     raw = pd.concat([pd.read_csv(p, sep=";", dtype=str) for p in (small_study / "data/raw").glob("parents_*.csv")])
-    foster = pd.read_excel(small_study / "data/raw/fosterfamilies.xlsx", dtype=str)
+    foster = pd.read_excel(small_study / "data/raw/fosterfamilies.xlsx", dtype=str, engine="calamine")
     secrets = set(raw["respondent_id"]) | set(raw["familie_id"]) | set(foster["Løbenummer"]) \
         | set(foster["Plejeforælders navn"])
     texts = []
