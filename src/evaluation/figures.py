@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 
 from .config import Study
 from .i18n import t
+from .instruments import band_sort_key
 
 __all__ = ["paired_plot", "forest_plot", "flow_plot", "save_figure"]
 
@@ -167,9 +168,7 @@ def band_plot(study: Study, outcome: str, bands: pd.DataFrame) -> Figure | None:
     rows = bands[bands["outcome"] == outcome]
     if rows.empty:
         return None
-    order = ["normal", "borderline", "abnormal", "close_to_average", "slightly_raised", "slightly_lowered",
-             "high", "low", "very_high", "very_low", "not_poor", "poor_wellbeing"]
-    names = sorted(dict.fromkeys(rows["band"]), key=lambda b: order.index(b) if b in order else len(order))
+    names = sorted(dict.fromkeys(rows["band"]), key=band_sort_key)
     colours = ["#009E73", "#F0E442", "#E69F00", "#D55E00"]
     fig = Figure(figsize=(6.4, 2.4))
     fig.subplots_adjust(left=0.12, right=0.97, top=0.72, bottom=0.2)

@@ -25,6 +25,8 @@ import pandas as pd
 __all__ = [
     "Instrument",
     "BUILTIN_SCALES",
+    "BAND_ORDER",
+    "band_sort_key",
     "build_instrument",
     "build_instruments",
     "score_responses",
@@ -110,6 +112,9 @@ SDQ_BANDS = {
         "impact": (0, 1, 2),
     },
 }
+# every band name in order from best to worst (for tables and figures)
+BAND_ORDER = ("normal", "borderline", "abnormal", "close_to_average", "slightly_raised", "slightly_lowered",
+              "high", "low", "very_high", "very_low", "not_poor", "poor_wellbeing")
 BAND_NAMES = {
     "3band": ("normal", "borderline", "abnormal"),
     "4band": ("close_to_average", "slightly_raised", "high", "very_high"),
@@ -133,6 +138,11 @@ BUILTIN_RANGE = {"sdq_parent": (0, 2), "sdq_self": (0, 2), "who5": (0, 5), "pss"
                  "psoc": (1, 6)}
 BUILTIN_LABELS = {"sdq_parent": SDQ_LABELS, "sdq_self": SDQ_LABELS, "who5": WHO5_LABELS,
                   "pss": PSS_LABELS, "psoc": PSOC_LABELS}
+
+
+def band_sort_key(band: str) -> int:
+    """Position of a band in BAND_ORDER (unknown names last)."""
+    return BAND_ORDER.index(band) if band in BAND_ORDER else len(BAND_ORDER)
 
 
 def sdq_prorate(raw_sum: np.ndarray, n_answered: np.ndarray) -> np.ndarray:

@@ -17,6 +17,7 @@ from markupsafe import Markup
 
 from .config import Study
 from .i18n import format_number, t
+from .instruments import band_sort_key
 
 __all__ = ["Table", "build_content", "render_html", "write_docx", "write_xlsx", "results_rows", "html_table",
            "findings"]
@@ -120,9 +121,7 @@ def band_rows(study: Study, bands: pd.DataFrame, outcome: str) -> "Table | None"
         return None
     min_n = study.analysis["min_n"]
     body = []
-    order = ["normal", "borderline", "abnormal", "close_to_average", "slightly_raised", "slightly_lowered",
-             "high", "low", "very_high", "very_low", "not_poor", "poor_wellbeing"]
-    for band in sorted(dict.fromkeys(rows["band"]), key=lambda b: order.index(b) if b in order else len(order)):
+    for band in sorted(dict.fromkeys(rows["band"]), key=band_sort_key):
         cells = [t(f"band_{band}", lang)]
         for wave in ("pre", "post"):
             r = rows[(rows["wave"] == wave) & (rows["band"] == band)]
