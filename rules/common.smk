@@ -43,3 +43,27 @@ def study_settings(wildcards):
     """The study's config and analysis settings: an edited config re-runs the study."""
     study = STUDIES[wildcards.study]
     return json.dumps({"study": study.spec, "analysis": study.analysis}, default=str)  # keeps config order
+
+
+def cancel_leftover_timers():
+    """Let the process exit as soon as the run is over.
+
+    Snakemake's job rate limiter starts a non-daemon one-second threading.Timer
+    after every scheduling round, and the interpreter waits for the last one
+    before it exits: up to two idle seconds at the end of every run. When the run
+    has finished nothing waits for those timers any more, so they are cancelled.
+    (Its `--max-jobs-per-timespan` cannot shorten them: "100ms" parses as minutes.)
+    """
+    import threading
+
+    for thread in threading.enumerate():
+        if isinstance(thread, threading.Timer):
+            thread.cancel()
+
+
+onsuccess:
+    cancel_leftover_timers()
+
+
+onerror:
+    cancel_leftover_timers()
