@@ -85,7 +85,7 @@ def main() -> int:
     for n in args.sizes:
         pairs = simulate_pairs(n)
         table_mb = pairs.memory_usage(deep=True).sum() / 2**20
-        engine = timed(lambda: results_table(pairs, GROUPINGS), repeat=3 if n <= 100_000 else 1)
+        engine = timed(results_table, pairs, GROUPINGS, repeat=3 if n <= 100_000 else 1)
         tracemalloc.start()
         out = results_table(pairs, GROUPINGS)
         peak_mb = tracemalloc.get_traced_memory()[1] / 2**20

@@ -255,10 +255,6 @@ class IngestResult:
     notes: list[str]
 
 
-def _blank(values: pd.Series) -> pd.Series:
-    return values.isna() | values.map(lambda v: isinstance(v, str) and not v.strip()).astype(bool)
-
-
 def _as_text(values: pd.Series) -> pd.Series:
     """Group and id cells as trimmed text (1 and 1.0 alike); blanks become NA."""
     def one(v):
@@ -332,9 +328,9 @@ def ingest_study(study: Study, key: bytes) -> IngestResult:
         if header_problems:
             problems += header_problems
             continue
-        for spec, raw in _wave_pieces(spec, raw_file):
+        for piece, raw in _wave_pieces(spec, raw_file):
             present = set(raw.columns)
-            needed = [cols["id"]] + ([cols["wave"]] if "wave" not in spec else [])
+            needed = [cols["id"]] + ([cols["wave"]] if "wave" not in piece else [])
             needed += [cols[c] for c in study.group_columns]
             missing = [c for c in needed if c not in present]
             if missing:
@@ -343,9 +339,9 @@ def ingest_study(study: Study, key: bytes) -> IngestResult:
                 continue
             out = pd.DataFrame({"source": source, "line": lines})
             out["raw_id"] = _as_text(raw[cols["id"]]).to_numpy()
-            if "wave" in spec:
-                out["wave"] = spec["wave"]
-                out["wave_raw"] = spec["wave"]
+            if "wave" in piece:
+                out["wave"] = piece["wave"]
+                out["wave_raw"] = piece["wave"]
             else:
                 wave_raw = _as_text(raw[cols["wave"]])
                 out["wave_raw"] = wave_raw.to_numpy()
@@ -376,7 +372,7 @@ def ingest_study(study: Study, key: bytes) -> IngestResult:
                                                 "or their labels)"))
             # a wave block of a wide file with no answer at all was not answered
             out["no_answer"] = False
-            if "wide" in spec:
+            if "wide" in piece:
                 answered = [c for inst in instruments.values() for c in inst.columns if c in out]
                 out["no_answer"] = out[answered].isna().all(axis=1).to_numpy() if answered else False
             # row-level rules: these rows cannot be analysed at all
