@@ -1,5 +1,6 @@
 # Config validation at load, the studies as objects, and named input functions.
 import json
+import os
 import sys
 
 from snakemake.exceptions import WorkflowError
@@ -20,29 +21,38 @@ wildcard_constraints:
 
 
 def final_outputs():
-    """What `snakemake` builds by default: every study's report and published tables."""
-    return [
-        path
-        for sid in STUDIES
-        for path in (
-            f"reports/{sid}/report.html",
-            f"reports/{sid}/report.docx",
-            f"reports/{sid}/tables.xlsx",
-            f"reports/{sid}/tables/results.csv",
-            f"reports/{sid}/tables/reliability.csv",
-        )
-    ]
+    """What `snakemake` builds by default: every study's publication in reports/<study>/."""
+    return [f"reports/.{sid}.published" for sid in STUDIES]
 
 
 def study_exports(wildcards):
-    """The export files of a study (so a changed export re-runs its study)."""
+    """The export files of a study (a new or newer export re-runs its study)."""
     return [e["path"] for e in STUDIES[wildcards.study].spec["exports"]]
+
+
+def exports_sha256(wildcards):
+    """The content of every export: an export whose bytes changed re-runs its study,
+    whatever its modification time (an older copy restored with `cp -p`)."""
+    return pipeline.exports_sha256(STUDIES[wildcards.study])
+
+
+def id_key_file(wildcards):
+    """The key file, unless the key comes from EVALUATION_ID_KEY (then no file is made)."""
+    if os.environ.get("EVALUATION_ID_KEY"):
+        return []
+    return ancient("data/processed/.id_key")
 
 
 def study_settings(wildcards):
     """The study's config and analysis settings: an edited config re-runs the study."""
     study = STUDIES[wildcards.study]
     return json.dumps({"study": study.spec, "analysis": study.analysis}, default=str)  # keeps config order
+
+
+def publication_files(wildcards):
+    """Everything the publish rule moves into reports/<study>/ at once."""
+    base = f"data/processed/{wildcards.study}/publication"
+    return [f"{base}/{name}" for name in pipeline.PUBLICATION_FILES]
 
 
 def cancel_leftover_timers():

@@ -3,15 +3,27 @@
 # outputs are the keys the stage functions read.
 
 
+rule id_key:
+    # The pseudonymization key (unless EVALUATION_ID_KEY gives it): created once,
+    # atomically, readable by its owner only, and never rewritten.
+    output:
+        protected("data/processed/.id_key"),
+    run:
+        pipeline.create_id_key(output[0])
+
+
 rule ingest:
     input:
-        study_exports,
+        exports=study_exports,
+        key=id_key_file,
     output:
         responses="data/processed/{study}/responses.parquet",
         flow="data/processed/{study}/flow.csv",
         issues="data/processed/{study}/data_issues.csv",
+        inputs="data/processed/{study}/inputs.json",
     params:
         settings=study_settings,
+        content=exports_sha256,
     log:
         "logs/{study}/ingest.log",
     run:
@@ -47,6 +59,9 @@ rule analyse:
 
 
 rule tables:
+    # Every published table of the study, protected together (disclosure.py).
+    # Published files are built in data/processed/{study}/publication/ and reach
+    # reports/{study}/ only through the publish rule, as a whole.
     input:
         results="data/processed/{study}/results.csv",
         reliability="data/processed/{study}/reliability.csv",
@@ -54,12 +69,14 @@ rule tables:
         responses="data/processed/{study}/responses.parquet",
         issues="data/processed/{study}/data_issues.csv",
         scores="data/processed/{study}/scores.parquet",
+        pairs="data/processed/{study}/pairs.parquet",
     output:
-        results="reports/{study}/tables/results.csv",
-        reliability="reports/{study}/tables/reliability.csv",
-        flow="reports/{study}/tables/participant_flow.csv",
-        issues="reports/{study}/data_issues.csv",
-        bands="reports/{study}/tables/band_shares.csv",
+        results="data/processed/{study}/publication/tables/results.csv",
+        reliability="data/processed/{study}/publication/tables/reliability.csv",
+        participant_flow="data/processed/{study}/publication/tables/participant_flow.csv",
+        band_shares="data/processed/{study}/publication/tables/band_shares.csv",
+        issues="data/processed/{study}/publication/data_issues.csv",
+        disclosure="data/processed/{study}/disclosure.json",
     params:
         settings=study_settings,
     log:
@@ -70,41 +87,65 @@ rule tables:
 
 rule figures:
     # A process of its own: drawing is pure Python and would hold the GIL of the
-    # Snakemake process that runs the other rules as threads.
+    # Snakemake process that runs the other rules as threads. It reads its
+    # settings from the config file of the run, not from the command line.
     input:
-        results="reports/{study}/tables/results.csv",
-        flow="reports/{study}/tables/participant_flow.csv",
-        bands="reports/{study}/tables/band_shares.csv",
-        pairs="data/processed/{study}/pairs.parquet",
+        results="data/processed/{study}/publication/tables/results.csv",
+        flow="data/processed/{study}/publication/tables/participant_flow.csv",
+        bands="data/processed/{study}/publication/tables/band_shares.csv",
+        settings="data/processed/{study}/settings.json",
     output:
-        figures=directory("reports/{study}/figures"),
+        figures=directory("data/processed/{study}/publication/figures"),
     params:
-        settings=study_settings,
         python=sys.executable,
     log:
         "logs/{study}/figures.log",
     shell:
-        "{params.python:q} -m evaluation figures --study {wildcards.study:q} --settings {params.settings:q}"
-        " --results {input.results:q} --flow {input.flow:q} --pairs {input.pairs:q} --bands {input.bands:q}"
+        "{params.python:q} -m evaluation figures --study {wildcards.study:q} --settings {input.settings:q}"
+        " --results {input.results:q} --flow {input.flow:q} --bands {input.bands:q}"
         " --out {output.figures:q} --log {log:q}"
+
+
+rule settings:
+    # The study's settings as a file, for the figures process.
+    output:
+        "data/processed/{study}/settings.json",
+    params:
+        settings=study_settings,
+    run:
+        pipeline.write_settings(STUDIES[wildcards.study], output[0])
 
 
 rule report:
     input:
-        results="reports/{study}/tables/results.csv",
-        reliability="reports/{study}/tables/reliability.csv",
-        flow="reports/{study}/tables/participant_flow.csv",
-        issues="reports/{study}/data_issues.csv",
-        bands="reports/{study}/tables/band_shares.csv",
+        results="data/processed/{study}/publication/tables/results.csv",
+        reliability="data/processed/{study}/publication/tables/reliability.csv",
+        flow="data/processed/{study}/publication/tables/participant_flow.csv",
+        issues="data/processed/{study}/publication/data_issues.csv",
+        bands="data/processed/{study}/publication/tables/band_shares.csv",
+        disclosure="data/processed/{study}/disclosure.json",
         scores="data/processed/{study}/scores.parquet",
-        figures="reports/{study}/figures",
+        inputs="data/processed/{study}/inputs.json",
+        figures="data/processed/{study}/publication/figures",
     output:
-        html="reports/{study}/report.html",
-        docx="reports/{study}/report.docx",
-        xlsx="reports/{study}/tables.xlsx",
+        html="data/processed/{study}/publication/report.html",
+        docx="data/processed/{study}/publication/report.docx",
+        xlsx="data/processed/{study}/publication/tables.xlsx",
     params:
         settings=study_settings,
     log:
         "logs/{study}/report.log",
     run:
         pipeline.run_stage("report", STUDIES[wildcards.study], input, output, log[0])
+
+
+rule publish:
+    # reports/{study}/ is replaced as a whole by one rename, or left as it was.
+    input:
+        publication_files,
+    output:
+        "reports/.{study}.published",
+    log:
+        "logs/{study}/publish.log",
+    run:
+        pipeline.run_stage("publish", STUDIES[wildcards.study], input, output, log[0])

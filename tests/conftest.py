@@ -82,3 +82,39 @@ def demo_run(tmp_path_factory) -> Path:
     proc = run_snakemake(workdir)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return workdir
+
+
+def run_stages(study: Study, root: Path, stages=("ingest", "score", "analyse", "tables", "figures", "report",
+                                               "publish")) -> Path:
+    """Every stage of one study, without Snakemake, with the workflow's file names under ``root``."""
+    from evaluation.pipeline import PUBLICATION_FILES, run_stage, write_settings
+
+    p = root / "data" / "processed" / study.id
+    pub = p / "publication"
+    files = {
+        "ingest": ({}, {"responses": p / "responses.parquet", "flow": p / "flow.csv",
+                        "issues": p / "data_issues.csv", "inputs": p / "inputs.json"}),
+        "score": ({"responses": p / "responses.parquet"},
+                  {"scores": p / "scores.parquet", "reliability": p / "reliability.csv"}),
+        "analyse": ({"scores": p / "scores.parquet"}, {"pairs": p / "pairs.parquet", "results": p / "results.csv"}),
+        "tables": ({"results": p / "results.csv", "reliability": p / "reliability.csv", "flow": p / "flow.csv",
+                    "responses": p / "responses.parquet", "issues": p / "data_issues.csv",
+                    "scores": p / "scores.parquet", "pairs": p / "pairs.parquet"},
+                   {"results": pub / "tables/results.csv", "reliability": pub / "tables/reliability.csv",
+                    "participant_flow": pub / "tables/participant_flow.csv",
+                    "band_shares": pub / "tables/band_shares.csv", "issues": pub / "data_issues.csv",
+                    "disclosure": p / "disclosure.json"}),
+        "figures": ({"results": pub / "tables/results.csv", "flow": pub / "tables/participant_flow.csv",
+                     "bands": pub / "tables/band_shares.csv"}, {"figures": pub / "figures"}),
+        "report": ({"results": pub / "tables/results.csv", "reliability": pub / "tables/reliability.csv",
+                    "flow": pub / "tables/participant_flow.csv", "issues": pub / "data_issues.csv",
+                    "bands": pub / "tables/band_shares.csv", "disclosure": p / "disclosure.json",
+                    "scores": p / "scores.parquet", "inputs": p / "inputs.json", "figures": pub / "figures"},
+                   {"html": pub / "report.html", "docx": pub / "report.docx", "xlsx": pub / "tables.xlsx"}),
+        "publish": ([str(pub / name) for name in PUBLICATION_FILES], [str(root / "reports" / f".{study.id}.published")]),
+    }
+    write_settings(study, p / "settings.json")
+    for stage in stages:
+        inputs, outputs = files[stage]
+        run_stage(stage, study, inputs, outputs, str(root / "logs" / study.id / f"{stage}.log"))
+    return root / "reports" / study.id

@@ -26,7 +26,8 @@ def test_demo_config_is_valid_and_gets_defaults(demo):
     assert set(cfg["studies"]) == {"parents", "fosterfamilies"}
     del demo["analysis"]
     cfg = validate_config(demo)
-    assert cfg["analysis"] == {"ci_level": 0.95, "correction": "holm", "min_n": 5, "on_invalid": "stop"}
+    assert cfg["analysis"] == {"ci_level": 0.95, "correction": "holm", "min_n": 5, "on_invalid": "stop",
+                               "figures": {"svg": False}}
     study = Study.from_config(cfg, "fosterfamilies")
     assert study.groupings == [[], ["municipality"], ["variant"], ["municipality", "variant"]]
 

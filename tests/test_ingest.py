@@ -4,13 +4,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 
+import zipfile
+
 import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import make_study
+from conftest import make_study, run_stages
 from evaluation.ingest import (InvalidInputError, ingest_study, load_id_key, looks_like_cpr,
                                pseudonymize)
 
@@ -41,7 +43,7 @@ def test_semicolon_bom_decimal_comma_and_labels(tmp_path):
     r = result.responses
     assert list(r["wave"]) == ["post", "pre"] or list(r["wave"]) == ["pre", "post"]
     assert sorted(r["k1"]) == [5.0, 5.0] and sorted(r["k2"]) == [2.0, 3.0]
-    assert list(result.flow["status"]) == ["analysed", "analysed"]
+    assert list(result.flow["status"]) == ["answered", "answered"]
 
 
 def test_cp1252_comma_file(tmp_path):
@@ -64,6 +66,26 @@ def test_key_file_created_once(tmp_path, monkeypatch):
     key = load_id_key(tmp_path / "processed")
     assert len(key) == 64 and load_id_key(tmp_path / "processed") == key
     assert (tmp_path / "processed" / ".id_key").exists()
+    assert (tmp_path / "processed" / ".id_key").stat().st_mode & 0o777 == 0o600
+
+
+def _key_in_new_process(directory: str) -> bytes:
+    return load_id_key(directory)
+
+
+def test_concurrent_processes_agree_on_one_key(tmp_path, monkeypatch):
+    """Issue 9: two ingest jobs raced to create .id_key; the loser read an empty file."""
+    import concurrent.futures
+    import multiprocessing
+
+    monkeypatch.delenv("EVALUATION_ID_KEY", raising=False)
+    context = multiprocessing.get_context("fork")
+    with concurrent.futures.ProcessPoolExecutor(8, mp_context=context) as pool:
+        for round_ in range(15):
+            directory = str(tmp_path / f"r{round_}")
+            keys = list(pool.map(_key_in_new_process, [directory] * 8))
+            assert len(set(keys)) == 1 and len(keys[0]) == 64
+            assert [p.name for p in (tmp_path / f"r{round_}").iterdir()] == [".id_key"]
 
 
 def test_no_raw_id_leaves_ingest(tmp_path):
@@ -133,7 +155,7 @@ def test_exact_duplicates_merged_conflicts_invalid(tmp_path):
     study = make_study(spec(path), on_invalid="quarantine")
     result = ingest_study(study, b"k")
     flow = result.flow.set_index("line")
-    assert flow.loc[2, "status"] == "analysed" and flow.loc[3, "status"] == "duplicate"
+    assert flow.loc[2, "status"] == "answered" and flow.loc[3, "status"] == "duplicate"
     assert flow.loc[5, "status"] == "invalid" and flow.loc[6, "status"] == "invalid"
     assert "answered this wave more than once" in result.issues["rule"].iloc[0]
     with pytest.raises(InvalidInputError, match="more than once with different answers"):
@@ -154,7 +176,7 @@ def test_two_exports_one_wave_each_and_a_questionnaire_per_export(tmp_path):
     s["exports"] = [{"path": str(pre), "wave": "pre"}, {"path": str(post), "wave": "post"}]
     del s["columns"]["wave"]
     result = ingest_study(make_study(s), b"k")
-    assert result.flow["status"].value_counts().to_dict() == {"analysed": 2, "baseline_only": 1}
+    assert result.flow["status"].value_counts().to_dict() == {"answered": 3}
 
 
 # ------------------------------------------------------------ property test
@@ -175,11 +197,10 @@ def test_every_input_row_appears_in_flow_exactly_once(tmp_path, data):
     assert sorted(flow["line"]) == list(range(2, len(data) + 2))
     counts = flow["status"].value_counts()
     assert counts.sum() == len(data)
-    analysed = flow[flow["status"] == "analysed"]
-    # every analysed person has exactly one kept row per wave
-    assert (analysed.groupby("pid")["wave"].nunique() == 2).all()
-    kept = flow[flow["status"].isin(["analysed", "baseline_only", "followup_only"])]
-    assert len(result.responses) == len(kept)
+    answered = flow[flow["status"] == "answered"]
+    # every answered person has exactly one kept row per wave
+    assert not answered.duplicated(["pid", "wave"]).any()
+    assert len(result.responses) == len(answered)
     assert not np.any(result.responses.duplicated(["pid", "wave"]))
 
 
@@ -195,8 +216,8 @@ def test_wide_file_with_wave_suffixes(tmp_path):
     # a wide file's line appears once per wave
     assert sorted(zip(result.flow["line"], result.flow["wave"])) == [(2, "post"), (2, "pre"), (3, "post"), (3, "pre")]
     status = dict(zip(zip(result.flow["line"], result.flow["wave"]), result.flow["status"]))
-    assert status == {(2, "pre"): "analysed", (2, "post"): "analysed",
-                      (3, "pre"): "baseline_only", (3, "post"): "no_answer"}
+    assert status == {(2, "pre"): "answered", (2, "post"): "answered",
+                      (3, "pre"): "answered", (3, "post"): "no_answer"}
     assert len(result.responses) == 3
 
 
@@ -210,33 +231,32 @@ def test_wide_and_wave_exclude_each_other(tmp_path):
 
 
 def test_cpr_numbers_never_reach_any_output_in_quarantine_mode(tmp_path):
-    """CPR-like values in an id, a group column, an item and an unconfigured column."""
-    from evaluation.pipeline import run_stage
-
+    """CPR numbers in every form (issue 9) in an id, group values, items, an unconfigured
+    column and the export's file name: none reaches any output, processed or published."""
     text = ("id;kommune;runde;k1;k2;note\n"
             "010203-1234;Aarhus;før;1;2;ring 0102031234\n"
-            "010203-1234;Aarhus;efter;2;3;\n"
+            "010203-1234;Aarhus;efter;2;3;101090 1011\n"
             "B1;1103041234;før;1;1;\n"
-            "B1;Aarhus;efter;2;0405061234;\n")
-    path = write(tmp_path, text)
+            "B1;Aarhus;efter;2;0405061234;\n"
+            "C1;Hans Hansen 111190-1112;før;1;1;\n"
+            "C1;Aarhus;efter;501902526;1;\n"
+            "D1;220190/2223;før;1;0601902627.0;\n"
+            "D1;Aarhus;efter;1;2;\n")
+    path = write(tmp_path, text, name="udtræk 230190.2324.csv")
     study = make_study(spec(path), on_invalid="quarantine")
     processed, reports = tmp_path / "data" / "processed" / "s", tmp_path / "reports" / "s"
-    run_stage("ingest", study, {}, {"responses": processed / "responses.parquet", "flow": processed / "flow.csv",
-                                    "issues": processed / "data_issues.csv"}, tmp_path / "i.log")
-    run_stage("score", study, {"responses": processed / "responses.parquet"},
-              {"scores": processed / "scores.parquet", "reliability": processed / "reliability.csv"}, tmp_path / "s.log")
-    run_stage("analyse", study, {"scores": processed / "scores.parquet"},
-              {"pairs": processed / "pairs.parquet", "results": processed / "results.csv"}, tmp_path / "a.log")
-    run_stage("tables", study, {"results": processed / "results.csv", "reliability": processed / "reliability.csv",
-                                "flow": processed / "flow.csv", "responses": processed / "responses.parquet",
-                                "issues": processed / "data_issues.csv", "scores": processed / "scores.parquet"},
-              {"results": reports / "results.csv", "reliability": reports / "reliability.csv",
-               "flow": reports / "participant_flow.csv", "issues": reports / "data_issues.csv",
-               "bands": reports / "band_shares.csv"}, tmp_path / "t.log")
+    run_stages(study, tmp_path)
     texts = []
-    for path in list(processed.rglob("*")) + list(reports.rglob("*")) + list(tmp_path.glob("*.log")):
-        texts.append(pd.read_parquet(path).to_csv() if path.suffix == ".parquet" else path.read_text())
+    for path in [*processed.rglob("*"), *reports.rglob("*"), *(tmp_path / "logs").rglob("*.log")]:
+        if path.suffix == ".parquet":
+            texts.append(pd.read_parquet(path).to_csv())
+        elif path.suffix in (".docx", ".xlsx"):
+            with zipfile.ZipFile(path) as z:
+                texts += [z.read(n).decode("utf-8", "replace") for n in z.namelist() if n.endswith(".xml")]
+        elif path.is_file() and path.suffix != ".png":
+            texts.append(path.read_text())
     blob = "\n".join(texts)
-    assert len(texts) == 16 and "looks like a CPR number" in blob  # 7 processed, 5 published, 4 logs
-    for cpr in ("010203-1234", "0102031234", "1103041234", "0405061234"):
-        assert cpr not in blob
+    assert len(texts) > 30 and "looks like a CPR number" in blob
+    for cpr in ("010203-1234", "0102031234", "1103041234", "0405061234", "111190-1112", "501902526",
+                "220190/2223", "0601902627", "101090 1011", "230190.2324"):
+        assert cpr not in blob, cpr

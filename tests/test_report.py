@@ -63,12 +63,13 @@ def outcome_tables(workdir: Path, study_id: str) -> dict[str, list[list[str]]]:
 @pytest.mark.parametrize("study_id", ["parents", "fosterfamilies"])
 def test_every_number_in_the_html_equals_the_results_table(small_study, study_id):
     published = pd.read_csv(small_study / f"reports/{study_id}/tables/results.csv")
+    full = pd.read_csv(small_study / f"data/processed/{study_id}/results.csv")
     for outcome, table in outcome_tables(small_study, study_id).items():
         rows = published[published["outcome"] == outcome]
         assert len(table) - 1 == len(rows)
-        for cells, (_, r) in zip(table[1:], rows.iterrows()):
-            if r["suppressed"]:
-                assert cells[1] == "< 5" and all(c == "" for c in cells[2:]), cells
+        for cells, (i, r) in zip(table[1:], rows.iterrows()):
+            if r["suppressed"]:  # small itself: "< 5"; hidden to protect another: "–"
+                assert cells[1] == ("< 5" if full.at[i, "n"] < 5 else "–") and all(c == "" for c in cells[2:]), cells
                 continue
             assert cells[1] == str(int(r["n"]))
             assert cells[2] == f"{da(r['pre_mean'])} ({da(r['pre_sd'])})"
@@ -81,21 +82,28 @@ def test_every_number_in_the_html_equals_the_results_table(small_study, study_id
 
 
 def test_suppressed_cells_show_no_number_anywhere(small_study):
+    from evaluation import figures
+
+    published = pd.read_csv(small_study / "reports/fosterfamilies/tables/results.csv")
     full = pd.read_csv(small_study / "data/processed/fosterfamilies/results.csv")
-    hidden = full[full["suppressed"] & (full["grouping"] != "all")]
+    hidden = full[published["suppressed"] & (full["grouping"] != "all")]
     assert len(hidden) > 0
     html = (small_study / "reports/fosterfamilies/report.html").read_text(encoding="utf-8")
-    svgs = {p.name: p.read_text(encoding="utf-8") for p in (small_study / "reports/fosterfamilies/figures").glob("*.svg")}
+    study = Study.from_config(load_config(small_study / "config.yaml"), "fosterfamilies")
     tables = outcome_tables(small_study, "fosterfamilies")
     for _, r in hidden.iterrows():
         label = r["group"].replace("+", " · ")
-        # the forest plot of the outcome does not show the cell (its label with n)
-        assert f"{label} (n=" not in svgs[f"forest_{r['outcome']}.svg"], (r["outcome"], label)
+        # the forest and means plots of the outcome do not show the cell
+        for draw in (figures.forest_plot, figures.means_plot):
+            fig = draw(study, r["outcome"], published)
+            texts = [t.get_text() for ax in fig.axes for t in [*ax.get_yticklabels(), *ax.texts]]
+            texts += [t.get_text() for ax in fig.axes if ax.get_legend() for t in ax.get_legend().get_texts()]
+            assert not any(x.startswith(f"{label} (n=") or x.startswith(f"{r['group']} (n=") for x in texts)
         # the cell's row in its outcome's table has no number
         rows = [c for c in tables[r["outcome"]][1:] if c[0].endswith(f": {label}")]
-        assert len(rows) == 1 and rows[0][1] == "< 5" and not any(re.search(r"\d", c) for c in rows[0][2:])
+        assert len(rows) == 1 and rows[0][1] in ("< 5", "–")
+        assert not any(re.search(r"\d", c) for c in rows[0][2:])
     # the summary names only published subgroups (each bullet is one outcome)
-    study = Study.from_config(load_config(small_study / "config.yaml"), "fosterfamilies")
     bullets = re.findall(r"<li>(.*?)</li>", html.split('id="summary"')[1].split("</section>")[0])
     for _, r in hidden.iterrows():
         bullet = [b for b in bullets if b.startswith(study.outcome_label(r["outcome"]))]

@@ -21,7 +21,8 @@ from .instruments import BUILTIN_N_ITEMS, BUILTIN_SCALES, Instrument, build_inst
 
 __all__ = ["ConfigError", "Study", "load_config", "validate_config", "ANALYSIS_DEFAULTS"]
 
-ANALYSIS_DEFAULTS = {"ci_level": 0.95, "correction": "holm", "min_n": 5, "on_invalid": "stop"}
+ANALYSIS_DEFAULTS = {"ci_level": 0.95, "correction": "holm", "min_n": 5, "on_invalid": "stop",
+                     "figures": {"svg": False}}
 GROUP_COLUMNS = ("municipality", "variant", "family")
 
 
@@ -93,7 +94,8 @@ def validate_config(config: Mapping[str, Any], source: str = "config") -> dict:
     if errors:
         raise ConfigError([_describe(e) for e in errors], source)
     cfg = copy.deepcopy(dict(config))
-    cfg["analysis"] = {**ANALYSIS_DEFAULTS, **(cfg.get("analysis") or {})}
+    cfg["analysis"] = {**copy.deepcopy(ANALYSIS_DEFAULTS), **(cfg.get("analysis") or {})}
+    cfg["analysis"]["figures"] = {**ANALYSIS_DEFAULTS["figures"], **cfg["analysis"]["figures"]}
     problems: list[str] = []
     for sid, study in cfg["studies"].items():
         problems += _check_study(sid, study)

@@ -76,10 +76,18 @@ TEXTS: dict[str, dict[str, str]] = {
                             "Signifikant betyder justeret p < 0,05.",
                       "en": "Changes from baseline to follow-up among participants who answered both waves. "
                             "Significant means adjusted p < 0.05."},
-    "suppressed_note": {"da": "Grupper med færre end {min_n} par vises ikke (\"< {min_n}\"), og en ekstra gruppe "
-                              "skjules, hvor den skjulte gruppe ellers kunne regnes ud fra de øvrige.",
-                        "en": "Groups with fewer than {min_n} pairs are not shown (\"< {min_n}\"), and a further "
-                              "group is hidden where the hidden one could otherwise be worked out from the others."},
+    "suppressed_note": {"da": "Grupper og tal med færre end {min_n} personer vises ikke (\"< {min_n}\"). Tal, der "
+                              "kunne bruges til at regne et skjult tal ud, skjules også (\"–\"). Ingen figur viser "
+                              "enkeltpersoner.",
+                        "en": "Groups and counts of fewer than {min_n} people are not shown (\"< {min_n}\"). Numbers "
+                              "from which a hidden number could be worked out are hidden too (\"–\"). No figure "
+                              "shows individuals."},
+    "protected_footnote": {"da": "–: skjult, fordi et skjult tal ellers kunne regnes ud fra det (det er selv ikke "
+                                 "nødvendigvis lille).",
+                           "en": "–: hidden because a hidden number could otherwise be worked out from it (it is "
+                                 "not necessarily small itself)."},
+    "figure_means": {"da": "Gennemsnit før og efter med konfidensinterval", "en": "Mean before and after with "
+                                                                                   "confidence interval"},
     "methods_text": {
         "da": ("Analysen omfatter deltagere med en gyldig score ved både før- og eftermåling (komplette par); "
                "forskelle er efter minus før. Ændringen testes med parret t-test (tosidet) og Wilcoxons "

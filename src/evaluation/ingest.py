@@ -19,10 +19,9 @@ import hashlib
 import hmac
 import io
 import os
-import re
 import secrets
+import tempfile
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import Mapping
 
@@ -30,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from .config import Study
+from .privacy import CPR_MASK, looks_like_cpr, mask_cpr
 
 __all__ = [
     "InvalidInputError", "Problem", "IngestResult", "ingest_study", "read_export",
@@ -39,7 +39,6 @@ __all__ = [
 FLOW_COLUMNS = ["source", "line", "pid", "wave", "status", "reason"]
 ISSUE_COLUMNS = ["source", "line", "column", "value", "rule"]
 MAX_MESSAGES = 50
-_CPR = re.compile(r"^\s*(\d{2})(\d{2})(\d{2})-?(\d{4})\s*$")
 
 
 # ----------------------------------------------------------------------- problems
@@ -56,7 +55,7 @@ class Problem:
 
     def message(self) -> str:
         where = f"{self.source}, line {self.line}" if self.line else self.source
-        return f"{where}, column {self.column!r}: value {self.value} — {self.rule}"
+        return mask_cpr(f"{where}, column {self.column!r}: value {self.value} — {self.rule}")
 
 
 class InvalidInputError(ValueError):
@@ -73,34 +72,10 @@ class InvalidInputError(ValueError):
             "and list them in data_issues.csv.\n" + "\n".join(shown + tail))
 
 
-def looks_like_cpr(value: object) -> bool:
-    """True for DDMMYY-XXXX or ten digits that start with a valid date.
-
-    >>> looks_like_cpr("010203-1234"), looks_like_cpr("3102031234"), looks_like_cpr("12")
-    (True, False, False)
-    """
-    if not isinstance(value, str):
-        if isinstance(value, (int, np.integer)):
-            value = f"{value:010d}" if 10**8 <= value < 10**10 else str(value)
-        else:
-            return False
-    m = _CPR.match(value)
-    if not m:
-        return False
-    dd, mm, yy = (int(g) for g in m.groups()[:3])
-    for century in (1900, 2000):
-        try:
-            date(century + yy, mm, dd)
-            return True
-        except ValueError:
-            continue
-    return False
-
-
 def _shown(value: object) -> str:
     """A value as it may appear in a message: CPR-like values are never echoed."""
     if looks_like_cpr(value):
-        return "(hidden: looks like a CPR number)"
+        return CPR_MASK
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return "''"
     if isinstance(value, (float, np.floating)) and float(value).is_integer():
@@ -113,26 +88,34 @@ def _shown(value: object) -> str:
 def load_id_key(processed_dir: str | Path = "data/processed") -> bytes:
     """The pseudonymization key: ``EVALUATION_ID_KEY``, else ``<processed>/.id_key``.
 
-    The key file is created at random on first use (exclusively, so two studies
-    ingested in parallel agree on it).
+    The key file is created at random on first use, atomically: the key is written
+    to a private temporary file which is then hard-linked to its name. A link
+    either appears whole or fails because the name exists, so processes that start
+    at the same time agree on one key and no reader ever sees a half-written file.
     """
     env = os.environ.get("EVALUATION_ID_KEY")
     if env:
         return env.encode("utf-8")
     path = Path(processed_dir) / ".id_key"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        pass
-    else:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_hex(32))
-    for _ in range(100):  # the creator may not have finished writing
-        text = path.read_text().strip()
-        if text:
-            return text.encode("utf-8")
-    raise RuntimeError(f"{path} is empty; delete it to create a new key")
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".id_key.")  # mode 0600
+        try:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_hex(32))
+                fh.flush()
+                os.fsync(fh.fileno())
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                pass  # another process created it first: use theirs
+        finally:
+            os.unlink(tmp)
+    text = path.read_text().strip()
+    if not text:
+        raise RuntimeError(f"{path} is empty; delete it to create a new key "
+                           "(earlier pseudonyms cannot be reproduced without the old key)")
+    return text.encode("utf-8")
 
 
 def pseudonymize(raw_ids: pd.Series, key: bytes) -> pd.Series:
@@ -253,6 +236,7 @@ class IngestResult:
     flow: pd.DataFrame
     issues: pd.DataFrame
     notes: list[str]
+    inputs: list[dict]  # per export: its position ("export 1"), path and the SHA-256 of the bytes read
 
 
 def _as_text(values: pd.Series) -> pd.Series:
@@ -318,8 +302,12 @@ def ingest_study(study: Study, key: bytes) -> IngestResult:
     notes: list[str] = []
     used_columns = set(cols.values()) | {c for inst in instruments.values() for c in inst.columns}
     parts = []
-    for spec in study.spec["exports"]:
-        source = spec["path"]
+    inputs = []
+    for position, spec in enumerate(study.spec["exports"], start=1):
+        source = mask_cpr(spec["path"])  # a file name may hold a CPR number: never stored
+        if Path(source).is_file():
+            inputs.append({"export": f"export {position}", "path": source,
+                           "sha256": hashlib.sha256(Path(source).read_bytes()).hexdigest()})
         raw_file, lines = read_export(spec)
         for column, count in raw_file.attrs.get("user_missing", {}).items():
             if column in used_columns:
@@ -370,11 +358,9 @@ def ingest_study(study: Study, key: bytes) -> IngestResult:
                         problems.append(Problem(source, int(lines[i]), column, _shown(raw[column].iat[i]),
                                                 f"not a valid answer for {iid} (codes {lo:g}-{hi:g} "
                                                 "or their labels)"))
-            # a wave block of a wide file with no answer at all was not answered
-            out["no_answer"] = False
-            if "wide" in piece:
-                answered = [c for inst in instruments.values() for c in inst.columns if c in out]
-                out["no_answer"] = out[answered].isna().all(axis=1).to_numpy() if answered else False
+            # a row (or a wave block of a wide file) without a single answered item was not answered
+            answered = [c for inst in instruments.values() for c in inst.columns if c in out]
+            out["no_answer"] = out[answered].isna().all(axis=1).to_numpy() if answered else True
             # row-level rules: these rows cannot be analysed at all
             for i in np.flatnonzero(out["raw_id"].isna().to_numpy()):
                 problems.append(Problem(source, int(lines[i]), cols["id"], "''", "id is empty"))
@@ -414,16 +400,9 @@ def ingest_study(study: Study, key: bytes) -> IngestResult:
     rows["pid"] = pseudonymize(rows["raw_id"], key)
     if "family" in rows:
         rows["family"] = pseudonymize(rows["family"], key)
-    kept = rows[rows["status"] == "kept"]
-    waves_of = kept.groupby("pid")["wave"].agg(lambda w: frozenset(w))
-    status_of = waves_of.map(lambda w: "analysed" if len(w) == 2 else
-                             ("baseline_only" if "pre" in w else "followup_only"))
     is_kept = rows["status"] == "kept"
-    rows.loc[is_kept, "status"] = rows.loc[is_kept, "pid"].map(status_of)
-    reasons = {"analysed": "answered at baseline and follow-up",
-               "baseline_only": "no follow-up answer (lost to follow-up)",
-               "followup_only": "no baseline answer"}
-    rows.loc[is_kept, "reason"] = rows.loc[is_kept, "status"].map(reasons)
+    rows.loc[is_kept, "status"] = "answered"
+    rows.loc[is_kept, "reason"] = "answered at least one item of this wave"
     flow = rows[["source", "line", "pid", "wave", "status", "reason"]].copy()
     flow["wave"] = flow["wave"].where(flow["wave"].notna(), None)
 
@@ -433,7 +412,7 @@ def ingest_study(study: Study, key: bytes) -> IngestResult:
     for c in asked_columns:
         responses[c] = responses[c].astype(bool)
     issues = pd.DataFrame([{c: getattr(p, c) for c in ISSUE_COLUMNS} for p in problems], columns=ISSUE_COLUMNS)
-    return IngestResult(responses, flow.reset_index(drop=True), issues, notes)
+    return IngestResult(responses, flow.reset_index(drop=True), issues, notes, inputs)
 
 
 def _merge_duplicates(rows: pd.DataFrame, study: Study, item_columns: list[str],
@@ -451,8 +430,7 @@ def _merge_duplicates(rows: pd.DataFrame, study: Study, item_columns: list[str],
     no_answer = rows["no_answer"].fillna(False).astype(bool) if "no_answer" in rows else False
     rows["status"] = np.select([rows["row_problem"].notna(), no_answer], ["invalid", "no_answer"], "kept")
     rows["reason"] = rows["row_problem"].where(rows["row_problem"].notna(),
-                                               np.where(no_answer, "no answers in this wave's columns of a "
-                                                                   "wide file", None))
+                                               np.where(no_answer, "no item of any instrument answered", None))
     ok = rows["status"] == "kept"
     compare = [*study.group_columns, *item_columns]
     keyed = rows[ok]

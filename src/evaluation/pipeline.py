@@ -52,6 +52,49 @@ def stage_log(path: str | Path, name: str) -> Iterator[logging.Logger]:
         logger.removeHandler(handler)
 
 
+def _umask() -> int:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)  # elsewhere: read it by setting it (not thread-safe, but rare)
+    os.umask(mask)
+    return mask
+
+
+def file_mode() -> int:
+    """The mode a new file gets under the process umask (0644 under 022, 0600 under 077)."""
+    return 0o666 & ~_umask()
+
+
+def source_date() -> float | None:
+    """``SOURCE_DATE_EPOCH`` as a timestamp, if set: every date written is this one."""
+    value = os.environ.get("SOURCE_DATE_EPOCH")
+    return float(value) if value else None
+
+
+def normalise_zip(path: Path) -> None:
+    """Rewrite a DOCX/XLSX (a zip) with fixed entry dates and order: the same
+    content gives the same bytes (``SOURCE_DATE_EPOCH``, else 1980-01-01)."""
+    import zipfile
+
+    epoch = source_date()
+    stamp = time.gmtime(epoch)[:6] if epoch is not None else (1980, 1, 1, 0, 0, 0)
+    stamp = max(stamp, (1980, 1, 1, 0, 0, 0))
+    with zipfile.ZipFile(path) as zin:
+        entries = [(info.filename, zin.read(info.filename)) for info in zin.infolist()]
+    tmp = path.with_name(path.name + ".zip-tmp")
+    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zout:
+        for name, data in entries:
+            info = zipfile.ZipInfo(name, date_time=stamp)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            zout.writestr(info, data)
+    os.replace(tmp, path)
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; rename it into place on success."""
@@ -61,7 +104,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     os.close(fd)
     try:
         yield Path(tmp)
-        os.chmod(tmp, 0o644)  # mkstemp makes files private; outputs are ordinary files
+        os.chmod(tmp, file_mode())  # mkstemp makes files private; outputs follow the umask
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
@@ -100,6 +143,8 @@ def run_ingest(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], 
 
     validate(result.responses, responses_schema(study.instruments, study.group_columns), "responses")
     write_parquet(result.responses, out["responses"])
+    inputs_json = json.dumps(result.inputs, indent=1)
+    _write(out["inputs"], lambda p: p.write_text(inputs_json, encoding="utf-8"))
     write_csv(result.flow[FLOW_COLUMNS], out["flow"])
     write_csv(result.issues[ISSUE_COLUMNS], out["issues"])
 
@@ -138,123 +183,95 @@ def run_analyse(study: Study, inputs: Mapping[str, str], out: Mapping[str, str],
     write_csv(results, out["results"])
 
 
-def flow_counts(flow: pd.DataFrame, responses: pd.DataFrame, group_columns: list[str]) -> pd.DataFrame:
-    """People at each step of the participant flow, overall and per group column.
-
-    Counts people (pseudonyms) with a valid answer at baseline, at follow-up, at
-    both; rows left out (duplicates, invalid) are counted as rows, overall only.
-    """
-    people = flow[flow["status"].isin(["analysed", "baseline_only", "followup_only"])]
-    per_person = people.groupby("pid")["status"].first()
-    groups = responses.drop_duplicates("pid").set_index("pid")[group_columns] if group_columns else None
-    rows = []
-
-    def count(grouping: str, group: str, pids: pd.Index) -> None:
-        status = per_person.reindex(pids)
-        rows.append({"grouping": grouping, "group": group, "enrolled": len(pids),
-                     "baseline": int(status.isin(["analysed", "baseline_only"]).sum()),
-                     "followup": int(status.isin(["analysed", "followup_only"]).sum()),
-                     "both_waves": int((status == "analysed").sum()),
-                     "baseline_only": int((status == "baseline_only").sum()),
-                     "followup_only": int((status == "followup_only").sum())})
-
-    count("all", "all", per_person.index)
-    rows[0]["excluded_rows"] = int((~flow["status"].isin(
-        ["analysed", "baseline_only", "followup_only"])).sum())
-    for c in group_columns:
-        if c == "family":
-            continue
-        for value, pids in groups.groupby(c).groups.items():
-            count(c, str(value), pd.Index(pids))
-    out = pd.DataFrame(rows)
-    out["excluded_rows"] = out["excluded_rows"].astype("Int64")
-    return out
-
-
-def band_shares(study: Study, scores: pd.DataFrame) -> pd.DataFrame:
-    """Share of the complete pairs in each band (SDQ, WHO-5) before and after, per outcome.
-
-    Counts below ``min_n`` are suppressed, and since a wave's bands add up to its
-    published n, a single hidden band would be recoverable: the smallest other
-    band of that wave is hidden with it.
-    """
-    min_n = study.analysis["min_n"]
-    rows = []
-    for outcome, spec in study.outcomes.items():
-        sel = scores[(scores["instrument"] == spec["instrument"]) & (scores["scale"] == spec["scale"])
-                     & scores["score"].notna() & scores["band"].notna()]
-        complete = sel.groupby("pid")["wave"].nunique()
-        sel = sel[sel["pid"].isin(complete.index[complete == 2])]
-        if sel.empty:
-            continue
-        counts = sel.groupby(["wave", "band"]).size().unstack(fill_value=0)
-        for wave in ("pre", "post"):
-            total = int(counts.loc[wave].sum())
-            for band, count in counts.loc[wave].items():
-                rows.append({"outcome": outcome, "wave": wave, "band": band, "n": int(count),
-                             "share": count / total, "total": total})
-    out = pd.DataFrame(rows, columns=["outcome", "wave", "band", "n", "share", "total", "suppressed"])
-    if out.empty:
-        return out
-    out["suppressed"] = out["n"] < min_n
-    for _, idx in out.groupby(["outcome", "wave"]).groups.items():
-        hidden = out.loc[idx, "suppressed"]
-        if hidden.sum() == 1 and (~hidden).any():
-            visible = out.loc[idx][~hidden]
-            out.loc[visible.index[visible["n"] == visible["n"].min()], "suppressed"] = True
-    out[["n", "share"]] = out[["n", "share"]].astype(object).where(~out["suppressed"], None)
-    return out
-
-
 def run_tables(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], log: logging.Logger) -> None:
-    """Published tables: results (suppressed), reliability, participant flow, data issues."""
-    from .stats import published_results
+    """The published tables, protected together (CONTRACT section 7, :mod:`.disclosure`).
+
+    Writes results, reliability, participant flow, band shares and data issues
+    (without values), and ``disclosure.json`` (which counts are hidden and why) for
+    the report.
+    """
+    from . import disclosure, measures
 
     min_n = study.analysis["min_n"]
     results = pd.read_csv(inputs["results"])
-    write_csv(published_results(results), out["results"])
-    rel = pd.read_csv(inputs["reliability"])
-    small = rel["n"] < min_n
-    rel[["alpha", "omega"]] = rel[["alpha", "omega"]].astype(object).where(~small, None)
-    write_csv(rel, out["reliability"])
-    flow = pd.read_csv(inputs["flow"], dtype={"pid": "string"})
-    responses = pd.read_parquet(inputs["responses"], columns=["pid", *study.group_columns])
-    counts = flow_counts(flow, responses, study.group_columns)
-    # small counts per group are hidden like small result cells
-    count_cols = ["enrolled", "baseline", "followup", "both_waves", "baseline_only", "followup_only"]
-    hide = (counts["grouping"] != "all") & (counts["enrolled"] < min_n)
-    published = counts.astype({c: object for c in count_cols})
-    published.loc[hide, count_cols] = None
-    published["suppressed"] = hide
-    write_csv(published, out["flow"])
-    write_csv(pd.read_csv(inputs["issues"], dtype=str), out["issues"])
+    flow = pd.read_csv(inputs["flow"], dtype={"pid": "string", "source": "string"})
+    responses = pd.read_parquet(inputs["responses"], columns=["pid", "wave", *study.group_columns])
+    pairs = pd.read_parquet(inputs["pairs"])
     scores = pd.read_parquet(inputs["scores"], columns=["pid", "wave", "instrument", "scale", "score", "band"])
-    write_csv(band_shares(study, scores), out["bands"])
-    log.info("published %d result rows (%d suppressed)", len(results), int(results["suppressed"].sum()))
+    people = measures.participation(flow, responses, study.group_columns)
+    excluded = int((flow["status"] != "answered").sum())
+    flow_table = measures.flow_table(people, study.groupings, excluded)
+    bands = measures.band_pairs(scores, study.outcomes)
+    band_table = measures.band_table(bands, list(study.outcomes))
+    model = disclosure.study_model(
+        people=people.rename(columns={"answered_pre": "answered_first", "answered_post": "answered_second"}),
+        validity=measures.validity(pairs), bands=bands, group_columns=study.group_columns,
+        groupings=study.groupings, outcomes=list(study.outcomes), results=results, flow=flow_table,
+        band_shares=band_table)
+    protection = disclosure.protect(model, min_n)
+    published = {
+        "results": disclosure.apply(results, protection, "results", ["outcome", "grouping", "group"]),
+        "participant_flow": disclosure.apply(flow_table, protection, "participant_flow", ["grouping", "group"]),
+        "band_shares": disclosure.apply(band_table, protection, "band_shares", ["outcome", "wave", "band"],
+                                        linked={"n": ["share"], "total": ["share"]}),
+    }
+    # counts in no linear relation with the others: hidden when small
+    if 1 <= excluded < min_n:
+        published["participant_flow"].loc[0, "excluded_rows"] = None
+    rel = pd.read_csv(inputs["reliability"])
+    small = (rel["n"] >= 1) & (rel["n"] < min_n)
+    rel = rel.astype({c: object for c in ("n", "alpha", "omega")})
+    rel.loc[small, ["n", "alpha", "omega"]] = None
+    rel["suppressed"] = small.to_numpy()
+    published["reliability"] = rel
+    for name, frame in published.items():
+        write_csv(neutralise_csv(frame), out[name])
+    write_csv(published_issues(pd.read_csv(inputs["issues"], dtype=str), study), out["issues"])
+    reasons = {name: {"rows": {str(r): why for r, why in protection.table(name)[0].items()},
+                      "cells": [[r, c, why] for (r, c), why in protection.table(name)[1].items()]}
+               for name in ("results", "participant_flow", "band_shares")}
+    _write(out["disclosure"], lambda p: p.write_text(json.dumps(reasons, indent=1, sort_keys=True)))
+    log.info("published %d result rows; %d counts hidden (%d rounds of complementary suppression)",
+             len(results), len(protection.hidden), protection.rounds)
+
+
+def neutralise_csv(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text cells that a spreadsheet would run as a formula (= + - @) get a leading '."""
+    out = frame.copy()
+    for c in out.columns:
+        if out[c].dtype == object or pd.api.types.is_string_dtype(out[c]):
+            out[c] = out[c].map(lambda v: "'" + v if isinstance(v, str) and v[:1] in "=+-@" else v)
+    return out
+
+
+def published_issues(issues: pd.DataFrame, study: Study) -> pd.DataFrame:
+    """Data issues as published: the export by its position, never the value (CONTRACT section 7)."""
+    from .privacy import mask_cpr
+
+    position = {mask_cpr(e["path"]): f"export {i}" for i, e in enumerate(study.spec["exports"], start=1)}
+    out = issues[["source", "line", "column", "rule"]].copy()
+    out["source"] = out["source"].map(lambda s: position.get(s, "export"))
+    return out
 
 
 def run_figures(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], log: logging.Logger) -> None:
-    """Every figure as PNG and SVG in reports/<study>/figures/."""
-    figure_dir = out["figures"]
+    """Every figure as PNG (and SVG with ``figures: {svg: true}``), from published tables only."""
     from . import figures
 
     results = pd.read_csv(inputs["results"])
-    pairs = pd.read_parquet(inputs["pairs"])
     counts = pd.read_csv(inputs["flow"])
     bands = pd.read_csv(inputs["bands"])
-    directory = Path(figure_dir)
-    written = figures.save_figure(figures.flow_plot(study, counts, results), directory / "flow")
+    directory = Path(out["figures"])
+    svg = bool(study.analysis["figures"]["svg"])
+    written = figures.save_figure(figures.flow_plot(study, counts, results), directory / "flow", svg)
     for outcome in study.outcomes:
-        overall = results[(results["outcome"] == outcome) & (results["grouping"] == "all")].iloc[0]
-        written += figures.save_figure(figures.paired_plot(study, outcome, pairs, overall),
-                                       directory / f"paired_{outcome}")
+        written += figures.save_figure(figures.means_plot(study, outcome, results), directory / f"means_{outcome}",
+                                       svg)
         written += figures.save_figure(figures.forest_plot(study, outcome, results),
-                                       directory / f"forest_{outcome}")
-        written += figures.save_figure(figures.change_histogram(study, outcome, pairs, overall),
-                                       directory / f"change_{outcome}")
+                                       directory / f"forest_{outcome}", svg)
         band_figure = figures.band_plot(study, outcome, bands)
         if band_figure is not None:
-            written += figures.save_figure(band_figure, directory / f"bands_{outcome}")
+            written += figures.save_figure(band_figure, directory / f"bands_{outcome}", svg)
     log.info("wrote %d figure files", len(written))
 
 
@@ -266,8 +283,30 @@ def file_sha256(path: str | Path) -> str:
     return h.hexdigest()
 
 
-def provenance(study: Study) -> dict:
-    """What a reviewer needs to reproduce the report: inputs, config, versions, time."""
+def exports_sha256(study: Study) -> list[str]:
+    """SHA-256 of every export of a study ("missing" for one that does not exist)."""
+    return [file_sha256(e["path"]) if Path(e["path"]).is_file() else "missing" for e in study.spec["exports"]]
+
+
+def create_id_key(path: str | Path) -> None:
+    """The workflow's ``id_key`` rule: make sure the key file exists (see ``load_id_key``)."""
+    from .ingest import load_id_key
+
+    if not os.environ.get("EVALUATION_ID_KEY"):
+        load_id_key(Path(path).parent)
+
+
+def write_settings(study: Study, path: str | Path) -> None:
+    """The study's validated settings as JSON (what the figures process reads);
+    exports by position only, as a file name may hold a CPR number."""
+    spec = {**study.spec, "exports": [{"path": f"export {k}"} for k in range(1, len(study.spec["exports"]) + 1)]}
+    text = json.dumps({"study": spec, "analysis": study.analysis}, ensure_ascii=False, default=str)
+    _write(path, lambda p: p.write_text(text, encoding="utf-8"))
+
+
+def provenance(study: Study, inputs: list[dict]) -> dict:
+    """What a reviewer needs to reproduce the report: inputs (by position and
+    SHA-256 of the bytes read), config, versions, time (``SOURCE_DATE_EPOCH`` if set)."""
     packages = ["evaluation", "numpy", "pandas", "scipy", "statsmodels", "matplotlib", "snakemake"]
     versions = {}
     for p in packages:
@@ -275,12 +314,17 @@ def provenance(study: Study) -> dict:
             versions[p] = metadata.version(p)
         except metadata.PackageNotFoundError:
             versions[p] = "not installed"
+    epoch = source_date()
+    stamp = time.gmtime(epoch) if epoch is not None else time.localtime()
+    spec = dict(study.spec)  # exports by position: a file or sheet name may identify someone
+    spec["exports"] = [{"export": f"export {k}", **{key: v for key, v in e.items() if key not in ("path", "sheet")}}
+                       for k, e in enumerate(study.spec["exports"], start=1)]
     return {
-        "inputs": [{"path": e["path"], "sha256": file_sha256(e["path"])} for e in study.spec["exports"]],
-        "config": json.dumps({"study": study.id, **study.spec, "analysis": study.analysis},
-                             ensure_ascii=False, indent=1, default=str),
+        "inputs": [{"path": i["export"], "sha256": i["sha256"]} for i in inputs],
+        "config": json.dumps({"study": study.id, **spec, "analysis": study.analysis}, ensure_ascii=False, indent=1,
+                             default=str),
         "versions": versions,
-        "generated": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "generated": time.strftime("%Y-%m-%d %H:%M:%S %Z" if epoch is None else "%Y-%m-%d %H:%M:%S UTC", stamp),
     }
 
 
@@ -291,24 +335,84 @@ def run_report(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], 
     tables = {"results": pd.read_csv(inputs["results"]), "reliability": pd.read_csv(inputs["reliability"]),
               "participant_flow": pd.read_csv(inputs["flow"]), "band_shares": pd.read_csv(inputs["bands"]),
               "data_issues": pd.read_csv(inputs["issues"], dtype=str)}
+    disclosure = json.loads(Path(inputs["disclosure"]).read_text())
     content = build_content(
         study, results=tables["results"], reliability=tables["reliability"], flow=tables["participant_flow"],
-        bands=tables["band_shares"], issues=tables["data_issues"],
+        bands=tables["band_shares"], issues=tables["data_issues"], disclosure=disclosure,
         scores=pd.read_parquet(inputs["scores"], columns=["instrument", "scale", "score", "n_answered"]))
     figure_dir = Path(inputs["figures"])
-    prov = provenance(study)
+    prov = provenance(study, json.loads(Path(inputs["inputs"]).read_text()))
     html = render_html(content, figure_dir, prov)
     _write(out["html"], lambda p: p.write_text(html, encoding="utf-8"))
-    _write(out["docx"], lambda p: write_docx(content, figure_dir, prov, p))
-    _write(out["xlsx"], lambda p: write_xlsx(content, tables, p))
+    _write(out["docx"], lambda p: (write_docx(content, figure_dir, prov, p), normalise_zip(p)))
+    _write(out["xlsx"], lambda p: (write_xlsx(content, tables, p), normalise_zip(p)))
     log.info("report written: %d characters of HTML, report.docx, tables.xlsx", len(html))
 
+
+PUBLICATION_FILES = ["tables/results.csv", "tables/reliability.csv", "tables/participant_flow.csv",
+                     "tables/band_shares.csv", "data_issues.csv", "figures", "report.html", "report.docx",
+                     "tables.xlsx"]
+
+
+def run_publish(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], log: logging.Logger) -> None:
+    """Move the study's publication into ``reports/<study>/`` as a whole.
+
+    The files are copied into a staging folder beside it, checked once more for
+    anything that looks like a CPR number, and swapped in by renames: a failure
+    or a kill at any point leaves the last complete publication, or (between the
+    two renames) none, never a mix. Leftovers of an interrupted run are removed.
+    """
+    import shutil
+
+    from .privacy import scan_publication
+
+    marker = Path(out[0])
+    reports = marker.parent
+    source = Path(inputs[0]).parents[len(Path(PUBLICATION_FILES[0]).parts) - 1]
+    target = reports / study.id
+    reports.mkdir(parents=True, exist_ok=True)
+    for leftover in reports.glob(f".{study.id}.staging-*"):
+        shutil.rmtree(leftover, ignore_errors=True)
+    for leftover in reports.glob(f".{study.id}.old-*"):
+        shutil.rmtree(leftover, ignore_errors=True)
+    staging = Path(tempfile.mkdtemp(dir=reports, prefix=f".{study.id}.staging-"))
+    try:
+        for name in PUBLICATION_FILES:
+            src, dst = source / name, staging / name
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            if src.is_dir():
+                shutil.copytree(src, dst)
+            else:
+                shutil.copy2(src, dst)
+        found = scan_publication(staging)
+        if found:
+            raise RuntimeError("the publication holds what looks like a CPR number, so it was not published: "
+                               + "; ".join(found[:5]))
+        os.chmod(staging, 0o777 & ~_umask())  # mkdtemp makes it private
+        old = None
+        if target.exists():
+            old = Path(tempfile.mkdtemp(dir=reports, prefix=f".{study.id}.old-"))
+            os.rename(target, old / study.id)
+        os.rename(staging, target)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+    _write(marker, lambda p: p.write_text(json.dumps(
+        {name: file_sha256(target / name) for name in PUBLICATION_FILES if (target / name).is_file()},
+        indent=1, sort_keys=True)))
+    log.info("published reports/%s", study.id)
+
+
 STAGES = {"ingest": run_ingest, "score": run_score, "analyse": run_analyse, "tables": run_tables,
-          "figures": run_figures, "report": run_report}
+          "figures": run_figures, "report": run_report, "publish": run_publish}
 
 
 def run_stage(name: str, study: Study, inputs: Mapping[str, str], outputs: Mapping[str, str],
               log_path: str) -> None:
     """Run one stage of one study with its own log file (what every rule calls)."""
     with stage_log(log_path, name) as log:
-        STAGES[name](study, dict(inputs.items()), dict(outputs.items()), log)
+        named_in = dict(inputs.items()) if hasattr(inputs, "items") else {}
+        named_out = dict(outputs.items()) if hasattr(outputs, "items") else {}
+        STAGES[name](study, named_in or list(inputs), named_out or list(outputs), log)

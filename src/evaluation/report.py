@@ -50,8 +50,14 @@ def _p_phrase(value: float, lang: str) -> str:
     return text if text.startswith("<") else f"= {text}"
 
 
-def results_rows(study: Study, published: pd.DataFrame, outcome: str) -> tuple[list[str], list[list[str]], list[bool]]:
-    """The results of one outcome as formatted rows: mean (SD), difference [CI], p, d_z [CI]."""
+def results_rows(study: Study, published: pd.DataFrame, outcome: str,
+                 hidden: dict[int, str] | None = None) -> tuple[list[str], list[list[str]], list[bool]]:
+    """The results of one outcome as formatted rows: mean (SD), difference [CI], p, d_z [CI].
+
+    A hidden row reads ``< min_n`` when it is small itself and ``–`` when it was
+    hidden to protect another (``hidden``: row position -> "small" | "protect").
+    """
+    hidden = hidden or {}
     lang = study.language
     min_n = study.analysis["min_n"]
     ci = int(round(study.analysis["ci_level"] * 100))
@@ -59,11 +65,12 @@ def results_rows(study: Study, published: pd.DataFrame, outcome: str) -> tuple[l
               t("col_diff", lang).replace("95", str(ci)), t("col_p", lang), t("col_p_adj", lang),
               t("col_p_w", lang), t("col_dz", lang).replace("95", str(ci)), t("col_gav", lang)]
     rows, flags = [], []
-    for _, r in published[published["outcome"] == outcome].iterrows():
+    for i, r in published[published["outcome"] == outcome].iterrows():
         grouping = t(f"grouping_{r['grouping']}", lang) if f"grouping_{r['grouping']}" in _grouping_keys() else r["grouping"]
         label = grouping if r["group"] == "all" else f"{grouping}: {r['group'].replace('+', ' · ')}"
         if bool(r["suppressed"]):
-            rows.append([label, f"< {min_n}"] + [""] * (len(header) - 2))
+            mark = "–" if hidden.get(i) == "protect" else f"< {min_n}"
+            rows.append([label, mark] + [""] * (len(header) - 2))
             flags.append(True)
             continue
         f = lambda v, d=2: format_number(v, lang, d)  # noqa: E731
@@ -113,8 +120,15 @@ def _image(path: Path) -> str:
     return base64.b64encode(path.read_bytes()).decode("ascii")
 
 
-def band_rows(study: Study, bands: pd.DataFrame, outcome: str) -> "Table | None":
-    """Share in each band before and after (complete pairs); suppressed counts as '< min_n'."""
+def _hidden_mark(reason: str | None, min_n: int) -> str:
+    return "–" if reason == "protect" else f"< {min_n}"
+
+
+def band_rows(study: Study, bands: pd.DataFrame, outcome: str,
+              hidden: dict[int, str] | None = None) -> "Table | None":
+    """Share in each band before and after (complete pairs); a hidden count reads
+    '< min_n' (small) or '–' (hidden to protect another)."""
+    hidden = hidden or {}
     lang = study.language
     rows = bands[bands["outcome"] == outcome]
     if rows.empty:
@@ -127,8 +141,8 @@ def band_rows(study: Study, bands: pd.DataFrame, outcome: str) -> "Table | None"
             r = rows[(rows["wave"] == wave) & (rows["band"] == band)]
             if r.empty:
                 cells.append("0")
-            elif str(r["suppressed"].iloc[0]).lower() == "true":
-                cells.append(f"< {min_n}")
+            elif str(r["suppressed"].iloc[0]).lower() == "true" or pd.isna(r["n"].iloc[0]):
+                cells.append(_hidden_mark(hidden.get(r.index[0]), min_n))
             else:
                 cells.append(f"{int(r['n'].iloc[0])} ({format_number(100 * float(r['share'].iloc[0]), lang, 0)} %)")
         body.append(cells)
@@ -145,29 +159,51 @@ class Table:
 
 
 def build_content(study: Study, *, results: pd.DataFrame, reliability: pd.DataFrame, flow: pd.DataFrame,
-                  bands: pd.DataFrame, issues: pd.DataFrame, scores: pd.DataFrame) -> dict:
-    """Everything the report says, as text and formatted tables (no markup)."""
+                  bands: pd.DataFrame, issues: pd.DataFrame, scores: pd.DataFrame,
+                  disclosure: dict | None = None) -> dict:
+    """Everything the report says, as text and formatted tables (no markup).
+
+    ``disclosure`` is what :func:`evaluation.disclosure.protect` decided (rows and
+    single counts hidden, and why), as written by the tables stage.
+    """
     lang = study.language
     min_n = study.analysis["min_n"]
+    disclosure = disclosure or {}
+
+    def reasons(table: str) -> tuple[dict[int, str], dict[tuple[int, str], str]]:
+        d = disclosure.get(table, {})
+        return ({int(r): why for r, why in d.get("rows", {}).items()},
+                {(int(r), c): why for r, c, why in d.get("cells", [])})
+
     results = results.copy()
     results["suppressed"] = results["suppressed"].astype(str).str.lower() == "true"
+    result_rows, _ = reasons("results")
+    band_hidden_rows, band_cells = reasons("band_shares")
+    band_hidden = {**band_hidden_rows, **{r: why for (r, c), why in band_cells.items() if c == "n"}}
     outcomes = []
     for outcome in study.outcomes:
-        header, rows, flags = results_rows(study, results, outcome)
+        header, rows, flags = results_rows(study, results, outcome, result_rows)
+        protected = any(result_rows.get(i) == "protect" for i in results.index[results["outcome"] == outcome])
         outcomes.append({"id": outcome, "label": study.outcome_label(outcome),
-                         "table": Table(header, rows, flags), "bands": band_rows(study, bands, outcome)})
+                         "table": Table(header, rows, flags), "bands": band_rows(study, bands, outcome, band_hidden),
+                         "footnote": t("protected_footnote", lang) if protected else ""})
 
+    flow_hidden_rows, flow_cells = reasons("participant_flow")
     flow_rows = []
-    for _, r in flow.iterrows():
-        name = t("overall", lang) if r["group"] == "all" else str(r["group"])
+    flow_columns = ("enrolled", "answered_pre", "answered_post", "complete_pre_post")
+    for i, r in flow.iterrows():
+        name = t("overall", lang) if r["group"] == "all" else str(r["group"]).replace("+", " · ")
         if str(r.get("suppressed")).lower() == "true":
-            flow_rows.append([name, f"< {min_n}", "", "", ""])
+            flow_rows.append([name, _hidden_mark(flow_hidden_rows.get(i), min_n), "", "", ""])
         else:
-            flow_rows.append([name] + [str(int(r[c])) for c in ("enrolled", "baseline", "followup", "both_waves")])
+            flow_rows.append([name] + [_hidden_mark(flow_cells.get((i, c)), min_n) if pd.isna(r[c])
+                                       else str(int(r[c])) for c in flow_columns])
     flow_table = Table([t("group", lang), t("flow_enrolled", lang), t("flow_baseline", lang),
                         t("flow_followup", lang), t("flow_both_waves", lang)], flow_rows)
+    flow_protected = "protect" in flow_hidden_rows.values() or "protect" in flow_cells.values()
 
-    rel_rows = [[r["instrument"], r["scale"], t(r["wave"], lang), str(int(r["n"])),
+    rel_rows = [[r["instrument"], r["scale"], t(r["wave"], lang),
+                 f"< {min_n}" if str(r.get("suppressed")).lower() == "true" else str(int(r["n"])),
                  format_number(r["alpha"], lang), format_number(r["omega"], lang)]
                 for _, r in reliability.iterrows()]
     reliability_table = Table([t("col_instrument", lang), t("col_scale", lang), t("col_wave", lang), "n",
@@ -175,8 +211,8 @@ def build_content(study: Study, *, results: pd.DataFrame, reliability: pd.DataFr
 
     issues_table = None
     if len(issues):
-        issues_table = Table([t(f"col_{c}", lang) for c in ("source", "line", "column", "value", "rule")],
-                             issues[["source", "line", "column", "value", "rule"]].fillna("").astype(str)
+        issues_table = Table([t(f"col_{c}", lang) for c in ("source", "line", "column", "rule")],
+                             issues[["source", "line", "column", "rule"]].fillna("").astype(str)
                              .values.tolist())
 
     scoring = []
@@ -186,15 +222,19 @@ def build_content(study: Study, *, results: pd.DataFrame, reliability: pd.DataFr
         total_items = {sc: len(ix) for sc, ix in instrument.scale_items().items()}
         full = item_scales["scale"].map(total_items)
         prorated = int((item_scales["score"].notna() & (item_scales["n_answered"] < full)).sum())
+        def count(v: int) -> str:  # standalone counts: hidden when small (CONTRACT section 7)
+            return f"< {min_n}" if 1 <= v < min_n else str(v)
+
         scoring.append({"id": iid, "rule": instrument.rule_text,
-                        "prorated": t("prorated", lang, n=prorated, total=len(item_scales),
-                                      missing=int(item_scales["score"].isna().sum()))})
+                        "prorated": t("prorated", lang, n=count(prorated), total=count(len(item_scales)),
+                                      missing=count(int(item_scales["score"].isna().sum())))})
 
     correction = {"holm": "Holm", "bonferroni": "Bonferroni", "fdr_bh": "Benjamini-Hochberg (FDR)",
                   "none": "—"}[study.analysis["correction"]]
     return {
         "lang": lang, "title": study.title, "study_id": study.id, "findings": findings(study, results),
-        "flow_table": flow_table, "outcomes": outcomes, "reliability_table": reliability_table,
+        "flow_table": flow_table, "outcomes": outcomes,
+        "flow_footnote": t("protected_footnote", lang) if flow_protected else "", "reliability_table": reliability_table,
         "issues_table": issues_table, "issues_text": t("data_issues_text", lang, n=len(issues)),
         "suppressed_note": t("suppressed_note", lang, min_n=min_n),
         "methods_text": t("methods_text", lang, ci=int(round(study.analysis["ci_level"] * 100)),
@@ -257,15 +297,19 @@ def write_docx(content: dict, figure_dir: Path, provenance: dict, path: Path) ->
     doc.add_heading(t("flow", lang), level=1)
     add_figure("flow")
     add_table(content["flow_table"])
+    if content["flow_footnote"]:
+        doc.add_paragraph(content["flow_footnote"])
     doc.add_heading(t("results", lang), level=1)
     doc.add_paragraph(content["suppressed_note"])
     for o in content["outcomes"]:
         doc.add_heading(o["label"], level=2)
         add_table(o["table"])
+        if o["footnote"]:
+            doc.add_paragraph(o["footnote"])
         if o["bands"] is not None:
             doc.add_paragraph(t("band_intro", lang))
             add_table(o["bands"])
-        for kind in ("paired", "forest", "change", "bands"):
+        for kind in ("means", "forest", "bands"):
             add_figure(f"{kind}_{o['id']}")
     doc.add_heading(t("reliability", lang), level=1)
     add_table(content["reliability_table"])
@@ -285,8 +329,23 @@ def write_docx(content: dict, figure_dir: Path, provenance: dict, path: Path) ->
     doc.add_paragraph(f"{t('generated', lang)}: {provenance['generated']}")
     for f in provenance["inputs"]:
         doc.add_paragraph(f"{f['path']}: {f['sha256']}", style="List Bullet")
-    doc.core_properties.title = content["title"]
+    props = doc.core_properties
+    props.title = content["title"]
+    props.author = props.last_modified_by = "evaluation"
+    props.revision = 1
+    props.created = props.modified = _document_date()
     doc.save(str(path))
+
+
+def _document_date():
+    """The date written into DOCX/XLSX metadata: ``SOURCE_DATE_EPOCH`` if set, else now."""
+    import datetime
+    import os
+
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    moment = datetime.datetime.fromtimestamp(float(epoch), datetime.timezone.utc) if epoch else \
+        datetime.datetime.now(datetime.timezone.utc)
+    return moment.replace(tzinfo=None, microsecond=0)
 
 
 def write_xlsx(content: dict, tables: dict[str, pd.DataFrame], path: Path) -> None:
@@ -298,3 +357,11 @@ def write_xlsx(content: dict, tables: dict[str, pd.DataFrame], path: Path) -> No
         for name, frame in tables.items():
             frame.to_excel(writer, sheet_name=name[:31], index=False)
         notes.to_excel(writer, sheet_name="notes", index=False)
+        book = writer.book
+        for sheet in book.worksheets:  # text is text: "=HYPERLINK(...)" in a group name is no formula
+            for row in sheet.iter_rows():
+                for cell in row:
+                    if cell.data_type == "f":
+                        cell.data_type = "s"
+        book.properties.creator = book.properties.lastModifiedBy = "evaluation"
+        book.properties.created = book.properties.modified = _document_date()

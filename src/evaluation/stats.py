@@ -29,12 +29,10 @@ from scipy.optimize import elementwise
 
 __all__ = [
     "RESULT_COLUMNS",
-    "PUBLISHED_WHEN_SUPPRESSED",
     "complete_pairs",
     "paired_statistics",
     "results_table",
     "adjust_pvalues",
-    "suppress_small_cells",
     "hedges_j",
     "signrank_pvalue",
     "dz_confidence_interval",
@@ -47,7 +45,6 @@ RESULT_COLUMNS = [
     "wilcoxon_v", "p_wilcoxon", "r_rb",
     "d_z", "d_z_ci_low", "d_z_ci_high", "g_z", "d_av", "g_av", "d_rm", "suppressed",
 ]
-PUBLISHED_WHEN_SUPPRESSED = ["outcome", "grouping", "group", "suppressed"]
 _EPS = np.finfo(float).eps
 
 
@@ -613,69 +610,7 @@ def results_table(pairs: pd.DataFrame, groupings: Sequence[Sequence[str]], *,
     table["d_z_ci_low"], table["d_z_ci_high"] = dz_confidence_interval(
         table["d_z"].to_numpy() * np.sqrt(n), n - 1, n, ci_level)
     table["p_t_adj"] = adjust_pvalues(table, correction, min_n)
-    table["suppressed"] = suppress_small_cells(table, groupings, min_n)
+    table["suppressed"] = table["n"] < min_n  # primary only: disclosure.py decides what is published
     for c in ("n", "n_pre", "n_post"):
         table[c] = table[c].astype("int64")
     return table[RESULT_COLUMNS]
-
-
-def suppress_small_cells(results: pd.DataFrame, groupings: Sequence[Sequence[str]],
-                         min_n: int) -> pd.Series:
-    """Which rows must be hidden in published tables.
-
-    Primary suppression: ``n < min_n``. Secondary: the cells of a grouping add up
-    to a coarser published cell (every grouping to the overall row; a two-way
-    grouping's cells to each one-way cell it refines). In such a sum a single
-    hidden term, counts or means alike, could be recovered by subtraction, so while
-    any sum has exactly one hidden member the smallest visible other member is
-    hidden too (all of them when several are equally small, so that the result
-    does not depend on the groups' names). Each outcome is treated separately; repeated until stable.
-    """
-    hidden = (results["n"] < min_n).to_numpy().copy()
-    key = {(o, gr, gp): i for i, (o, gr, gp) in
-           enumerate(zip(results["outcome"], results["grouping"], results["group"]))}
-    groupings = [list(g) for g in groupings]
-    equations: list[list[int]] = []  # each: [total_row, member rows...]
-    for outcome in results["outcome"].unique():
-        for fine in groupings:
-            if not fine:
-                continue
-            fine_name = "+".join(fine)
-            fine_rows = results.index[(results["outcome"] == outcome) & (results["grouping"] == fine_name)]
-            for coarse in groupings:
-                if not set(coarse) < set(fine):
-                    continue
-                coarse_name = "+".join(coarse) if coarse else "all"
-                pos = [fine.index(c) for c in coarse]
-                members: dict[str, list[int]] = {}
-                for i in fine_rows:
-                    parts = results.at[i, "group"].split("+")
-                    members.setdefault("+".join(parts[p] for p in pos) if coarse else "all", []).append(i)
-                for coarse_group, rows in members.items():
-                    total = key.get((outcome, coarse_name, coarse_group))
-                    if total is not None:
-                        equations.append([total, *rows])
-    n = results["n"].to_numpy()
-    changed = True
-    while changed:
-        changed = False
-        for eq in equations:
-            flags = hidden[eq]
-            if flags.sum() == 1:
-                members = [i for i in eq[1:] if not hidden[i]]
-                if not members:  # only the total is visible... it is the hidden one: hide a member
-                    continue
-                smallest = min(n[i] for i in members)
-                # every equally small candidate: a choice among ties would depend on labels
-                hidden[[i for i in members if n[i] == smallest]] = True
-                changed = True
-    return pd.Series(hidden, index=results.index)
-
-
-def published_results(results: pd.DataFrame) -> pd.DataFrame:
-    """The table as published: suppressed rows keep only outcome, grouping, group, suppressed."""
-    out = results.copy()
-    blank = [c for c in RESULT_COLUMNS if c not in PUBLISHED_WHEN_SUPPRESSED]
-    out[blank] = out[blank].astype(object)
-    out.loc[out["suppressed"], blank] = None
-    return out

@@ -1,0 +1,521 @@
+"""Disclosure control: which published counts are hidden, decided for a whole study at once.
+
+CONTRACT section 7: no count of people between 1 and ``min_n − 1`` may be
+published or derivable from the study's published numbers, by sums and
+differences across tables, groupings and waves, structural zeros (a combination
+without a row) and non-negativity. This module is the only place that decides
+suppression; every table is protected together because a count hidden in one
+table can be recovered from another.
+
+The model
+---------
+Every published count is a linear form over *atomic counts*: the people of one
+finest cell (a combination of values of every group column used by a grouping,
+"missing" being a value of its own) in one status:
+
+* participation: answered both waves, the first only, the second only;
+* per outcome: complete pair, valid score at the first wave only, at the second only;
+* per banded outcome: complete pairs by (band before, band after), overall only
+  (band shares are published overall only, so their cells need no finer split).
+
+The blocks are linked the way the data are: a valid score needs an answer, so for
+every cell ``complete_k <= both``, ``valid_first_k <= answered_first``,
+``valid_second_k <= answered_second`` (with slack variables ``>= 0``), and the band
+atoms of an outcome add up to its complete pairs. A table row that does not exist
+is a published zero.
+
+The attacker knows every visible count, the structure and that counts are not
+negative. A *sensitive* count (the people of any cell of any grouping at any
+status: enrolled, answered a wave, complete, one wave only, in a band) is
+*determined* when every solution of that system gives it the same value. That is
+decided exactly for the linear-programming relaxation in two steps: one linear
+programme finds the variables forced to zero (the implicit equalities of the
+polytope, Goldman & Tucker's strictly complementary trick: maximise
+``Σ min(x_i, 1)`` over the cone ``Ax = bs, s >= 1``), and on the remaining
+variables, whose relative interior is then open, a count is determined exactly
+when its form lies in the row space of the equations.
+
+Protection starts from primary suppression (every count from 1 to ``min_n − 1``)
+and, while the audit finds a determined small count, hides the cheapest visible
+count in one derivation of it: single counts before a row's key count, the
+smallest first, all equally cheap ones together (so the result does not depend on
+group names). Hiding a row's key count hides the whole row.
+
+References
+----------
+* Hundepool, A. et al. (2012). *Statistical Disclosure Control*, ch. 4
+  (linked tables, secondary suppression, the attacker's LP).
+* Goldman, A. J. & Tucker, A. W. (1956). Theory of linear programming (strictly
+  complementary solutions), in *Linear Inequalities and Related Systems*.
+"""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import linalg, optimize
+
+__all__ = ["Count", "CountModel", "DisclosureError", "Protection", "protect", "audit"]
+
+MISSING = object()  # a person without a value in a group column: a level of its own
+_FLOW_STATUS = ("both", "first_only", "second_only")
+_OUTCOME_STATUS = ("complete", "first_only", "second_only")
+
+
+class DisclosureError(RuntimeError):
+    """The audit found a derivable small count in what is about to be published (a bug)."""
+
+
+@dataclass
+class Count:
+    """One published count: where it is, which atoms it sums, its value."""
+
+    table: str
+    row: int
+    column: str
+    value: int
+    form: np.ndarray  # coefficient of every atom
+    key: bool = False  # hiding it hides the whole row
+    group_key: tuple = ()  # rows sharing a key count (band totals: outcome, wave)
+
+
+@dataclass
+class Sensitive:
+    description: str
+    form: np.ndarray
+    value: int
+
+
+@dataclass
+class Protection:
+    """What protect() decided: per table, the hidden counts and why."""
+
+    hidden: dict[tuple[str, int, str], str] = field(default_factory=dict)  # -> "small" | "protect"
+    rows: dict[tuple[str, int], str] = field(default_factory=dict)  # whole rows hidden -> reason
+    rounds: int = 0
+
+    def table(self, name: str) -> tuple[dict[int, str], dict[tuple[int, str], str]]:
+        rows = {r: why for (t, r), why in self.rows.items() if t == name}
+        cells = {(r, c): why for (t, r, c), why in self.hidden.items() if t == name and r not in rows}
+        return rows, cells
+
+
+class CountModel:
+    """The atoms of a study, the published counts over them and the sensitive counts.
+
+    Parameters
+    ----------
+    people
+        One row per enrolled person: ``pid``, the group columns, ``answered_first``,
+        ``answered_second`` (booleans).
+    validity
+        One row per outcome x person with a valid score at either wave:
+        ``outcome, pid, valid_first, valid_second``.
+    bands
+        One row per outcome x complete pair with bands: ``outcome, pid, band_first,
+        band_second``.
+    group_columns, groupings
+        The group columns and the groupings (lists of column names; ``[]`` = all).
+    """
+
+    def __init__(self, people: pd.DataFrame, validity: pd.DataFrame, bands: pd.DataFrame,
+                 group_columns: Sequence[str], groupings: Sequence[Sequence[str]], outcomes: Sequence[str]):
+        self.group_columns = [c for c in group_columns if any(c in g for g in groupings)]
+        self.groupings = [list(g) for g in groupings]
+        self.outcomes = list(outcomes)
+        people = people.set_index("pid")
+        self.levels = {c: sorted(people[c].dropna().astype(str).unique()) for c in self.group_columns}
+        sizes = [len(self.levels[c]) + 1 for c in self.group_columns]
+        self.n_cells = int(np.prod(sizes)) if sizes else 1
+        codes = np.zeros(len(people), dtype=np.int64)
+        for c, size in zip(self.group_columns, sizes):
+            lookup = {v: i for i, v in enumerate(self.levels[c])}
+            col = people[c].map(lambda v, lk=lookup, s=size: s - 1 if pd.isna(v) else lk[str(v)])
+            codes = codes * size + col.to_numpy(dtype=np.int64)
+        cell_of = pd.Series(codes, index=people.index)
+        # the level code of every column in every cell
+        self.cell_levels = {}
+        rest = np.arange(self.n_cells)
+        for c, size in reversed(list(zip(self.group_columns, sizes))):
+            self.cell_levels[c] = rest % size
+            rest = rest // size
+        C = self.n_cells
+        blocks: dict[str, int] = {}
+        n = 0
+        blocks["flow"] = n
+        n += 3 * C
+        for k in self.outcomes:
+            blocks[f"outcome:{k}"] = n
+            n += 3 * C
+        self.band_names: dict[str, list[str]] = {}
+        for k in self.outcomes:
+            b = bands[bands["outcome"] == k]
+            names = sorted(set(b["band_first"].dropna()) | set(b["band_second"].dropna()))
+            if names:
+                self.band_names[k] = names
+                blocks[f"bands:{k}"] = n
+                n += len(names) ** 2
+        self.n_atoms = n
+        self.blocks = blocks
+        x = np.zeros(n)
+        first, second = people["answered_first"].to_numpy(bool), people["answered_second"].to_numpy(bool)
+        status = np.where(first & second, 0, np.where(first, 1, 2))
+        has = first | second
+        np.add.at(x, blocks["flow"] + 3 * codes[has] + status[has], 1)
+        for k in self.outcomes:
+            v = validity[validity["outcome"] == k]
+            v = v[v["pid"].isin(people.index)]
+            a, b2 = v["valid_first"].to_numpy(bool), v["valid_second"].to_numpy(bool)
+            st = np.where(a & b2, 0, np.where(a, 1, 2))
+            keep = a | b2
+            np.add.at(x, blocks[f"outcome:{k}"] + 3 * cell_of.loc[v["pid"]].to_numpy()[keep] + st[keep], 1)
+            if k in self.band_names:
+                names = self.band_names[k]
+                bk = bands[bands["outcome"] == k].dropna(subset=["band_first", "band_second"])
+                i = bk["band_first"].map(names.index).to_numpy(int)
+                j = bk["band_second"].map(names.index).to_numpy(int)
+                np.add.at(x, blocks[f"bands:{k}"] + i * len(names) + j, 1)
+        self.x = x
+        # links between blocks: each row sums to 0 with a slack >= 0 where it is an inequality
+        self.links: list[tuple[np.ndarray, bool]] = []
+        for k in self.outcomes:
+            ob = blocks[f"outcome:{k}"]
+            for c in range(C):
+                f0 = blocks["flow"] + 3 * c
+                o0 = ob + 3 * c
+                for outcome_atoms, flow_atoms in (((0,), (0,)), ((0, 1), (0, 1)), ((0, 2), (0, 2)),
+                                                  ((0, 1, 2), (0, 1, 2))):
+                    row = np.zeros(n)
+                    row[[f0 + s for s in flow_atoms]] = 1.0
+                    row[[o0 + s for s in outcome_atoms]] = -1.0
+                    self.links.append((row, True))  # flow - outcome = slack >= 0
+            if k in self.band_names:
+                row = np.zeros(n)
+                bb = blocks[f"bands:{k}"]
+                row[bb: bb + len(self.band_names[k]) ** 2] = 1.0
+                row[ob + 3 * np.arange(C)] = -1.0
+                self.links.append((row, False))
+        self.counts: list[Count] = []
+        self.structural: list[np.ndarray] = []
+
+    # ------------------------------------------------------------------ forms
+    def cells(self, grouping: Sequence[str], group: Sequence[str] | None) -> np.ndarray:
+        """Boolean mask of the finest cells inside one group of a grouping."""
+        mask = np.ones(self.n_cells, dtype=bool)
+        for c, value in zip(grouping, group or ()):
+            mask &= self.cell_levels[c] == self.levels[c].index(value)
+        return mask
+
+    def form(self, block: str, statuses: Sequence[int], cells: np.ndarray) -> np.ndarray:
+        f = np.zeros(self.n_atoms)
+        base = self.blocks[block]
+        idx = np.flatnonzero(cells)
+        for s in statuses:
+            f[base + 3 * idx + s] = 1.0
+        return f
+
+    def band_form(self, outcome: str, wave: int | None, band: str | None) -> np.ndarray:
+        names = self.band_names[outcome]
+        grid = np.zeros((len(names), len(names)))
+        if wave is None:
+            grid[:] = 1
+        elif wave == 0:
+            grid[names.index(band), :] = 1
+        else:
+            grid[:, names.index(band)] = 1
+        f = np.zeros(self.n_atoms)
+        base = self.blocks[f"bands:{outcome}"]
+        f[base: base + grid.size] = grid.ravel()
+        return f
+
+    def add(self, table: str, row: int, column: str, form: np.ndarray, key: bool = False,
+            group_key: tuple = ()) -> None:
+        value = int(round(float(form @ self.x)))
+        self.counts.append(Count(table, row, column, value, form, key, group_key))
+
+    def groups_of(self, grouping: Sequence[str]) -> list[tuple[str, ...]]:
+        """Every combination of levels of a grouping (rows that exist or are known zeros)."""
+        return list(itertools.product(*(self.levels[c] for c in grouping)))
+
+    def sensitive(self) -> list[Sensitive]:
+        """The people of every cell of every grouping at every status (CONTRACT section 7)."""
+        out = []
+        flow_statuses = {"enrolled": (0, 1, 2), "answered_first": (0, 1), "answered_second": (0, 2),
+                         "complete": (0,), "first_only": (1,), "second_only": (2,)}
+        outcome_statuses = {"n": (0,), "n_first": (0, 1), "n_second": (0, 2), "first_only": (1,),
+                            "second_only": (2,)}
+        for grouping in self.groupings:
+            for group in self.groups_of(grouping):
+                cells = self.cells(grouping, group)
+                name = "+".join(grouping) or "all"
+                label = "+".join(group) or "all"
+                for status, atoms in flow_statuses.items():
+                    out.append(Sensitive(f"flow {name}={label} {status}", self.form("flow", atoms, cells), 0))
+                for k in self.outcomes:
+                    for status, atoms in outcome_statuses.items():
+                        out.append(Sensitive(f"{k} {name}={label} {status}",
+                                             self.form(f"outcome:{k}", atoms, cells), 0))
+        for k, names in self.band_names.items():
+            for wave in (0, 1):
+                for band in names:
+                    out.append(Sensitive(f"bands {k} wave {wave} {band}", self.band_form(k, wave, band), 0))
+        for s in out:
+            s.value = int(round(float(s.form @ self.x)))
+        return [s for s in out if s.form.any()]
+
+
+# ------------------------------------------------------------------------- audit
+def _forced_zero(A: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Variables that are 0 in every non-negative solution of A x = b."""
+    m, n = A.shape
+    forced = np.zeros(n, dtype=bool)
+    # an equation with non-negative coefficients and right-hand side 0 forces its variables to 0
+    for i in np.flatnonzero(b == 0):
+        if (A[i] >= 0).all():
+            forced |= A[i] > 0
+    free = ~forced
+    if not free.any():
+        return forced
+    Af = A[:, free]
+    nf = int(free.sum())
+    # max Σ y  s.t.  Af x - b s = 0,  y <= x,  0 <= y <= 1,  x >= 0,  s >= 1
+    c = np.r_[np.zeros(nf), 0.0, -np.ones(nf)]
+    A_eq = np.hstack([Af, -b[:, None], np.zeros((m, nf))])
+    A_ub = np.hstack([-np.eye(nf), np.zeros((nf, 1)), np.eye(nf)])
+    bounds = [(0, None)] * nf + [(1, None)] + [(0, 1)] * nf
+    res = optimize.linprog(c, A_ub=A_ub, b_ub=np.zeros(nf), A_eq=A_eq, b_eq=np.zeros(m), bounds=bounds,
+                           method="highs")
+    if res.status != 0:
+        raise DisclosureError(f"the disclosure audit's linear programme failed: {res.message}")
+    y = res.x[nf + 1:]
+    idx = np.flatnonzero(free)
+    forced[idx[y < 0.5]] = True
+    return forced
+
+
+@dataclass
+class AuditResult:
+    determined: np.ndarray  # per sensitive count
+    violations: list[int]  # sensitive counts determined with a small value
+    contributors: dict[int, list[int]]  # violation -> visible counts in one derivation
+
+
+def audit(model: CountModel, visible: np.ndarray, min_n: int,
+          sensitive: list[Sensitive] | None = None) -> AuditResult:
+    """Which sensitive counts the visible counts determine, and which of those are small.
+
+    ``visible`` flags ``model.counts``. A count is determined when all non-negative
+    solutions of the published equations agree on it (LP relaxation).
+    """
+    sensitive = model.sensitive() if sensitive is None else sensitive
+    n_atoms = model.n_atoms
+    slack_rows = [row for row, ineq in model.links if ineq]
+    n_slack = len(slack_rows)
+    rows, rhs, which = [], [], []
+    for i, count in enumerate(model.counts):
+        if visible[i]:
+            rows.append(np.r_[count.form, np.zeros(n_slack)])
+            rhs.append(count.value)
+            which.append(i)
+    for form in model.structural:
+        rows.append(np.r_[form, np.zeros(n_slack)])
+        rhs.append(0.0)
+        which.append(-1)
+    s = 0
+    for row, ineq in model.links:
+        slack = np.zeros(n_slack)
+        if ineq:
+            slack[s] = -1.0
+            s += 1
+        rows.append(np.r_[row, slack])
+        rhs.append(0.0)
+        which.append(-1)
+    A = np.array(rows) if rows else np.zeros((0, n_atoms + n_slack))
+    b = np.array(rhs, dtype=float)
+    forced = _forced_zero(A, b) if len(A) else np.zeros(A.shape[1], dtype=bool)
+    free = ~forced
+    Af = A[:, free]
+    S = np.array([np.r_[s_.form, np.zeros(n_slack)] for s_ in sensitive])[:, free]
+    values = np.array([s_.value for s_ in sensitive])
+    if Af.size:
+        q, r, _ = linalg.qr(Af.T, mode="economic", pivoting=True)
+        diag = np.abs(np.diag(r))
+        rank = int((diag > 1e-9 * max(1.0, diag.max(initial=0))).sum())
+        basis = q[:, :rank]
+        residual = S - (S @ basis) @ basis.T
+    else:
+        residual = S
+    determined = np.linalg.norm(residual, axis=1) <= 1e-8 * np.maximum(1.0, np.linalg.norm(S, axis=1))
+    small = (values >= 1) & (values < min_n)
+    violations = [int(i) for i in np.flatnonzero(determined & small)]
+    contributors: dict[int, list[int]] = {}
+    which = np.array(which)
+    for i in violations:
+        lam = _sparse_derivation(Af, S[i], which >= 0)
+        used = np.flatnonzero((np.abs(lam) > 1e-7) & (which >= 0))
+        contributors[i] = sorted(int(which[j]) for j in used)
+    return AuditResult(determined, violations, contributors)
+
+
+def _sparse_derivation(A: np.ndarray, f: np.ndarray, hideable: np.ndarray) -> np.ndarray:
+    """Weights λ with A'λ = f using as little of the hideable equations as possible
+    (minimum weighted L1 norm; the structure is free): one derivation an attacker
+    could use, for choosing what to hide."""
+    m = A.shape[0]
+    w = np.where(hideable, 1.0, 0.0)
+    res = optimize.linprog(np.r_[w, w], A_eq=np.hstack([A.T, -A.T]), b_eq=f, bounds=(0, None), method="highs")
+    if res.status != 0:  # cannot happen for a determined form; fall back to least squares
+        lam, *_ = np.linalg.lstsq(A.T, f, rcond=None)
+        return lam
+    return res.x[:m] - res.x[m:]
+
+
+def protect(model: CountModel, min_n: int, max_rounds: int = 200) -> Protection:
+    """Hide counts until no small count is determined (see the module notes)."""
+    counts = model.counts
+    visible = np.ones(len(counts), dtype=bool)
+    reason: dict[int, str] = {}
+    row_members: dict[tuple[str, int], list[int]] = {}
+    key_members: dict[tuple, list[int]] = {}
+    for i, c in enumerate(counts):
+        row_members.setdefault((c.table, c.row), []).append(i)
+        if c.group_key:
+            key_members.setdefault((c.table, *c.group_key), []).append(i)
+
+    def hide(i: int, why: str) -> None:
+        if not visible[i]:
+            return
+        visible[i] = False
+        reason[i] = why
+        c = counts[i]
+        if c.key:  # the row goes, except counts shared with other rows
+            for j in row_members[(c.table, c.row)]:
+                if not counts[j].group_key:
+                    hide(j, why)
+        if c.group_key:  # a shared count (a band total) goes with every row that shows it
+            for j in key_members[(c.table, *c.group_key)]:
+                hide(j, why)
+                for m in row_members[(c.table, counts[j].row)]:
+                    if counts[m].key:
+                        hide(m, why)
+
+    for i, c in enumerate(counts):
+        if 1 <= c.value < min_n:
+            hide(i, "small")
+    sensitive = model.sensitive()
+    rounds = 0
+    while True:
+        result = audit(model, visible, min_n, sensitive)
+        if not result.violations:
+            break
+        rounds += 1
+        if rounds > max_rounds:
+            raise DisclosureError("disclosure protection did not converge")
+        chosen: set[int] = set()
+        for i in result.violations:
+            candidates = [j for j in result.contributors[i] if visible[j]]
+            if not candidates:
+                raise DisclosureError(f"{sensitive[i].description} = {sensitive[i].value} follows from "
+                                      "the table structure alone")
+            cost = {j: (counts[j].key, counts[j].value) for j in candidates}
+            best = min(cost.values())
+            chosen |= {j for j in candidates if cost[j] == best}
+        for j in sorted(chosen):
+            hide(j, "protect")
+    out = Protection(rounds=rounds)
+    for i, c in enumerate(counts):
+        if not visible[i]:
+            out.hidden[(c.table, c.row, c.column)] = reason[i]
+            if c.key:
+                out.rows[(c.table, c.row)] = reason[i]
+    # a row whose key was hidden to protect another, but which is small itself, reads "small"
+    for (t, r), why in list(out.rows.items()):
+        key = next(c for c in counts if c.table == t and c.row == r and c.key)
+        if 1 <= key.value < min_n:
+            out.rows[(t, r)] = "small"
+    # the final proof: run the audit once more on exactly what will be published
+    final = audit(model, visible, min_n, sensitive)
+    if final.violations:
+        raise DisclosureError("the disclosure audit found derivable small counts: "
+                              + "; ".join(sensitive[i].description for i in final.violations[:5]))
+    return out
+
+
+# ------------------------------------------------------------- the study's tables
+def _group_tuple(model: CountModel, grouping: list[str], label: str) -> tuple[str, ...] | None:
+    if not grouping:
+        return ()
+    lookup = {"+".join(g): g for g in model.groups_of(grouping)}
+    return lookup.get(label)
+
+
+def study_model(*, people: pd.DataFrame, validity: pd.DataFrame, bands: pd.DataFrame,
+                group_columns: Sequence[str], groupings: Sequence[Sequence[str]], outcomes: Sequence[str],
+                results: pd.DataFrame, flow: pd.DataFrame, band_shares: pd.DataFrame) -> CountModel:
+    """The count model of a study's published tables (results, participant flow, band shares).
+
+    Row numbers of the counts are positions in the given tables.
+    """
+    model = CountModel(people, validity, bands, group_columns, groupings, outcomes)
+    seen_results: set[tuple] = set()
+    for i, r in enumerate(results.itertuples(index=False)):
+        grouping = [] if r.grouping == "all" else r.grouping.split("+")
+        group = _group_tuple(model, grouping, r.group)
+        if group is None:
+            raise DisclosureError(f"results row {r.outcome}/{r.grouping}/{r.group} has no people")
+        cells = model.cells(grouping, group)
+        block = f"outcome:{r.outcome}"
+        model.add("results", i, "n", model.form(block, (0,), cells), key=True)
+        model.add("results", i, "n_pre", model.form(block, (0, 1), cells))
+        model.add("results", i, "n_post", model.form(block, (0, 2), cells))
+        seen_results.add((r.outcome, tuple(grouping), group))
+    seen_flow: set[tuple] = set()
+    for i, r in enumerate(flow.itertuples(index=False)):
+        grouping = [] if r.grouping == "all" else r.grouping.split("+")
+        group = _group_tuple(model, grouping, r.group)
+        cells = model.cells(grouping, group)
+        model.add("participant_flow", i, "enrolled", model.form("flow", (0, 1, 2), cells), key=True)
+        model.add("participant_flow", i, "answered_pre", model.form("flow", (0, 1), cells))
+        model.add("participant_flow", i, "answered_post", model.form("flow", (0, 2), cells))
+        model.add("participant_flow", i, "complete_pre_post", model.form("flow", (0,), cells))
+        seen_flow.add((tuple(grouping), group))
+    # a combination without a row is a published zero
+    for grouping in model.groupings:
+        for group in model.groups_of(grouping):
+            cells = model.cells(grouping, group)
+            if (tuple(grouping), group) not in seen_flow:
+                model.structural.append(model.form("flow", (0, 1, 2), cells))
+            for k in model.outcomes:
+                if (k, tuple(grouping), group) not in seen_results:
+                    model.structural.append(model.form(f"outcome:{k}", (0, 1, 2), cells))
+    for i, r in enumerate(band_shares.itertuples(index=False)):
+        if r.outcome not in model.band_names or r.band not in model.band_names[r.outcome]:
+            continue
+        wave = 0 if r.wave == "pre" else 1
+        model.add("band_shares", i, "n", model.band_form(r.outcome, wave, r.band), key=True)
+        model.add("band_shares", i, "total", model.band_form(r.outcome, None, None),
+                  group_key=(r.outcome, r.wave))
+    return model
+
+
+def apply(table: pd.DataFrame, protection: Protection, name: str, keep: Sequence[str],
+          linked: dict[str, Sequence[str]] | None = None) -> pd.DataFrame:
+    """The table as published: a hidden row keeps only the ``keep`` columns and
+    ``suppressed`` is true; a single hidden count is blank (with the columns
+    ``linked`` to it, e.g. a share with its count)."""
+    out = table.copy().reset_index(drop=True)
+    rows, cells = protection.table(name)
+    blank = [c for c in out.columns if c not in keep and c != "suppressed"]
+    out[blank] = out[blank].astype(object)
+    hidden_rows = sorted(rows)
+    if hidden_rows:
+        out.loc[hidden_rows, blank] = None
+    for (r, column) in cells:
+        for c in (column, *((linked or {}).get(column, ()))):
+            out.at[r, c] = None
+    out["suppressed"] = False
+    out.loc[hidden_rows, "suppressed"] = True
+    return out

@@ -1,0 +1,124 @@
+"""Personal numbers: one detector for CPR numbers in any form, and the last check of a publication.
+
+A Danish CPR number is a date of birth DDMMYY and four digits. Exports carry it in
+many forms: ``010190-1234``, ``0101901234``, ``010190 1234``, ``010190/1234``,
+``010190.1234``, inside text (``Hans Hansen 111190-1112``), with the leading zero
+lost when a spreadsheet read it as a number (``501902526``) or as a float
+(``0601902627.0``). All of them are found here, and only where the six digits are
+a real date (in the 1900s or 2000s), so that ordinary numbers pass. The check
+digit is not used: CPR numbers issued since 2007 need not satisfy it.
+"""
+from __future__ import annotations
+
+import re
+import zipfile
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["looks_like_cpr", "find_cpr", "mask_cpr", "scan_publication", "CPR_MASK"]
+
+CPR_MASK = "(hidden: looks like a CPR number)"
+# day (one digit when its leading zero was lost), month, year, an optional separator,
+# four digits, an optional float tail; never part of a longer run of digits
+_CPR = re.compile(r"(?<![\d])(?P<dd>\d{1,2})(?P<mm>\d{2})(?P<yy>\d{2})[ \-/.]?(?P<serial>\d{4})(?:\.0+)?(?![\d])")
+_FRACTION = re.compile(r"\d[.,]$")
+
+
+def _is_date(dd: str, mm: str, yy: str) -> bool:
+    for century in (1900, 2000):
+        try:
+            date(century + int(yy), int(mm), int(dd))
+            return True
+        except ValueError:
+            continue
+    return False
+
+
+def _text(value: object) -> str | None:
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, (float, np.floating)):
+        if not np.isfinite(value):
+            return None
+        return repr(float(value)) if not float(value).is_integer() else f"{int(value)}"
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    return str(value)
+
+
+def find_cpr(text: str, numbers_only: bool = False) -> list[str]:
+    """Every substring of ``text`` that is a CPR number in one of the forms above.
+
+    With ``numbers_only`` (for published files) a match that is the fraction of a
+    decimal number (``0.2501901234``) or part of a word (digits inside a SHA-256
+    hex digest) is not counted; every value was checked at ingest without that
+    leniency.
+
+    >>> find_cpr("Hans Hansen 111190-1112, 220190/2223 og 501902526")
+    ['111190-1112', '220190/2223', '501902526']
+    >>> find_cpr("p = 0.2501901234", numbers_only=True), find_cpr("1234567890")
+    ([], [])
+    >>> find_cpr("sha256 9f0101901234ab", numbers_only=True), find_cpr("cpr0101901234")
+    ([], ['0101901234'])
+    """
+    found = []
+    for m in _CPR.finditer(text):
+        if numbers_only and (_FRACTION.search(text[: m.start()]) or _in_word(text, m.start(), m.end())):
+            continue
+        if _is_date(m["dd"], m["mm"], m["yy"]):
+            found.append(m.group(0))
+    return found
+
+
+def _in_word(text: str, start: int, end: int) -> bool:
+    return (start > 0 and text[start - 1].isalnum()) or (end < len(text) and text[end].isalnum())
+
+
+def looks_like_cpr(value: object) -> bool:
+    """True when a cell value is or contains a CPR number (any form above).
+
+    >>> [looks_like_cpr(v) for v in ("010203-1234", 601902627.0, "Aarhus", 12, "3102031234")]
+    [True, True, False, False, False]
+    """
+    text = _text(value)
+    return bool(text) and bool(find_cpr(text))
+
+
+def mask_cpr(text: str) -> str:
+    """``text`` with every CPR number replaced by a mask (for messages and logs)."""
+    out = text
+    for found in find_cpr(text):
+        out = out.replace(found, "(CPR number hidden)")
+    return out
+
+
+def scan_publication(folder: str | Path) -> list[str]:
+    """Files of a publication that hold something that looks like a CPR number.
+
+    Reads every CSV, HTML, SVG and JSON file as text and the XML inside every DOCX
+    and XLSX; PNG pixels are drawn from the same published texts. Returns
+    ``"<file>: <what>"`` lines with the number masked.
+    """
+    folder = Path(folder)
+    found = []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        suffix = path.suffix.lower()
+        texts: list[tuple[str, str]] = []
+        if suffix in (".csv", ".html", ".svg", ".json", ".txt"):
+            texts.append((path.name, path.read_text(encoding="utf-8", errors="replace")))
+        elif suffix in (".docx", ".xlsx"):
+            with zipfile.ZipFile(path) as z:
+                for name in z.namelist():
+                    if name.endswith((".xml", ".rels")):
+                        texts.append((f"{path.name}:{name}", z.read(name).decode("utf-8", errors="replace")))
+        for where, text in texts:
+            if suffix in (".html", ".svg"):
+                # drop inline images: base64 data is not text
+                text = re.sub(r"data:image/[a-z+]+;base64,[A-Za-z0-9+/=]+", "", text)
+            hits = find_cpr(text, numbers_only=True)
+            if hits:
+                found.append(f"{path.relative_to(folder)} ({where}): {len(hits)} value(s) like "
+                             f"{mask_cpr(hits[0])}")
+    return found
