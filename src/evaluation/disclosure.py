@@ -11,7 +11,7 @@ The model
 ---------
 Every published count is a linear form over *atomic counts*: the people of one
 finest cell (a combination of values of every group column used by a grouping,
-"missing" being a value of its own) in one status:
+"missing" being a value of its own where someone lacks a value) in one status:
 
 * participation: answered both waves, the first only, the second only;
 * per outcome: complete pair, valid score at the first wave only, at the second only;
@@ -60,7 +60,6 @@ from scipy import linalg, optimize
 
 __all__ = ["Count", "CountModel", "DisclosureError", "Protection", "protect", "audit"]
 
-MISSING = object()  # a person without a value in a group column: a level of its own
 _FLOW_STATUS = ("both", "first_only", "second_only")
 _OUTCOME_STATUS = ("complete", "first_only", "second_only")
 
@@ -80,6 +79,7 @@ class Count:
     form: np.ndarray  # coefficient of every atom
     key: bool = False  # hiding it hides the whole row
     group_key: tuple = ()  # rows sharing a key count (band totals: outcome, wave)
+    shown: bool = True  # the report shows it, as "< min_n" when it is hidden and small
 
 
 @dataclass
@@ -128,7 +128,10 @@ class CountModel:
         self.outcomes = list(outcomes)
         people = people.set_index("pid")
         self.levels = {c: sorted(people[c].dropna().astype(str).unique()) for c in self.group_columns}
-        sizes = [len(self.levels[c]) + 1 for c in self.group_columns]
+        # "missing" is a level of its own only where someone lacks a value: an attacker
+        # may well know that a column is never empty, so that knowledge is assumed
+        self.has_missing = {c: bool(people[c].isna().any()) for c in self.group_columns}
+        sizes = [len(self.levels[c]) + self.has_missing[c] for c in self.group_columns]
         self.n_cells = int(np.prod(sizes)) if sizes else 1
         codes = np.zeros(len(people), dtype=np.int64)
         for c, size in zip(self.group_columns, sizes):
@@ -232,9 +235,9 @@ class CountModel:
         return f
 
     def add(self, table: str, row: int, column: str, form: np.ndarray, key: bool = False,
-            group_key: tuple = ()) -> None:
+            group_key: tuple = (), shown: bool = True) -> None:
         value = int(round(float(form @ self.x)))
-        self.counts.append(Count(table, row, column, value, form, key, group_key))
+        self.counts.append(Count(table, row, column, value, form, key, group_key, shown))
 
     def groups_of(self, grouping: Sequence[str]) -> list[tuple[str, ...]]:
         """Every combination of levels of a grouping (rows that exist or are known zeros)."""
@@ -304,35 +307,47 @@ class AuditResult:
 
 
 def audit(model: CountModel, visible: np.ndarray, min_n: int,
-          sensitive: list[Sensitive] | None = None) -> AuditResult:
-    """Which sensitive counts the visible counts determine, and which of those are small.
+          sensitive: list[Sensitive] | None = None, unmarked: set[int] = frozenset()) -> AuditResult:
+    """Which sensitive counts the published numbers determine, and which of those are small.
 
-    ``visible`` flags ``model.counts``. A count is determined when all non-negative
-    solutions of the published equations agree on it (LP relaxation).
+    ``visible`` flags ``model.counts``. What is published: every visible count, and
+    for every hidden count from 1 to ``min_n − 1`` that the report shows (and that is
+    not in ``unmarked``) its "< min_n", that is ``1 <= count <= min_n − 1``: two
+    counts known to be small may add up to a published total and so be pinned. A
+    count is determined when all non-negative solutions of that system agree on it
+    (LP relaxation). Contributors of a marker ``i`` are given as ``-2 - i``.
     """
     sensitive = model.sensitive() if sensitive is None else sensitive
     n_atoms = model.n_atoms
-    slack_rows = [row for row, ineq in model.links if ineq]
-    n_slack = len(slack_rows)
+    marked = [i for i, c in enumerate(model.counts)
+              if not visible[i] and c.shown and 1 <= c.value < min_n and i not in unmarked]
+    n_slack = sum(ineq for _, ineq in model.links) + 2 * len(marked)
     rows, rhs, which = [], [], []
+
+    def add(form: np.ndarray, value: float, source: int, slack: int | None = None, sign: float = 0.0) -> None:
+        extra = np.zeros(n_slack)
+        if slack is not None:
+            extra[slack] = sign
+        rows.append(np.r_[form, extra])
+        rhs.append(float(value))
+        which.append(source)
+
     for i, count in enumerate(model.counts):
         if visible[i]:
-            rows.append(np.r_[count.form, np.zeros(n_slack)])
-            rhs.append(count.value)
-            which.append(i)
+            add(count.form, count.value, i)
     for form in model.structural:
-        rows.append(np.r_[form, np.zeros(n_slack)])
-        rhs.append(0.0)
-        which.append(-1)
+        add(form, 0.0, -1)
     s = 0
     for row, ineq in model.links:
-        slack = np.zeros(n_slack)
         if ineq:
-            slack[s] = -1.0
+            add(row, 0.0, -1, s, -1.0)  # flow - outcome - slack = 0
             s += 1
-        rows.append(np.r_[row, slack])
-        rhs.append(0.0)
-        which.append(-1)
+        else:
+            add(row, 0.0, -1)
+    for i in marked:  # count - slack = 1 and count + slack = min_n - 1
+        add(model.counts[i].form, 1.0, -2 - i, s, -1.0)
+        add(model.counts[i].form, min_n - 1.0, -2 - i, s + 1, 1.0)
+        s += 2
     A = np.array(rows) if rows else np.zeros((0, n_atoms + n_slack))
     b = np.array(rhs, dtype=float)
     forced = _forced_zero(A, b) if len(A) else np.zeros(A.shape[1], dtype=bool)
@@ -354,9 +369,9 @@ def audit(model: CountModel, visible: np.ndarray, min_n: int,
     contributors: dict[int, list[int]] = {}
     which = np.array(which)
     for i in violations:
-        lam = _sparse_derivation(Af, S[i], which >= 0)
-        used = np.flatnonzero((np.abs(lam) > 1e-7) & (which >= 0))
-        contributors[i] = sorted(int(which[j]) for j in used)
+        lam = _sparse_derivation(Af, S[i], which != -1)
+        used = np.flatnonzero((np.abs(lam) > 1e-7) & (which != -1))
+        contributors[i] = sorted({int(which[j]) for j in used})
     return AuditResult(determined, violations, contributors)
 
 
@@ -406,38 +421,55 @@ def protect(model: CountModel, min_n: int, max_rounds: int = 200) -> Protection:
         if 1 <= c.value < min_n:
             hide(i, "small")
     sensitive = model.sensitive()
+    unmarked: set[int] = set()  # small hidden counts the report shows as "–", not "< min_n"
     rounds = 0
     while True:
-        result = audit(model, visible, min_n, sensitive)
+        result = audit(model, visible, min_n, sensitive, unmarked)
         if not result.violations:
             break
         rounds += 1
         if rounds > max_rounds:
             raise DisclosureError("disclosure protection did not converge")
+        # cheapest first: a single count, then a whole row; a "< min_n" is shown as
+        # "–" only when no published count is left to hide (a derivation through a
+        # marker may also rest on counts that forced a bound, which hiding removes)
         chosen: set[int] = set()
-        for i in result.violations:
-            candidates = [j for j in result.contributors[i] if visible[j]]
-            if not candidates:
-                raise DisclosureError(f"{sensitive[i].description} = {sensitive[i].value} follows from "
-                                      "the table structure alone")
-            cost = {j: (counts[j].key, counts[j].value) for j in candidates}
-            best = min(cost.values())
-            chosen |= {j for j in candidates if cost[j] == best}
+        for markers in (False, True):
+            for i in result.violations:
+                candidates = [j for j in result.contributors[i] if (j <= -2 if markers else j >= 0 and visible[j])]
+                if not candidates:
+                    continue
+                cost = {j: (0, counts[-2 - j].value) if j <= -2 else (counts[j].key, counts[j].value)
+                        for j in candidates}
+                best = min(cost.values())
+                chosen |= {j for j in candidates if cost[j] == best}
+            if chosen:
+                break
+        if not chosen:
+            i = result.violations[0]
+            raise DisclosureError(f"{sensitive[i].description} = {sensitive[i].value} follows from "
+                                  "the table structure alone")
         for j in sorted(chosen):
-            hide(j, "protect")
+            if j <= -2:
+                unmarked.add(-2 - j)
+            else:
+                hide(j, "protect")
+    # a "< min_n" taken back early may be safe again now that more is hidden
+    for i in sorted(unmarked, key=lambda i: counts[i].value):
+        trial = unmarked - {i}
+        if not audit(model, visible, min_n, sensitive, trial).violations:
+            unmarked = trial
     out = Protection(rounds=rounds)
+    # what the report says of a hidden count: "< min_n" when it is small itself
+    # (the audit assumed exactly that), "–" when it was hidden to protect another
     for i, c in enumerate(counts):
         if not visible[i]:
-            out.hidden[(c.table, c.row, c.column)] = reason[i]
+            why = "small" if 1 <= c.value < min_n and i not in unmarked else "protect"
+            out.hidden[(c.table, c.row, c.column)] = why
             if c.key:
-                out.rows[(c.table, c.row)] = reason[i]
-    # a row whose key was hidden to protect another, but which is small itself, reads "small"
-    for (t, r), why in list(out.rows.items()):
-        key = next(c for c in counts if c.table == t and c.row == r and c.key)
-        if 1 <= key.value < min_n:
-            out.rows[(t, r)] = "small"
+                out.rows[(c.table, c.row)] = why
     # the final proof: run the audit once more on exactly what will be published
-    final = audit(model, visible, min_n, sensitive)
+    final = audit(model, visible, min_n, sensitive, unmarked)
     if final.violations:
         raise DisclosureError("the disclosure audit found derivable small counts: "
                               + "; ".join(sensitive[i].description for i in final.violations[:5]))
@@ -469,8 +501,8 @@ def study_model(*, people: pd.DataFrame, validity: pd.DataFrame, bands: pd.DataF
         cells = model.cells(grouping, group)
         block = f"outcome:{r.outcome}"
         model.add("results", i, "n", model.form(block, (0,), cells), key=True)
-        model.add("results", i, "n_pre", model.form(block, (0, 1), cells))
-        model.add("results", i, "n_post", model.form(block, (0, 2), cells))
+        model.add("results", i, "n_pre", model.form(block, (0, 1), cells), shown=False)
+        model.add("results", i, "n_post", model.form(block, (0, 2), cells), shown=False)
         seen_results.add((r.outcome, tuple(grouping), group))
     seen_flow: set[tuple] = set()
     for i, r in enumerate(flow.itertuples(index=False)):
@@ -497,7 +529,7 @@ def study_model(*, people: pd.DataFrame, validity: pd.DataFrame, bands: pd.DataF
         wave = 0 if r.wave == "pre" else 1
         model.add("band_shares", i, "n", model.band_form(r.outcome, wave, r.band), key=True)
         model.add("band_shares", i, "total", model.band_form(r.outcome, None, None),
-                  group_key=(r.outcome, r.wave))
+                  group_key=(r.outcome, r.wave), shown=False)
     return model
 
 

@@ -1,0 +1,375 @@
+"""Disclosure control (CONTRACT section 7): no count of people between 1 and min_n - 1
+is published or can be derived from everything a study publishes.
+
+The attacker here is written independently of evaluation.disclosure: it reads only
+the published tables, builds its own linear programme over the finest cells
+(participation, per outcome validity, bands; absent rows are zeros; a valid score
+needs an answer; counts are not negative) and asks, for every count of people of
+every cell at every status, its smallest and largest possible value. A count whose
+bounds meet at a value from 1 to min_n - 1 has been derived.
+"""
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from scipy.optimize import linprog
+
+from evaluation import disclosure, measures
+from evaluation.stats import results_table
+
+MISSING = "\u2205"
+
+
+# ------------------------------------------------------------------ the attack
+class Attack:
+    """The attacker's LP over the published results, flow and band tables."""
+
+    def __init__(self, results, flow, bands, columns, groupings, outcomes, min_n, missing=(), known_small=()):
+        self.min_n = min_n
+        self.columns = columns
+        self.groupings = [list(g) for g in groupings]
+        levels = {c: set() for c in columns}
+        for table in (results, flow):
+            for grouping, group in zip(table["grouping"], table["group"]):
+                if grouping == "all":
+                    continue
+                for c, v in zip(grouping.split("+"), group.split("+")):
+                    levels[c].add(v)
+        # the attacker is told which columns have people without a value (a stronger attacker)
+        self.levels = {c: sorted(v) + [MISSING] * (c in missing) for c, v in levels.items()}
+        self.cells = list(itertools.product(*(self.levels[c] for c in columns)))
+        self.var: dict[tuple, int] = {}
+        for cell in self.cells:
+            for s in "BPQ":
+                self.var[("F", cell, s)] = len(self.var)
+            for k in outcomes:
+                for s in "CPQ":
+                    self.var[("O", k, cell, s)] = len(self.var)
+        self.band_names = {}
+        for k, part in bands.groupby("outcome"):
+            names = sorted(set(part["band"]))
+            self.band_names[k] = names
+            for bp in names:
+                for bq in names:
+                    self.var[("B", k, bp, bq)] = len(self.var)
+        self.eq, self.eq_b, self.ub, self.ub_b = [], [], [], []
+        self.outcomes = outcomes
+        self.sensitive = []
+        # published results
+        seen = set()
+        for _, r in results.iterrows():
+            members = self.members(r["grouping"], r["group"])
+            seen.add((r["outcome"], r["grouping"], r["group"]))
+            for column, statuses in (("n", "C"), ("n_pre", "CP"), ("n_post", "CQ")):
+                if pd.notna(r[column]):
+                    self.equation([("O", r["outcome"], c, s) for c in members for s in statuses], r[column])
+        seen_flow = set()
+        for _, r in flow.iterrows():
+            members = self.members(r["grouping"], r["group"])
+            seen_flow.add((r["grouping"], r["group"]))
+            for column, statuses in (("enrolled", "BPQ"), ("answered_pre", "BP"), ("answered_post", "BQ"),
+                                     ("complete_pre_post", "B")):
+                if pd.notna(r[column]):
+                    self.equation([("F", c, s) for c in members for s in statuses], r[column])
+        for grouping in self.groupings:
+            name = "+".join(grouping) or "all"
+            for combo in itertools.product(*([v for v in self.levels[c] if v != MISSING] for c in grouping)):
+                label = "+".join(combo) or "all"
+                members = self.members(name, label)
+                if (name, label) not in seen_flow:
+                    self.equation([("F", c, s) for c in members for s in "BPQ"], 0)
+                for k in outcomes:
+                    if (k, name, label) not in seen:
+                        self.equation([("O", k, c, s) for c in members for s in "CPQ"], 0)
+        for (k, wave), part in bands.groupby(["outcome", "wave"]):
+            names = self.band_names[k]
+            for _, r in part.iterrows():
+                atoms = [("B", k, r["band"], q) if wave == "pre" else ("B", k, q, r["band"]) for q in names]
+                if pd.notna(r["n"]):
+                    self.equation(atoms, r["n"])
+            if part["total"].notna().any():
+                self.equation([("B", k, p, q) for p in names for q in names], part["total"].dropna().iloc[0])
+        for k in self.band_names:
+            names = self.band_names[k]
+            row = self.row([("B", k, p, q) for p in names for q in names])
+            row -= self.row([("O", k, c, "C") for c in self.cells])
+            self.eq.append(row)
+            self.eq_b.append(0)
+        for k in outcomes:
+            for c in self.cells:
+                for o, f in (("C", "B"), ("CP", "BP"), ("CQ", "BQ"), ("CPQ", "BPQ")):
+                    self.ub.append(self.row([("O", k, c, s) for s in o]) - self.row([("F", c, s) for s in f]))
+                    self.ub_b.append(0)
+        for table, grouping, group, column, extra in known_small:  # "< min_n" in the report
+            atoms = self.atoms(table, grouping, group, column, extra)
+            self.ub += [-self.row(atoms), self.row(atoms)]
+            self.ub_b += [-1, min_n - 1]
+        # what must not be derived
+        for grouping in self.groupings:
+            name = "+".join(grouping) or "all"
+            for combo in itertools.product(*([v for v in self.levels[c] if v != MISSING] for c in grouping)):
+                label = "+".join(combo) or "all"
+                members = self.members(name, label)
+                for status, ss in (("enrolled", "BPQ"), ("answered pre", "BP"), ("answered post", "BQ"),
+                                   ("both", "B"), ("pre only", "P"), ("post only", "Q")):
+                    self.sensitive.append((f"flow {label} {status}", [("F", c, s) for c in members for s in ss]))
+                for k in outcomes:
+                    for status, ss in (("n", "C"), ("n_pre", "CP"), ("n_post", "CQ"), ("dropped out", "P"),
+                                       ("post only", "Q")):
+                        self.sensitive.append((f"{k} {label} {status}",
+                                               [("O", k, c, s) for c in members for s in ss]))
+        for k, names in self.band_names.items():
+            for b in names:
+                self.sensitive.append((f"{k} band {b} pre", [("B", k, b, q) for q in names]))
+                self.sensitive.append((f"{k} band {b} post", [("B", k, p, b) for p in names]))
+
+    def atoms(self, table, grouping, group, column, extra=None):
+        """The atoms of one published count (results/flow by cell, bands by outcome, wave, band)."""
+        if table == "bands":
+            names = self.band_names[grouping]
+            return [("B", grouping, group, q) if column == "pre" else ("B", grouping, q, group) for q in names]
+        statuses = {"n": "C", "n_pre": "CP", "n_post": "CQ", "enrolled": "BPQ", "answered_pre": "BP",
+                    "answered_post": "BQ", "complete_pre_post": "B"}[column]
+        members = self.members(grouping, group)
+        if table == "results":
+            return [("O", extra, c, s) for c in members for s in statuses]
+        return [("F", c, s) for c in members for s in statuses]
+
+    def members(self, grouping, group):
+        if grouping == "all":
+            return self.cells
+        want = dict(zip(grouping.split("+"), group.split("+")))
+        return [cell for cell in self.cells if all(cell[self.columns.index(c)] == v for c, v in want.items())]
+
+    def row(self, atoms):
+        row = np.zeros(len(self.var))
+        for a in atoms:
+            row[self.var[a]] += 1
+        return row
+
+    def equation(self, atoms, value):
+        self.eq.append(self.row(atoms))
+        self.eq_b.append(float(value))
+
+    def bounds(self, atoms):
+        c = self.row(atoms)
+        out = []
+        for sign in (1, -1):
+            res = linprog(sign * c, A_ub=np.array(self.ub) if self.ub else None, b_ub=self.ub_b or None,
+                          A_eq=np.array(self.eq), b_eq=self.eq_b, bounds=(0, None), method="highs")
+            if res.status == 3:  # unbounded: only a maximum can be
+                out.append(np.inf)
+            else:
+                assert res.status == 0, res.message  # the published tables are consistent
+                out.append(sign * res.fun)
+        return out[0], out[1]
+
+    def derived_small(self):
+        found = []
+        for description, atoms in self.sensitive:
+            lo, hi = self.bounds(atoms)
+            if hi - lo < 1e-6 and 0.5 < lo < self.min_n - 0.5:
+                found.append((description, round(lo)))
+        return found
+
+
+# --------------------------------------------------------------- a random study
+def make_people(rng, n, columns, levels, structural_zero, missing_share):
+    values = {}
+    allowed = [combo for combo in itertools.product(*(range(levels[c]) for c in columns))
+               if combo not in structural_zero] or [tuple(0 for _ in columns)]
+    picks = rng.integers(0, len(allowed), n)
+    for j, c in enumerate(columns):
+        v = np.array([f"{c}{allowed[p][j]}" for p in picks], dtype=object)
+        v[rng.random(n) < missing_share] = None
+        values[c] = v
+    people = pd.DataFrame({"pid": [f"p{i:03d}" for i in range(n)], **values})
+    first = rng.random(n) < 0.9
+    second = rng.random(n) < 0.75
+    second[~first & ~second] = True
+    people["answered_pre"], people["answered_post"] = first, second
+    return people
+
+
+def protected_tables(people, columns, groupings, n_outcomes, min_n, rng):
+    frames = []
+    for k in range(n_outcomes):
+        valid_pre = people["answered_pre"] & (rng.random(len(people)) < 0.93)
+        valid_post = people["answered_post"] & (rng.random(len(people)) < 0.93)
+        pre = np.where(valid_pre, rng.integers(0, 20, len(people)).astype(float), np.nan)
+        post = np.where(valid_post, pre + rng.integers(-4, 6, len(people)), np.nan)
+        post = np.where(valid_post & np.isnan(post), rng.integers(0, 20, len(people)), post)
+        frames.append(pd.DataFrame({"outcome": f"o{k}", "pid": people["pid"], "pre": pre, "post": post,
+                                    **{c: people[c] for c in columns}}))
+    pairs = pd.concat(frames, ignore_index=True)
+    pairs = pairs[pairs["pre"].notna() | pairs["post"].notna()].reset_index(drop=True)
+    results = results_table(pairs, groupings, min_n=min_n)
+    complete = pairs[(pairs["outcome"] == "o0") & pairs["pre"].notna() & pairs["post"].notna()]
+    band = lambda s: np.where(s < 8, "low", np.where(s < 14, "mid", "high"))  # noqa: E731
+    bands = pd.DataFrame({"outcome": "o0", "pid": complete["pid"], "band_first": band(complete["pre"]),
+                          "band_second": band(complete["post"])})
+    flow = measures.flow_table(people, groupings, 0)
+    band_table = measures.band_table(bands, ["o0"])
+    model = disclosure.study_model(
+        people=people.rename(columns={"answered_pre": "answered_first", "answered_post": "answered_second"}),
+        validity=measures.validity(pairs), bands=bands, group_columns=columns, groupings=groupings,
+        outcomes=[f"o{k}" for k in range(n_outcomes)], results=results, flow=flow, band_shares=band_table)
+    protection = disclosure.protect(model, min_n)
+    published = {
+        "results": disclosure.apply(results, protection, "results", ["outcome", "grouping", "group"]),
+        "flow": disclosure.apply(flow, protection, "participant_flow", ["grouping", "group"]),
+        "bands": disclosure.apply(band_table, protection, "band_shares", ["outcome", "wave", "band"],
+                                  linked={"n": ["share"], "total": ["share"]}),
+    }
+    return published, results, flow, protection, band_table
+
+
+def markers(protection, results, flow, bands):
+    """What the report marks "< min_n": the attacker knows those counts are 1 to min_n - 1."""
+    out = []
+    rows, cells = protection.table("results")
+    for r, why in rows.items():
+        if why == "small":
+            out.append(("results", results.at[r, "grouping"], results.at[r, "group"], "n", results.at[r, "outcome"]))
+    rows, cells = protection.table("participant_flow")
+    for r, why in rows.items():
+        if why == "small":
+            out.append(("flow", flow.at[r, "grouping"], flow.at[r, "group"], "enrolled", None))
+    for (r, c), why in cells.items():
+        if why == "small":
+            out.append(("flow", flow.at[r, "grouping"], flow.at[r, "group"], c, None))
+    rows, cells = protection.table("band_shares")
+    for r in [r for r, why in rows.items() if why == "small"] + [r for (r, c), why in cells.items()
+                                                                 if why == "small" and c == "n"]:
+        out.append(("bands", bands.at[r, "outcome"], bands.at[r, "band"], bands.at[r, "wave"], None))
+    return out
+
+
+def attack(published, columns, groupings, n_outcomes, min_n, missing=(), known_small=()):
+    return Attack(published["results"], published["flow"], published["bands"], columns, groupings,
+                  [f"o{k}" for k in range(n_outcomes)], min_n, missing, known_small).derived_small()
+
+
+@st.composite
+def studies(draw):
+    n_columns = draw(st.integers(1, 3))
+    columns = [f"g{j}" for j in range(n_columns)]
+    levels = {c: draw(st.integers(2, 4 if n_columns < 3 else 3)) for c in columns}
+    combos = list(itertools.product(*(range(levels[c]) for c in columns)))
+    zeros = set(draw(st.lists(st.sampled_from(combos), max_size=len(combos) // 2))) if n_columns > 1 else set()
+    candidates = [list(g) for r in range(1, n_columns + 1) for g in itertools.combinations(columns, r)]
+    chosen = draw(st.lists(st.sampled_from(candidates), min_size=1, max_size=3, unique_by=tuple))
+    groupings = [[]] + sorted(chosen, key=lambda g: (len(g), g))
+    return {"columns": columns, "levels": levels, "zeros": zeros, "groupings": groupings,
+            "n": draw(st.integers(8, 70)), "n_outcomes": draw(st.integers(1, 3)),
+            "min_n": draw(st.sampled_from([3, 5, 10])), "missing": draw(st.sampled_from([0.0, 0.05])),
+            "seed": draw(st.integers(0, 2**32 - 1))}
+
+
+@settings(max_examples=int(__import__("os").environ.get("DISCLOSURE_EXAMPLES", 40)), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(studies())
+def test_no_small_count_can_be_derived_from_a_random_study(case):
+    rng = np.random.default_rng(case["seed"])
+    people = make_people(rng, case["n"], case["columns"], case["levels"], case["zeros"], case["missing"])
+    published, results, flow, protection, bands = protected_tables(
+        people, case["columns"], case["groupings"], case["n_outcomes"], case["min_n"], rng)
+    used = [c for c in case["columns"] if any(c in g for g in case["groupings"])]
+    missing = [c for c in used if people[c].isna().any()]
+    found = attack(published, used, case["groupings"], case["n_outcomes"], case["min_n"], missing,
+                   markers(protection, results, flow, bands))
+    assert not found, found[:5]
+
+
+# -------------------------------------------------------------- the recoveries of issue 9
+def fixed_people(rows):
+    """People from (g0, g1, answered_pre, answered_post, count) rows."""
+    out = []
+    for g0, g1, a, b, count in rows:
+        out += [{"g0": g0, "g1": g1, "answered_pre": a, "answered_post": b}] * count
+    people = pd.DataFrame(out)
+    people.insert(0, "pid", [f"p{i:03d}" for i in range(len(people))])
+    return people
+
+
+def test_hidden_two_way_cell_is_not_a_variant_row_minus_a_municipality_row():
+    """min_n 10, groupings [m], [v], [m, v]; municipality B runs only variant y: the hidden
+    cell A+y could be the y row minus the B row (its n, and so its means)."""
+    people = fixed_people([("A", "x", True, True, 30), ("A", "y", True, True, 4), ("B", "y", True, True, 25),
+                           ("C", "x", True, True, 12), ("C", "y", True, True, 14)])
+    groupings = [[], ["g0"], ["g1"], ["g0", "g1"]]
+    rng = np.random.default_rng(1)
+    published, results, flow, protection, bands = protected_tables(people, ["g0", "g1"], groupings, 1, 10, rng)
+    res = published["results"].set_index(["grouping", "group"])
+    assert res.loc[("g0+g1", "A+y"), "suppressed"]
+    assert not attack(published, ["g0", "g1"], groupings, 1, 10, (), markers(protection, results, flow, bands))
+    # the attack finds it when only the small cell is hidden (the test has teeth)
+    naive = {**published, "results": results.assign(
+        **{c: results[c].astype(object).where(results["n"] >= 10) for c in ("n", "n_pre", "n_post")}),
+        "flow": published["flow"]}
+    assert ("o0 A+y n", 4) in attack(naive, ["g0", "g1"], groupings, 1, 10)
+
+
+def test_dropouts_of_a_cell_are_not_n_pre_minus_n():
+    """n_pre - n is the number who dropped out: 2 people in municipality A."""
+    people = fixed_people([("A", "x", True, True, 20), ("A", "x", True, False, 2), ("B", "x", True, True, 20),
+                           ("B", "x", True, False, 9)])
+    rng = np.random.default_rng(2)
+    published, results, flow, protection, bands = protected_tables(people, ["g0"], [[], ["g0"]], 1, 5, rng)
+    assert not attack(published, ["g0"], [[], ["g0"]], 1, 5, (), markers(protection, results, flow, bands))
+    naive = {**published, "results": results, "flow": flow}
+    assert any(d == "flow A pre only" or d.endswith("A dropped out") for d, _ in
+               attack(naive, ["g0"], [[], ["g0"]], 1, 5))
+
+
+def test_flow_table_hides_a_second_group_with_a_small_one():
+    """overall - sum of the others gave back a small hidden group of the flow table."""
+    people = fixed_people([("A", "x", True, True, 3), ("B", "x", True, True, 20), ("C", "x", True, True, 30)])
+    rng = np.random.default_rng(3)
+    published, results, flow, protection, bands = protected_tables(people, ["g0"], [[], ["g0"]], 1, 5, rng)
+    shown = published["flow"].set_index("group")
+    assert shown.loc["A", "suppressed"] and shown["suppressed"].sum() >= 2
+    assert not attack(published, ["g0"], [[], ["g0"]], 1, 5, (), markers(protection, results, flow, bands))
+
+
+def test_a_row_hidden_to_protect_another_is_marked_protect():
+    people = fixed_people([("A", "x", True, True, 3), ("B", "x", True, True, 20), ("C", "x", True, True, 30)])
+    _, results, flow, protection, _ = protected_tables(people, ["g0"], [[], ["g0"]], 1, 5, np.random.default_rng(4))
+    rows, _ = protection.table("results")
+    by_group = {results.at[r, "group"]: why for r, why in rows.items()}
+    assert by_group == {"A": "small", "B": "protect"}
+
+
+def test_audit_fails_the_run_when_a_small_count_is_derivable():
+    people = fixed_people([("A", "x", True, True, 3), ("B", "x", True, True, 20)])
+    rng = np.random.default_rng(5)
+    _, results, flow, *_ = protected_tables(people, ["g0"], [[], ["g0"]], 1, 5, rng)
+    model = disclosure.study_model(
+        people=people.rename(columns={"answered_pre": "answered_first", "answered_post": "answered_second"}),
+        validity=pd.DataFrame({"outcome": [], "pid": [], "valid_first": [], "valid_second": []}),
+        bands=pd.DataFrame(columns=["outcome", "pid", "band_first", "band_second"]), group_columns=["g0"],
+        groupings=[[], ["g0"]], outcomes=[], results=results.iloc[0:0], flow=flow,
+        band_shares=pd.DataFrame(columns=["outcome", "wave", "band", "n", "share", "total"]))
+    visible = np.array([c.value >= 5 for c in model.counts])  # primary suppression only
+    found = disclosure.audit(model, visible, 5)
+    assert [model_s for model_s in found.violations]
+    assert any("A" in s.description for i, s in enumerate(model.sensitive()) if i in found.violations)
+
+
+@pytest.mark.parametrize("study_id", ["parents", "fosterfamilies"])
+def test_demo_publication_withstands_the_attack(demo_run, study_id):
+    from evaluation.config import Study, load_config
+
+    study = Study.from_config(load_config(demo_run / "config.yaml"), study_id)
+    base = demo_run / "reports" / study_id / "tables"
+    results = pd.read_csv(base / "results.csv")
+    flow = pd.read_csv(base / "participant_flow.csv")
+    bands = pd.read_csv(base / "band_shares.csv")
+    columns = [c for c in ("municipality", "variant") if any(c in g for g in study.groupings)]
+    found = Attack(results, flow, bands, columns, study.groupings, list(study.outcomes),
+                   study.analysis["min_n"]).derived_small()
+    assert not found, found[:5]
