@@ -6,10 +6,15 @@ import sys
 from snakemake.exceptions import WorkflowError
 
 from evaluation import pipeline
-from evaluation.config import ConfigError, Study, validate_config
+from evaluation.config import ConfigError, Study, load_config, validate_config
 
 try:
-    CONFIG = validate_config(config, "config")
+    # the config file is read again with the project's own YAML rules (duplicate
+    # keys, alias bombs, 1e3 as a number, errors with their line)
+    CONFIG_FILES = list(workflow.overwrite_configfiles) or ["config/config.yaml"]
+    for path in CONFIG_FILES[:-1]:
+        load_config(path)
+    CONFIG = load_config(CONFIG_FILES[-1]) if len(CONFIG_FILES) == 1 else validate_config(config, "config")
 except ConfigError as exc:
     raise WorkflowError(str(exc)) from None
 

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import copy
 import json
+import math
+import re
+import unicodedata
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -108,9 +111,34 @@ def validate_config(config: Mapping[str, Any], source: str = "config") -> dict:
 
 
 def _check_study(sid: str, study: dict) -> list[str]:
+    from .privacy import find_cpr
+
     p = f"studies.{sid}"
     problems = []
     cols = study["columns"]
+    mapped: dict[str, str] = {}
+    for role, column in cols.items():
+        if column in mapped:
+            problems.append(f"{p}.columns.{role}: export column {column!r} is already mapped as "
+                            f"{mapped[column]}; a column can be mapped once only (an id can never be a group)")
+        mapped.setdefault(column, role)
+
+    def texts(value, where):
+        if isinstance(value, str):
+            yield where, value
+        elif isinstance(value, Mapping):
+            for k, v in value.items():
+                yield from texts(k, where) if isinstance(k, str) else ()
+                yield from texts(v, f"{where}.{k}")
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                yield from texts(v, f"{where}[{i}]")
+
+    for where, text in texts({k: v for k, v in study.items() if k != "exports"}, p):
+        if find_cpr(text):
+            problems.append(f"{where}: looks like a CPR number; personal numbers never belong in a config")
+        if any(unicodedata.category(ch) in ("Cc", "Cf") and ch not in "\t\n" for ch in text):
+            problems.append(f"{where}: {text[:40]!r} holds a control or invisible character; retype it")
     if "wave" not in cols and any("wave" not in e and "wide" not in e for e in study["exports"]):
         problems.append(f"{p}.columns: 'wave' is required unless every export sets 'wave:' "
                         "(pre or post) or 'wide:'")
@@ -152,6 +180,9 @@ def _check_study(sid: str, study: dict) -> list[str]:
                 problems.append(f"{ip}.bands: only SDQ instruments have 3- and 4-band cut-offs")
         else:
             lo, hi = spec["range"]
+            if not all(math.isfinite(x) and abs(x) <= 1e9 for x in (lo, hi)):
+                problems.append(f"{ip}.range: [{lo}, {hi}] must be finite numbers between -1e9 and 1e9")
+                continue
             if lo >= hi:
                 problems.append(f"{ip}.range: [{lo}, {hi}] must be [min, max] with min < max")
             for item in spec.get("reverse", []):
@@ -192,14 +223,85 @@ def _check_study(sid: str, study: dict) -> list[str]:
     return problems
 
 
+class _Loader(yaml.SafeLoader):
+    """YAML as people write it: ``1e3`` is a number (YAML 1.1 reads it as text), a key
+    given twice is an error with both lines."""
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"))
+
+
+def _mapping(loader: _Loader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    seen: dict = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise ConfigError([f"line {key_node.start_mark.line + 1}: key {key!r} is given twice "
+                               f"(first on line {seen[key]})"])
+        seen[key] = key_node.start_mark.line + 1
+    return loader.construct_mapping(node, deep=deep)
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+
+
+def _expanded_size(node: yaml.Node, memo: dict[int, int], depth: int = 0) -> int:
+    """How many nodes the document has once every alias is expanded (memoised)."""
+    key = id(node)
+    if key in memo:
+        return memo[key]
+    if depth > 500:
+        raise ConfigError(["the YAML nests deeper than 500 levels"])
+    if isinstance(node, yaml.MappingNode):
+        size = 1 + sum(_expanded_size(k, memo, depth + 1) + _expanded_size(v, memo, depth + 1)
+                       for k, v in node.value)
+    elif isinstance(node, yaml.SequenceNode):
+        size = 1 + sum(_expanded_size(v, memo, depth + 1) for v in node.value)
+    else:
+        size = 1
+    memo[key] = size
+    return size
+
+
+def parse_config_text(text: str, source: str = "config") -> dict:
+    """Parse config YAML safely: syntax errors with their line, duplicate keys, and
+    aliases that expand beyond the document's size are errors, never a crash or a hang."""
+    try:
+        loader = _Loader(text)
+        try:
+            node = loader.get_single_node()
+            if node is None:
+                return {}
+            if _expanded_size(node, {}) > max(1000, len(text)):
+                raise ConfigError(["YAML aliases expand beyond the size of the document; write the values out"],
+                                  source)
+            data = loader.construct_document(node)
+        finally:
+            loader.dispose()
+    except ConfigError as exc:
+        raise ConfigError(exc.problems, source) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        what = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError([f"{where}not valid YAML: {what}"], source) from None
+    return data if data is not None else {}
+
+
 def load_config(path: str | Path) -> dict:
     """Read a YAML config file, validate it and fill in defaults."""
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ConfigError([f"not valid YAML: {exc}"], str(path)) from None
-    return validate_config(raw or {}, str(path))
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([f"cannot be read: {exc}"], str(path)) from None
+    raw = parse_config_text(text, str(path))
+    if not isinstance(raw, dict):
+        raise ConfigError(["the top level must be a mapping with 'studies' (and 'analysis')"], str(path))
+    return validate_config(raw, str(path))
 
 
 @dataclass

@@ -21,6 +21,9 @@ from .instruments import band_sort_key
 
 __all__ = ["means_plot", "forest_plot", "flow_plot", "band_plot", "save_figure"]
 
+# Group names and labels are data: "$" in one is a dollar sign, never mathtext.
+matplotlib.rcParams["text.parse_math"] = False
+
 OKABE_ITO = {"blue": "#0072B2", "orange": "#E69F00", "green": "#009E73", "vermillion": "#D55E00",
              "grey": "#999999", "sky": "#56B4E9", "purple": "#CC79A7", "black": "#000000"}
 

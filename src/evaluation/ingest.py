@@ -21,6 +21,7 @@ import io
 import os
 import secrets
 import tempfile
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
@@ -179,8 +180,7 @@ def read_export(spec: Mapping) -> tuple[pd.DataFrame, np.ndarray]:
     if suffix == ".csv":
         return _read_csv(path, spec)
     if suffix == ".xlsx":
-        # calamine (Rust) reads the same cells as openpyxl, ten times faster
-        frame = pd.read_excel(path, sheet_name=spec.get("sheet", 0), dtype=object, engine="calamine")
+        return _read_xlsx(path, spec)
     elif suffix in (".sav", ".dta"):
         frame = _read_statistical(path, suffix)
     elif suffix == ".parquet":
@@ -192,6 +192,63 @@ def read_export(spec: Mapping) -> tuple[pd.DataFrame, np.ndarray]:
     frame = frame.astype(object)
     frame.attrs.update(attrs)
     return frame, np.arange(2, len(frame) + 2, dtype="int64")
+
+
+def _read_xlsx(path: Path, spec: Mapping) -> tuple[pd.DataFrame, np.ndarray]:
+    """An Excel sheet: the named one, else the first visible one (a hidden sheet is
+    never read unless named). Blank rows are skipped, as in CSV; a formula cell
+    without a stored value is kept as the marker ``FORMULA_WITHOUT_VALUE``."""
+    import python_calamine
+
+    book = python_calamine.CalamineWorkbook.from_path(str(path))
+    sheet = spec.get("sheet")
+    if sheet is None:
+        visible = [m.name for m in book.sheets_metadata if str(m.visible).lower().endswith("visible")
+                   and "hidden" not in str(m.visible).lower()]
+        if not visible:
+            raise ValueError(f"{path}: the workbook has no visible sheet; name one with 'sheet:'")
+        sheet = visible[0]
+    elif isinstance(sheet, int):
+        sheet = book.sheet_names[sheet]
+    # calamine (Rust) reads the same cells as openpyxl, ten times faster
+    rows = book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+    header = [str(h).strip() if h not in (None, "") else f"Unnamed: {i}" for i, h in enumerate(rows[0])] \
+        if rows else []
+    body = [list(r) + [""] * (len(header) - len(r)) for r in rows[1:]]
+    frame = pd.DataFrame(body, columns=header, dtype=object) if header else pd.DataFrame()
+    frame = frame.map(lambda v: None if isinstance(v, str) and v == "" else v)
+    lines = np.arange(2, len(frame) + 2, dtype="int64")
+    for r, c in _formulas_without_values(path, sheet):
+        if 0 <= r - 2 < len(frame) and c < len(header) and frame.iat[r - 2, c] is None:
+            frame.iat[r - 2, c] = FORMULA_WITHOUT_VALUE
+    blank = frame.isna().all(axis=1).to_numpy() if len(frame.columns) else np.zeros(len(frame), bool)
+    frame = frame[~blank].reset_index(drop=True)
+    return frame, lines[~blank]
+
+
+FORMULA_WITHOUT_VALUE = "(formula without a stored value)"
+
+
+def _formulas_without_values(path: Path, sheet: str) -> list[tuple[int, int]]:
+    """(row, column) of every formula cell of a sheet (1-based row, 0-based column)."""
+    import zipfile
+
+    import openpyxl
+
+    with zipfile.ZipFile(path) as z:  # most exports have no formula: skip the slow reader
+        if not any(b"<f>" in z.read(n) or b"<f " in z.read(n) for n in z.namelist()
+                   if n.startswith("xl/worksheets/") and n.endswith(".xml")):
+            return []
+    book = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    try:
+        out = []
+        for row in book[sheet].iter_rows():
+            for cell in row:
+                if getattr(cell, "data_type", None) == "f":
+                    out.append((cell.row, cell.column - 1))
+        return out
+    finally:
+        book.close()
 
 
 def _read_statistical(path: Path, suffix: str) -> pd.DataFrame:
@@ -251,6 +308,41 @@ def _as_text(values: pd.Series) -> pd.Series:
     return values.map(one).astype(object)
 
 
+_INVISIBLE = {"Cc", "Cf", "Zl", "Zp"}  # control and format characters: zero-width space, BOM, ...
+
+
+def clean_text(text: str) -> tuple[str, int]:
+    """Unicode NFC with control and invisible characters removed, and how many were.
+
+    "Å" typed as one character or as "A" + ring, or with a zero-width space inside,
+    is then one group, not two that look the same.
+
+    >>> clean_text("A\u030arhus\u200b")
+    ('Århus', 1)
+    """
+    normal = unicodedata.normalize("NFC", text)
+    kept = "".join(ch for ch in normal if ch in "\t" or unicodedata.category(ch) not in _INVISIBLE)
+    return kept, len(normal) - len(kept)
+
+
+def _clean_text_cells(raw: pd.DataFrame, columns: set[str]) -> tuple[pd.DataFrame, int]:
+    removed = 0
+    out = raw
+    for column in [c for c in raw.columns if c in columns]:
+        values = raw[column]
+        texts = values.map(lambda v: isinstance(v, str))
+        if not texts.any():
+            continue
+        cleaned = {v: clean_text(v) for v in pd.unique(values[texts])}
+        changed = {v: c for v, (c, _) in cleaned.items() if c != v}
+        if changed:
+            if out is raw:
+                out = raw.copy()
+            out[column] = values.map(lambda v: changed.get(v, v) if isinstance(v, str) else v)
+            removed += int(sum(cleaned[v][1] for v in values[texts] if v in changed))
+    return out, removed
+
+
 def _header_problems(source: str, raw: pd.DataFrame, lines: np.ndarray) -> list[Problem]:
     """Problems that make a whole export unreadable: no rows, a duplicated header
     name, rows with more fields than the header (a delimiter inside a value)."""
@@ -303,14 +395,17 @@ def ingest_study(study: Study, key: bytes) -> IngestResult:
     used_columns = set(cols.values()) | {c for inst in instruments.values() for c in inst.columns}
     parts = []
     inputs = []
+    carried: set[str] = set()  # instruments some export carries
     for position, spec in enumerate(study.spec["exports"], start=1):
         source = mask_cpr(spec["path"])  # a file name may hold a CPR number: never stored
         if Path(source).is_file():
             inputs.append({"export": f"export {position}", "path": source,
                            "sha256": hashlib.sha256(Path(source).read_bytes()).hexdigest()})
         raw_file, lines = read_export(spec)
+        suffixes = list(spec.get("wide", {}).values())
         for column, count in raw_file.attrs.get("user_missing", {}).items():
-            if column in used_columns:
+            names = {column} | {column[: -len(x)] for x in suffixes if column.endswith(x)}
+            if names & used_columns:
                 notes.append(f"{source}: {count} user-missing value(s) in column {column!r} read as missing")
         header_problems = _header_problems(source, raw_file, lines)
         if header_problems:
@@ -325,6 +420,18 @@ def ingest_study(study: Study, key: bytes) -> IngestResult:
                 problems += [Problem(source, 1, c, "(absent)", f"required column missing; the file has: "
                                      f"{', '.join(list(raw.columns)[:30])}", True) for c in missing]
                 continue
+            for column in [c for c in raw.columns if c in used_columns]:
+                formula = (raw[column] == FORMULA_WITHOUT_VALUE).to_numpy()
+                for i in np.flatnonzero(formula):
+                    problems.append(Problem(source, int(lines[i]), column, "(formula)",
+                                            "a formula cell without a stored value; open the file in Excel, "
+                                            "let it calculate and save it"))
+                if formula.any():
+                    raw = raw.copy()
+                    raw.loc[formula, column] = None
+            raw, removed = _clean_text_cells(raw, used_columns)
+            if removed:
+                notes.append(f"{source}: {removed} control or invisible character(s) removed from text values")
             out = pd.DataFrame({"source": source, "line": lines})
             out["raw_id"] = _as_text(raw[cols["id"]]).to_numpy()
             if "wave" in piece:
@@ -347,11 +454,13 @@ def ingest_study(study: Study, key: bytes) -> IngestResult:
                                             True))
                     have = []
                 out[f"{iid}__asked"] = bool(have)
+                if have:
+                    carried.add(iid)
                 for column in instrument.columns:
                     if not have:
                         out[column] = np.nan
                         continue
-                    codes, invalid = instrument.item_codes(column, raw[column])
+                    codes, invalid = instrument.item_codes(column, raw[column], piece.get("decimal"))
                     out[column] = codes.to_numpy()
                     for i in np.flatnonzero(invalid.to_numpy()):
                         lo, hi, _ = instrument.valid_codes(column)
@@ -387,6 +496,14 @@ def ingest_study(study: Study, key: bytes) -> IngestResult:
                         out.loc[i, c] = None
             parts.append(out)
 
+    if not any(p.fatal for p in problems):
+        for iid, instrument in instruments.items():
+            if iid not in carried:  # a misspelt item column: say so before anything is scored
+                problems.append(Problem("(every export)", None, instrument.columns[0], "(absent)",
+                                        f"instrument {iid}: no export has its item columns "
+                                        f"({', '.join(instrument.columns[:6])}"
+                                        f"{', ...' if len(instrument.columns) > 6 else ''}); check the "
+                                        "column names in the config against the export's header", True))
     item_columns = [c for inst in instruments.values() for c in inst.columns]
     asked_columns = [f"{iid}__asked" for iid in instruments]
     rows = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(

@@ -16,6 +16,7 @@ Scores are computed on whole columns (NumPy), never row by row.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
@@ -252,19 +253,21 @@ class Instrument:
             return (lo, hi, True)
         return (self.value_range[0], self.value_range[1], False)
 
-    def item_codes(self, column: str, raw: pd.Series) -> tuple[pd.Series, pd.Series]:
+    def item_codes(self, column: str, raw: pd.Series, decimal: str | None = None) -> tuple[pd.Series, pd.Series]:
         """Numeric item codes of one export column, and a mask of invalid answers.
 
         Missing answers (empty, NaN) stay missing and are valid. Numbers must lie in
         the instrument's range (integers for built-ins); text must be a known label
-        of the instrument, ignoring case and surrounding spaces.
+        of the instrument, ignoring case and surrounding spaces. ``decimal`` is the
+        export's decimal mark: with ``","`` the text ``1.000`` is a thousand (and out
+        of range), not one; unset, either mark is read as a decimal point.
         """
         labels = self._labels_for(column)
         lo, hi, integers = self.valid_codes(column)
         uniques = pd.unique(raw.dropna())
         mapping: dict[object, float] = {}
         for value in uniques:
-            mapping[value] = _code_of(value, labels, lo, hi, integers)
+            mapping[value] = _code_of(value, labels, lo, hi, integers, decimal)
         codes = raw.map(mapping).astype(float)
         invalid = raw.notna() & codes.isna() & ~raw.map(_is_blank).astype(bool)
         return codes, invalid
@@ -394,8 +397,21 @@ def _is_blank(value: object) -> bool:
     return isinstance(value, str) and value.strip() == ""
 
 
+def _number(text: str, decimal: str | None) -> float:
+    """A number written with the export's decimal mark (and, with one set, thousands
+    grouped by the other mark)."""
+    if decimal is None:
+        return float(text.replace(",", "."))
+    other = "." if decimal == "," else ","
+    if other in text:
+        if not re.fullmatch(rf"[-+]?\d{{1,3}}(?:{re.escape(other)}\d{{3}})+(?:{re.escape(decimal)}\d*)?", text):
+            raise ValueError(text)
+        text = text.replace(other, "")
+    return float(text.replace(decimal, "."))
+
+
 def _code_of(value: object, labels: Mapping[str, float], lo: float, hi: float,
-             integers: bool) -> float:
+             integers: bool, decimal: str | None = None) -> float:
     """The code of one raw answer, or NaN when it is blank or invalid."""
     if isinstance(value, str):
         text = value.strip()
@@ -405,7 +421,7 @@ def _code_of(value: object, labels: Mapping[str, float], lo: float, hi: float,
         if key in labels:
             return float(labels[key])
         try:
-            number = float(text.replace(",", "."))
+            number = _number(text, decimal)
         except ValueError:
             return math.nan
     elif isinstance(value, (bool, np.bool_)):

@@ -56,8 +56,8 @@ def flow_table(people: pd.DataFrame, groupings: Sequence[Sequence[str]], exclude
     """People at each step, per grouping x group (unsuppressed).
 
     ``enrolled`` answered a wave; ``answered_<wave>``; ``complete_pre_post``
-    answered both; ``excluded_rows`` (overall row only) are the input rows that
-    are not an answer (invalid, duplicate, no answer).
+    answered both; ``excluded_rows`` (overall row only) are the input rows left
+    out as invalid or duplicate.
     """
     rows = []
     for grouping in groupings:

@@ -132,8 +132,15 @@ def run_ingest(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], 
     """
     from .ingest import FLOW_COLUMNS, ISSUE_COLUMNS, ingest_study, load_id_key
 
+    from .ingest import InvalidInputError
+
     processed_dir = Path(out["responses"]).parent.parent
-    result = ingest_study(study, load_id_key(processed_dir))
+    try:
+        result = ingest_study(study, load_id_key(processed_dir))
+    except InvalidInputError as exc:  # the console may shorten the list; the log has every problem
+        for problem in exc.problems:
+            log.error(problem.message())
+        raise
     log.info("%d input rows: %s", len(result.flow), result.flow["status"].value_counts().to_dict())
     for note in result.notes:
         log.info(note)
@@ -199,7 +206,9 @@ def run_tables(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], 
     pairs = pd.read_parquet(inputs["pairs"])
     scores = pd.read_parquet(inputs["scores"], columns=["pid", "wave", "instrument", "scale", "score", "band"])
     people = measures.participation(flow, responses, study.group_columns)
-    excluded = int((flow["status"] != "answered").sum())
+    # invalid and duplicate rows; a wave block nobody answered is no row left out, so a
+    # long and a wide export of the same answers give the same counts
+    excluded = int(flow["status"].isin(["invalid", "duplicate"]).sum())
     flow_table = measures.flow_table(people, study.groupings, excluded)
     bands = measures.band_pairs(scores, study.outcomes)
     band_table = measures.band_table(bands, list(study.outcomes))

@@ -443,7 +443,8 @@ def _signed_rank_test(v, tie_term, has_ties, n_nz, n):
     total = nz * (nz + 1) / 2
     with np.errstate(invalid="ignore", divide="ignore"):
         r_rb = np.where(n_nz > 0, (2 * v - total) / total, np.nan)
-    return v, p, r_rb
+    # no pairs, no test (R: "not enough (non-missing) 'x' observations"): V is empty, not 0
+    return np.where(n > 0, v, np.nan), p, r_rb
 
 
 # --------------------------------------------------------------- whole table
