@@ -168,3 +168,22 @@ def test_custom_instrument_defined_only_in_config_runs_end_to_end(tmp_path):
     assert overall["n"] > 20
     assert overall["diff_mean"] == pytest.approx(4.0) and overall["diff_sd"] == pytest.approx(0.0, abs=1e-12)
     assert "Egen skala" in (tmp_path / "reports/parents/report.html").read_text(encoding="utf-8")
+
+
+def test_two_clean_runs_write_identical_reports(tmp_path, monkeypatch):
+    """CONTRACT section 1: with SOURCE_DATE_EPOCH set, the same inputs and key give the same bytes."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    monkeypatch.setenv("EVALUATION_ID_KEY", "reproducible")
+    runs = []
+    for name in ("one", "two"):
+        work = tmp_path / name
+        shutil.copytree(REPO / "data" / "raw", work / "data" / "raw")
+        cfg = yaml.safe_load((REPO / "config" / "config.yaml").read_text(encoding="utf-8"))
+        cfg["analysis"]["figures"] = {"svg": True}
+        (work / "config.yaml").write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
+        proc = run_snakemake(work)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        runs.append({p.relative_to(work): p.read_bytes() for p in (work / "reports").rglob("*") if p.is_file()})
+    assert runs[0].keys() == runs[1].keys() and len(runs[0]) > 30
+    assert [str(k) for k in runs[0] if runs[0][k] != runs[1][k]] == []
+    assert not (tmp_path / "one" / "data/processed/.id_key").exists()  # the key came from the environment

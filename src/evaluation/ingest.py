@@ -216,10 +216,10 @@ def _read_xlsx(path: Path, spec: Mapping) -> tuple[pd.DataFrame, np.ndarray]:
         if rows else []
     body = [list(r) + [""] * (len(header) - len(r)) for r in rows[1:]]
     frame = pd.DataFrame(body, columns=header, dtype=object) if header else pd.DataFrame()
-    frame = frame.map(lambda v: None if isinstance(v, str) and v == "" else v)
+    frame = frame.map(lambda v: None if isinstance(v, str) and v == "" else v).astype(object)
     lines = np.arange(2, len(frame) + 2, dtype="int64")
     for r, c in _formulas_without_values(path, sheet):
-        if 0 <= r - 2 < len(frame) and c < len(header) and frame.iat[r - 2, c] is None:
+        if 0 <= r - 2 < len(frame) and c < len(header) and pd.isna(frame.iat[r - 2, c]):
             frame.iat[r - 2, c] = FORMULA_WITHOUT_VALUE
     blank = frame.isna().all(axis=1).to_numpy() if len(frame.columns) else np.zeros(len(frame), bool)
     frame = frame[~blank].reset_index(drop=True)

@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import tempfile
 import time
 from importlib import metadata
@@ -85,6 +86,11 @@ def normalise_zip(path: Path) -> None:
     stamp = max(stamp, (1980, 1, 1, 0, 0, 0))
     with zipfile.ZipFile(path) as zin:
         entries = [(info.filename, zin.read(info.filename)) for info in zin.infolist()]
+    if epoch is not None:  # openpyxl stamps "modified" with the clock when it saves
+        iso = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch)).encode()
+        entries = [(name, re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)", rb"\g<1>" + iso +
+                                 rb"\g<2>", data) if name == "docProps/core.xml" else data)
+                   for name, data in entries]
     tmp = path.with_name(path.name + ".zip-tmp")
     with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zout:
         for name, data in entries:
@@ -253,6 +259,16 @@ def neutralise_csv(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def read_published_csv(path: str | Path, **kwargs) -> pd.DataFrame:
+    """A published table with the ' that :func:`neutralise_csv` put before = + - @ taken off."""
+    frame = pd.read_csv(path, **kwargs)
+    for c in frame.columns:
+        if frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c]):
+            frame[c] = frame[c].map(lambda v: v[1:] if isinstance(v, str) and v[:1] == "'" and v[1:2] in
+                                    ("=", "+", "-", "@") else v)
+    return frame
+
+
 def published_issues(issues: pd.DataFrame, study: Study) -> pd.DataFrame:
     """Data issues as published: the export by its position, never the value (CONTRACT section 7)."""
     from .privacy import mask_cpr
@@ -267,9 +283,9 @@ def run_figures(study: Study, inputs: Mapping[str, str], out: Mapping[str, str],
     """Every figure as PNG (and SVG with ``figures: {svg: true}``), from published tables only."""
     from . import figures
 
-    results = pd.read_csv(inputs["results"])
-    counts = pd.read_csv(inputs["flow"])
-    bands = pd.read_csv(inputs["bands"])
+    results = read_published_csv(inputs["results"])
+    counts = read_published_csv(inputs["flow"])
+    bands = read_published_csv(inputs["bands"])
     directory = Path(out["figures"])
     svg = bool(study.analysis["figures"]["svg"])
     written = figures.save_figure(figures.flow_plot(study, counts, results), directory / "flow", svg)
@@ -341,9 +357,11 @@ def run_report(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], 
     """The report as self-contained HTML, Word (report.docx) and Excel (tables.xlsx)."""
     from .report import build_content, render_html, write_docx, write_xlsx
 
-    tables = {"results": pd.read_csv(inputs["results"]), "reliability": pd.read_csv(inputs["reliability"]),
-              "participant_flow": pd.read_csv(inputs["flow"]), "band_shares": pd.read_csv(inputs["bands"]),
-              "data_issues": pd.read_csv(inputs["issues"], dtype=str)}
+    tables = {"results": read_published_csv(inputs["results"]),
+              "reliability": read_published_csv(inputs["reliability"]),
+              "participant_flow": read_published_csv(inputs["flow"]),
+              "band_shares": read_published_csv(inputs["bands"]),
+              "data_issues": read_published_csv(inputs["issues"], dtype=str)}
     disclosure = json.loads(Path(inputs["disclosure"]).read_text())
     content = build_content(
         study, results=tables["results"], reliability=tables["reliability"], flow=tables["participant_flow"],

@@ -330,7 +330,7 @@ def write_docx(content: dict, figure_dir: Path, provenance: dict, path: Path) ->
     for f in provenance["inputs"]:
         doc.add_paragraph(f"{f['path']}: {f['sha256']}", style="List Bullet")
     props = doc.core_properties
-    props.title = content["title"]
+    props.title = content["title"][:255]  # the document property holds at most 255 characters
     props.author = props.last_modified_by = "evaluation"
     props.revision = 1
     props.created = props.modified = _document_date()
