@@ -56,11 +56,14 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import linalg, optimize
+from scipy import linalg, optimize, sparse
 
 __all__ = ["Count", "CountModel", "DisclosureError", "Protection", "protect", "audit"]
 
 _FLOW_STATUS = ("both", "first_only", "second_only")
+# (larger, smaller) counts of one row whose difference is a count of people
+WITHIN_ROW = (("n_pre", "n"), ("n_post", "n"), ("answered_pre", "complete_pre_post"),
+              ("answered_post", "complete_pre_post"))
 _OUTCOME_STATUS = ("complete", "first_only", "second_only")
 
 
@@ -204,6 +207,19 @@ class CountModel:
         self.counts: list[Count] = []
         self.structural: list[np.ndarray] = []
 
+    def count_forms(self) -> np.ndarray:
+        """The forms of all published counts as one matrix (rows in ``counts`` order)."""
+        if getattr(self, "_count_forms", None) is None or len(self._count_forms) != len(self.counts):
+            self._count_forms = np.array([c.form for c in self.counts]).reshape(-1, self.n_atoms)
+        return self._count_forms
+
+    def sensitive_forms(self, sensitive: list["Sensitive"]) -> np.ndarray:
+        key = id(sensitive)
+        if getattr(self, "_sensitive_key", None) != key:
+            self._sensitive_key = key
+            self._sensitive_forms = np.array([s.form for s in sensitive]).reshape(-1, self.n_atoms)
+        return self._sensitive_forms
+
     # ------------------------------------------------------------------ forms
     def cells(self, grouping: Sequence[str], group: Sequence[str] | None) -> np.ndarray:
         """Boolean mask of the finest cells inside one group of a grouping."""
@@ -286,8 +302,8 @@ def _forced_zero(A: np.ndarray, b: np.ndarray) -> np.ndarray:
     nf = int(free.sum())
     # max Σ y  s.t.  Af x - b s = 0,  y <= x,  0 <= y <= 1,  x >= 0,  s >= 1
     c = np.r_[np.zeros(nf), 0.0, -np.ones(nf)]
-    A_eq = np.hstack([Af, -b[:, None], np.zeros((m, nf))])
-    A_ub = np.hstack([-np.eye(nf), np.zeros((nf, 1)), np.eye(nf)])
+    A_eq = sparse.hstack([sparse.csr_array(Af), sparse.csr_array(-b[:, None]), sparse.csr_array((m, nf))])
+    A_ub = sparse.hstack([-sparse.eye_array(nf), sparse.csr_array((nf, 1)), sparse.eye_array(nf)])
     bounds = [(0, None)] * nf + [(1, None)] + [(0, 1)] * nf
     res = optimize.linprog(c, A_ub=A_ub, b_ub=np.zeros(nf), A_eq=A_eq, b_eq=np.zeros(m), bounds=bounds,
                            method="highs")
@@ -318,42 +334,32 @@ def audit(model: CountModel, visible: np.ndarray, min_n: int,
     (LP relaxation). Contributors of a marker ``i`` are given as ``-2 - i``.
     """
     sensitive = model.sensitive() if sensitive is None else sensitive
-    n_atoms = model.n_atoms
-    marked = [i for i, c in enumerate(model.counts)
+    counts = model.counts
+    marked = [i for i, c in enumerate(counts)
               if not visible[i] and c.shown and 1 <= c.value < min_n and i not in unmarked]
-    n_slack = sum(ineq for _, ineq in model.links) + 2 * len(marked)
-    rows, rhs, which = [], [], []
-
-    def add(form: np.ndarray, value: float, source: int, slack: int | None = None, sign: float = 0.0) -> None:
-        extra = np.zeros(n_slack)
-        if slack is not None:
-            extra[slack] = sign
-        rows.append(np.r_[form, extra])
-        rhs.append(float(value))
-        which.append(source)
-
-    for i, count in enumerate(model.counts):
-        if visible[i]:
-            add(count.form, count.value, i)
-    for form in model.structural:
-        add(form, 0.0, -1)
-    s = 0
-    for row, ineq in model.links:
-        if ineq:
-            add(row, 0.0, -1, s, -1.0)  # flow - outcome - slack = 0
-            s += 1
-        else:
-            add(row, 0.0, -1)
-    for i in marked:  # count - slack = 1 and count + slack = min_n - 1
-        add(model.counts[i].form, 1.0, -2 - i, s, -1.0)
-        add(model.counts[i].form, min_n - 1.0, -2 - i, s + 1, 1.0)
-        s += 2
-    A = np.array(rows) if rows else np.zeros((0, n_atoms + n_slack))
-    b = np.array(rhs, dtype=float)
+    forms = model.count_forms()
+    shown_rows = np.flatnonzero(visible)
+    structural = np.array(model.structural).reshape(-1, model.n_atoms)
+    links = np.array([row for row, _ in model.links]).reshape(-1, model.n_atoms)
+    inequality = np.array([ineq for _, ineq in model.links], dtype=bool)
+    marks = np.repeat(np.array(marked, dtype=np.int64), 2)
+    atoms = np.vstack([forms[shown_rows], structural, links, forms[marks]])
+    b = np.r_[[counts[i].value for i in shown_rows], np.zeros(len(structural) + len(links)),
+              np.tile([1.0, min_n - 1.0], len(marked))].astype(float)
+    which = np.r_[shown_rows, -np.ones(len(structural) + len(links), dtype=np.int64), -2 - marks].astype(np.int64)
+    # slacks: flow - outcome - s = 0 for an inequality link; count - s = 1 and count + s = min_n - 1 for a marker
+    n_slack = int(inequality.sum()) + 2 * len(marked)
+    slack = np.zeros((len(atoms), n_slack))
+    first_link = len(shown_rows) + len(structural)
+    link_rows = first_link + np.flatnonzero(inequality)
+    slack[link_rows, np.arange(len(link_rows))] = -1.0
+    mark_rows = first_link + len(links) + np.arange(2 * len(marked))
+    slack[mark_rows, len(link_rows) + np.arange(2 * len(marked))] = np.tile([-1.0, 1.0], len(marked))
+    A = np.hstack([atoms, slack])
     forced = _forced_zero(A, b) if len(A) else np.zeros(A.shape[1], dtype=bool)
     free = ~forced
     Af = A[:, free]
-    S = np.array([np.r_[s_.form, np.zeros(n_slack)] for s_ in sensitive])[:, free]
+    S = np.hstack([model.sensitive_forms(sensitive), np.zeros((len(sensitive), n_slack))])[:, free]
     values = np.array([s_.value for s_ in sensitive])
     if Af.size:
         q, r, _ = linalg.qr(Af.T, mode="economic", pivoting=True)
@@ -367,25 +373,42 @@ def audit(model: CountModel, visible: np.ndarray, min_n: int,
     small = (values >= 1) & (values < min_n)
     violations = [int(i) for i in np.flatnonzero(determined & small)]
     contributors: dict[int, list[int]] = {}
-    which = np.array(which)
-    for i in violations:
-        lam = _sparse_derivation(Af, S[i], which != -1)
-        used = np.flatnonzero((np.abs(lam) > 1e-7) & (which != -1))
-        contributors[i] = sorted({int(which[j]) for j in used})
+    if violations:
+        full = np.hstack([model.sensitive_forms(sensitive), np.zeros((len(sensitive), n_slack))])
+        for i, used in zip(violations, _certificates(A, b, full[violations], values[violations], which != -1)):
+            contributors[i] = sorted({int(which[j]) for j in used if which[j] != -1})
     return AuditResult(determined, violations, contributors)
 
 
-def _sparse_derivation(A: np.ndarray, f: np.ndarray, hideable: np.ndarray) -> np.ndarray:
-    """Weights λ with A'λ = f using as little of the hideable equations as possible
-    (minimum weighted L1 norm; the structure is free): one derivation an attacker
-    could use, for choosing what to hide."""
-    m = A.shape[0]
+def _certificates(A: np.ndarray, b: np.ndarray, F: np.ndarray, values: np.ndarray,
+                  hideable: np.ndarray) -> list[np.ndarray]:
+    """For each determined form f = v: the equations an attacker combines to prove it.
+
+    Over x >= 0 with A x = b, multipliers y with A'y >= f and b'y = v prove f <= v
+    (f x <= y'A x = y'b), and A'y' <= f with b'y' = v prove f >= v (LP duality).
+    Each pair is chosen with the least weighted L1 norm (the structure is free), so
+    that it names few published counts; all forms are solved as one block-diagonal
+    linear programme. Returns the rows used by either multiplier, per form.
+    """
+    m, n = A.shape
     w = np.where(hideable, 1.0, 0.0)
-    res = optimize.linprog(np.r_[w, w], A_eq=np.hstack([A.T, -A.T]), b_eq=f, bounds=(0, None), method="highs")
-    if res.status != 0:  # cannot happen for a determined form; fall back to least squares
-        lam, *_ = np.linalg.lstsq(A.T, f, rcond=None)
-        return lam
-    return res.x[:m] - res.x[m:]
+    At = sparse.csr_array(A.T)
+    k = len(F)
+    # variables per form: y_up (+/-), y_low (+/-); rows: A'y_up >= f, A'y_low <= f, b'y = v (both)
+    up = sparse.hstack([-At, At, sparse.csr_array((n, 2 * m))])
+    low = sparse.hstack([sparse.csr_array((n, 2 * m)), At, -At])
+    ub_block = sparse.vstack([up, low])
+    bb = sparse.csr_array(np.vstack([np.r_[b, -b, np.zeros(2 * m)], np.r_[np.zeros(2 * m), b, -b]]))
+    res = optimize.linprog(
+        np.tile(np.r_[w, w, w, w], k),
+        A_ub=sparse.block_diag([ub_block] * k, format="csc"), b_ub=np.concatenate([np.r_[-f, f] for f in F]),
+        A_eq=sparse.block_diag([bb] * k, format="csc"), b_eq=np.repeat(values.astype(float), 2),
+        bounds=(0, None), method="highs")
+    if res.status != 0:  # cannot happen for determined forms; name every hideable equation
+        return [np.flatnonzero(hideable)] * k
+    x = res.x.reshape(k, 4 * m)
+    y_up, y_low = x[:, :m] - x[:, m:2 * m], x[:, 2 * m:3 * m] - x[:, 3 * m:]
+    return [np.flatnonzero((np.abs(u) > 1e-7) | (np.abs(lo) > 1e-7)) for u, lo in zip(y_up, y_low)]
 
 
 def protect(model: CountModel, min_n: int, max_rounds: int = 200) -> Protection:
@@ -420,6 +443,17 @@ def protect(model: CountModel, min_n: int, max_rounds: int = 200) -> Protection:
     for i, c in enumerate(counts):
         if 1 <= c.value < min_n:
             hide(i, "small")
+    # the differences within a row that the audit would find first (n_pre - n is the
+    # number who dropped out): hide the larger count at once, saving rounds
+    by_row: dict[tuple[str, int], dict[str, int]] = {}
+    for i, c in enumerate(counts):
+        by_row.setdefault((c.table, c.row), {})[c.column] = i
+    for members in by_row.values():
+        for larger, smaller in WITHIN_ROW:
+            if larger in members and smaller in members:
+                i, j = members[larger], members[smaller]
+                if visible[i] and visible[j] and 1 <= counts[i].value - counts[j].value < min_n:
+                    hide(i, "protect")
     sensitive = model.sensitive()
     unmarked: set[int] = set()  # small hidden counts the report shows as "–", not "< min_n"
     rounds = 0
