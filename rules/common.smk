@@ -26,7 +26,14 @@ wildcard_constraints:
 
 
 def final_outputs():
-    """What `snakemake` builds by default: every study's publication in reports/<study>/."""
+    """What `snakemake` builds by default: every study's publication in reports/<study>/.
+
+    The marker reports/.<study>.published stands for the folder; a folder removed
+    by hand takes its marker with it, so that the next run publishes it again.
+    """
+    for sid in STUDIES:
+        if not os.path.isdir(f"reports/{sid}") and os.path.exists(f"reports/.{sid}.published"):
+            os.remove(f"reports/.{sid}.published")
     return [f"reports/.{sid}.published" for sid in STUDIES]
 
 

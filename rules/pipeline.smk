@@ -8,8 +8,10 @@ rule id_key:
     # atomically, readable by its owner only, and never rewritten.
     output:
         protected("data/processed/.id_key"),
+    log:
+        "logs/id_key.log",
     run:
-        pipeline.create_id_key(output[0])
+        pipeline.create_id_key(output[0], log[0])
 
 
 rule ingest:
@@ -112,8 +114,10 @@ rule settings:
         "data/processed/{study}/settings.json",
     params:
         settings=study_settings,
+    log:
+        "logs/{study}/settings.log",
     run:
-        pipeline.write_settings(STUDIES[wildcards.study], output[0])
+        pipeline.write_settings(STUDIES[wildcards.study], output[0], log[0])
 
 
 rule report:

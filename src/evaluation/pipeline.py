@@ -313,20 +313,26 @@ def exports_sha256(study: Study) -> list[str]:
     return [file_sha256(e["path"]) if Path(e["path"]).is_file() else "missing" for e in study.spec["exports"]]
 
 
-def create_id_key(path: str | Path) -> None:
+def create_id_key(path: str | Path, log_path: str | Path | None = None) -> None:
     """The workflow's ``id_key`` rule: make sure the key file exists (see ``load_id_key``)."""
     from .ingest import load_id_key
 
     if not os.environ.get("EVALUATION_ID_KEY"):
         load_id_key(Path(path).parent)
+    if log_path:
+        with stage_log(log_path, "id_key") as log:
+            log.info("pseudonymization key in %s (mode %o)", path, Path(path).stat().st_mode & 0o777)
 
 
-def write_settings(study: Study, path: str | Path) -> None:
+def write_settings(study: Study, path: str | Path, log_path: str | Path | None = None) -> None:
     """The study's validated settings as JSON (what the figures process reads);
     exports by position only, as a file name may hold a CPR number."""
     spec = {**study.spec, "exports": [{"path": f"export {k}"} for k in range(1, len(study.spec["exports"]) + 1)]}
     text = json.dumps({"study": spec, "analysis": study.analysis}, ensure_ascii=False, default=str)
     _write(path, lambda p: p.write_text(text, encoding="utf-8"))
+    if log_path:
+        with stage_log(log_path, "settings") as log:
+            log.info("%d characters of settings", len(text))
 
 
 def provenance(study: Study, inputs: list[dict]) -> dict:
