@@ -215,17 +215,11 @@ def protected_tables(people, columns, groupings, n_outcomes, min_n, rng):
                           "band_second": band(complete["post"])})
     flow = measures.flow_table(people, groupings, 0)
     band_table = measures.band_table(bands, ["o0"])
-    model = disclosure.study_model(
-        people=people.rename(columns={"answered_pre": "answered_first", "answered_post": "answered_second"}),
-        validity=measures.validity(pairs), bands=bands, group_columns=columns, groupings=groupings,
-        outcomes=[f"o{k}" for k in range(n_outcomes)], results=results, flow=flow, band_shares=band_table)
-    protection = disclosure.protect(model, min_n)
-    published = {
-        "results": disclosure.apply(results, protection, "results", ["outcome", "grouping", "group"]),
-        "flow": disclosure.apply(flow, protection, "participant_flow", ["grouping", "group"]),
-        "bands": disclosure.apply(band_table, protection, "band_shares", ["outcome", "wave", "band"],
-                                  linked={"n": ["share"], "total": ["share"]}),
-    }
+    tables, protection = disclosure.protect_tables(
+        people=people, pairs=pairs, bands=bands, group_columns=columns, groupings=groupings,
+        outcomes=[f"o{k}" for k in range(n_outcomes)], results=results, flow=flow, band_shares=band_table,
+        min_n=min_n)
+    published = {"results": tables["results"], "flow": tables["participant_flow"], "bands": tables["band_shares"]}
     return published, results, flow, protection, band_table
 
 

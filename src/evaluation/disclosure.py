@@ -58,7 +58,8 @@ import numpy as np
 import pandas as pd
 from scipy import linalg, optimize, sparse
 
-__all__ = ["Count", "CountModel", "DisclosureError", "Protection", "protect", "audit"]
+__all__ = ["Count", "CountModel", "DisclosureError", "Protection", "protect", "audit", "study_model",
+           "protect_tables", "apply"]
 
 _FLOW_STATUS = ("both", "first_only", "second_only")
 # (larger, smaller) counts of one row whose difference is a count of people
@@ -565,6 +566,33 @@ def study_model(*, people: pd.DataFrame, validity: pd.DataFrame, bands: pd.DataF
         model.add("band_shares", i, "total", model.band_form(r.outcome, None, None),
                   group_key=(r.outcome, r.wave), shown=False)
     return model
+
+
+def protect_tables(*, people: pd.DataFrame, pairs: pd.DataFrame, bands: pd.DataFrame,
+                   group_columns: Sequence[str], groupings: Sequence[Sequence[str]], outcomes: Sequence[str],
+                   results: pd.DataFrame, flow: pd.DataFrame, band_shares: pd.DataFrame,
+                   min_n: int) -> tuple[dict[str, pd.DataFrame], Protection]:
+    """A study's results, participant flow and band shares as published, protected together.
+
+    ``people`` is :func:`evaluation.measures.participation`, ``pairs`` the complete
+    pairs table, ``bands`` :func:`evaluation.measures.band_pairs`; the tables are the
+    unsuppressed ones. Returns the published tables (keys ``results``,
+    ``participant_flow``, ``band_shares``) and the decision behind them.
+    """
+    from .measures import validity
+
+    model = study_model(
+        people=people.rename(columns={"answered_pre": "answered_first", "answered_post": "answered_second"}),
+        validity=validity(pairs), bands=bands, group_columns=group_columns, groupings=groupings,
+        outcomes=list(outcomes), results=results, flow=flow, band_shares=band_shares)
+    protection = protect(model, min_n)
+    published = {
+        "results": apply(results, protection, "results", ["outcome", "grouping", "group"]),
+        "participant_flow": apply(flow, protection, "participant_flow", ["grouping", "group"]),
+        "band_shares": apply(band_shares, protection, "band_shares", ["outcome", "wave", "band"],
+                             linked={"n": ["share"], "total": ["share"]}),
+    }
+    return published, protection
 
 
 def apply(table: pd.DataFrame, protection: Protection, name: str, keep: Sequence[str],

@@ -218,18 +218,9 @@ def run_tables(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], 
     flow_table = measures.flow_table(people, study.groupings, excluded)
     bands = measures.band_pairs(scores, study.outcomes)
     band_table = measures.band_table(bands, list(study.outcomes))
-    model = disclosure.study_model(
-        people=people.rename(columns={"answered_pre": "answered_first", "answered_post": "answered_second"}),
-        validity=measures.validity(pairs), bands=bands, group_columns=study.group_columns,
-        groupings=study.groupings, outcomes=list(study.outcomes), results=results, flow=flow_table,
-        band_shares=band_table)
-    protection = disclosure.protect(model, min_n)
-    published = {
-        "results": disclosure.apply(results, protection, "results", ["outcome", "grouping", "group"]),
-        "participant_flow": disclosure.apply(flow_table, protection, "participant_flow", ["grouping", "group"]),
-        "band_shares": disclosure.apply(band_table, protection, "band_shares", ["outcome", "wave", "band"],
-                                        linked={"n": ["share"], "total": ["share"]}),
-    }
+    published, protection = disclosure.protect_tables(
+        people=people, pairs=pairs, bands=bands, group_columns=study.group_columns, groupings=study.groupings,
+        outcomes=list(study.outcomes), results=results, flow=flow_table, band_shares=band_table, min_n=min_n)
     # counts in no linear relation with the others: hidden when small
     if 1 <= excluded < min_n:
         published["participant_flow"].loc[0, "excluded_rows"] = None
