@@ -84,6 +84,7 @@ class Count:
     key: bool = False  # hiding it hides the whole row
     group_key: tuple = ()  # rows sharing a key count (band totals: outcome, wave)
     shown: bool = True  # the report shows it, as "< min_n" when it is hidden and small
+    cell: tuple = ()  # (block, grouping, group) of a count over cells: for the sibling pre-pass
 
 
 @dataclass
@@ -252,9 +253,33 @@ class CountModel:
         return f
 
     def add(self, table: str, row: int, column: str, form: np.ndarray, key: bool = False,
-            group_key: tuple = (), shown: bool = True) -> None:
+            group_key: tuple = (), shown: bool = True, cell: tuple = ()) -> None:
         value = int(round(float(form @ self.x)))
-        self.counts.append(Count(table, row, column, value, form, key, group_key, shown))
+        self.counts.append(Count(table, row, column, value, form, key, group_key, shown, cell))
+
+    def sibling_families(self) -> list[list[int]]:
+        """[parent, children...] index lists of counts where the children's cells add
+        up exactly to the parent's (a finer grouping inside a coarser one, no one
+        missing a value of the finer grouping's extra columns)."""
+        by_cell: dict[tuple, int] = {}
+        for i, c in enumerate(self.counts):
+            if c.cell:
+                by_cell[(c.table, c.column, *c.cell)] = i
+        families = []
+        for fine in self.groupings:
+            for coarse in self.groupings:
+                if not set(coarse) < set(fine) or any(self.has_missing[c] for c in set(fine) - set(coarse)):
+                    continue
+                members: dict[tuple, list[int]] = {}
+                for (table, column, block, grouping, group), i in by_cell.items():
+                    if grouping == tuple(fine):
+                        parent = (table, column, block, tuple(coarse),
+                                  tuple(group[fine.index(c)] for c in coarse))
+                        members.setdefault(parent, []).append(i)
+                for parent, children in members.items():
+                    if parent in by_cell:
+                        families.append([by_cell[parent], *children])
+        return families
 
     def groups_of(self, grouping: Sequence[str]) -> list[tuple[str, ...]]:
         """Every combination of levels of a grouping (rows that exist or are known zeros)."""
@@ -455,6 +480,20 @@ def protect(model: CountModel, min_n: int, max_rounds: int = 200) -> Protection:
                 i, j = members[larger], members[smaller]
                 if visible[i] and visible[j] and 1 <= counts[i].value - counts[j].value < min_n:
                     hide(i, "protect")
+    # and a single hidden member of a parent = sum of children: hide the smallest sibling
+    families = model.sibling_families()
+    changed = True
+    while changed:
+        changed = False
+        for family in families:
+            if sum(not visible[i] for i in family) == 1:
+                others = [i for i in family[1:] if visible[i]]
+                if others:
+                    smallest = min(counts[i].value for i in others)
+                    for i in others:
+                        if counts[i].value == smallest:
+                            hide(i, "protect")
+                    changed = True
     sensitive = model.sensitive()
     unmarked: set[int] = set()  # small hidden counts the report shows as "–", not "< min_n"
     rounds = 0
@@ -535,19 +574,21 @@ def study_model(*, people: pd.DataFrame, validity: pd.DataFrame, bands: pd.DataF
             raise DisclosureError(f"results row {r.outcome}/{r.grouping}/{r.group} has no people")
         cells = model.cells(grouping, group)
         block = f"outcome:{r.outcome}"
-        model.add("results", i, "n", model.form(block, (0,), cells), key=True)
-        model.add("results", i, "n_pre", model.form(block, (0, 1), cells), shown=False)
-        model.add("results", i, "n_post", model.form(block, (0, 2), cells), shown=False)
+        where = (block, tuple(grouping), group)
+        model.add("results", i, "n", model.form(block, (0,), cells), key=True, cell=where)
+        model.add("results", i, "n_pre", model.form(block, (0, 1), cells), shown=False, cell=where)
+        model.add("results", i, "n_post", model.form(block, (0, 2), cells), shown=False, cell=where)
         seen_results.add((r.outcome, tuple(grouping), group))
     seen_flow: set[tuple] = set()
     for i, r in enumerate(flow.itertuples(index=False)):
         grouping = [] if r.grouping == "all" else r.grouping.split("+")
         group = _group_tuple(model, grouping, r.group)
         cells = model.cells(grouping, group)
-        model.add("participant_flow", i, "enrolled", model.form("flow", (0, 1, 2), cells), key=True)
-        model.add("participant_flow", i, "answered_pre", model.form("flow", (0, 1), cells))
-        model.add("participant_flow", i, "answered_post", model.form("flow", (0, 2), cells))
-        model.add("participant_flow", i, "complete_pre_post", model.form("flow", (0,), cells))
+        where = ("flow", tuple(grouping), group)
+        model.add("participant_flow", i, "enrolled", model.form("flow", (0, 1, 2), cells), key=True, cell=where)
+        model.add("participant_flow", i, "answered_pre", model.form("flow", (0, 1), cells), cell=where)
+        model.add("participant_flow", i, "answered_post", model.form("flow", (0, 2), cells), cell=where)
+        model.add("participant_flow", i, "complete_pre_post", model.form("flow", (0,), cells), cell=where)
         seen_flow.add((tuple(grouping), group))
     # a combination without a row is a published zero
     for grouping in model.groupings:
