@@ -236,8 +236,8 @@ def _formulas_without_values(path: Path, sheet: str) -> list[tuple[int, int]]:
     import openpyxl
 
     with zipfile.ZipFile(path) as z:  # most exports have no formula: skip the slow reader
-        if not any(b"<f>" in z.read(n) or b"<f " in z.read(n) for n in z.namelist()
-                   if n.startswith("xl/worksheets/") and n.endswith(".xml")):
+        sheets = [z.read(n) for n in z.namelist() if n.startswith("xl/worksheets/") and n.endswith(".xml")]
+        if not any(b"<f>" in x or b"<f " in x for x in sheets):
             return []
     book = openpyxl.load_workbook(path, read_only=True, data_only=False)
     try:

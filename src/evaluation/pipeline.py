@@ -136,9 +136,7 @@ def run_ingest(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], 
 
     The pseudonymization key lives beside the processed data (CONTRACT section 4).
     """
-    from .ingest import FLOW_COLUMNS, ISSUE_COLUMNS, ingest_study, load_id_key
-
-    from .ingest import InvalidInputError
+    from .ingest import FLOW_COLUMNS, ISSUE_COLUMNS, InvalidInputError, ingest_study, load_id_key
 
     processed_dir = Path(out["responses"]).parent.parent
     try:
