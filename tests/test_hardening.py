@@ -314,3 +314,20 @@ def test_an_older_dated_copy_with_new_content_reruns(small_study, tmp_path):
     os.utime(export, (stamp - 86400, stamp - 86400))  # as `cp -p` of an older copy would
     proc = run_snakemake(work, "--dry-run")
     assert "rule ingest" in proc.stdout and "parents" in proc.stdout
+
+
+def test_user_missing_codes_of_a_wide_spss_file_reach_the_log(tmp_path):
+    import pyreadstat
+
+    frame = pd.DataFrame({"id": ["A", "B", "C"], "kommune": ["Aarhus"] * 3,
+                          "k1_1": [1.0, 9.0, 2.0], "k2_1": [2.0, 2.0, 9.0], "k1_2": [2.0, 3.0, 9.0],
+                          "k2_2": [3.0, 3.0, 3.0]})
+    path = tmp_path / "wide.sav"
+    pyreadstat.write_sav(frame, str(path), missing_ranges={c: [9] for c in ("k1_1", "k2_1", "k1_2")})
+    s = spec(path)
+    s["exports"] = [{"path": str(path), "wide": {"pre": "_1", "post": "_2"}}]
+    del s["columns"]["wave"]
+    run_stages(make_study(s), tmp_path, stages=("ingest",))
+    log = (tmp_path / "logs/s/ingest.log").read_text()
+    assert "1 user-missing value(s) in column 'k1_1' read as missing" in log
+    assert "1 user-missing value(s) in column 'k1_2' read as missing" in log
