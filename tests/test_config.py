@@ -75,7 +75,7 @@ def test_wave_column_required_unless_every_export_sets_a_wave(demo):
 
 def test_grouping_needs_a_mapped_column(demo):
     demo["studies"]["parents"]["groupings"].append(["variant"])
-    assert "'variant' is not mapped in columns" in problems(demo)
+    assert "'variant' is not a group; add it under groups" in problems(demo)
 
 
 def test_custom_instrument_checks(demo):

@@ -37,6 +37,6 @@ def test_scores_schema_is_the_contract_order():
                            "variant": [None], "family": [None], "instrument": ["own"], "scale": ["total"],
                            "score": [None], "n_answered": pd.Series([0], dtype="int64"), "band": [None]})
     scores["score"] = scores["score"].astype(float)
-    validate(scores, scores_schema(), "scores")
+    validate(scores, scores_schema(["municipality", "variant"]), "scores")
     with pytest.raises(RuntimeError):
-        validate(scores[scores.columns[::-1]], scores_schema(), "scores")
+        validate(scores[scores.columns[::-1]], scores_schema(["municipality", "variant"]), "scores")

@@ -29,7 +29,7 @@ def test_every_output_of_the_contract_exists(small_study):
 
 def test_scores_and_results_have_the_contract_columns(small_study):
     scores = pd.read_parquet(small_study / "data/processed/parents/scores.parquet")
-    assert list(scores.columns) == ["pid", "wave", "municipality", "variant", "family", "instrument",
+    assert list(scores.columns) == ["pid", "wave", "municipality", "family", "instrument",
                                     "scale", "score", "n_answered", "band"]
     assert set(scores["wave"]) == {"pre", "post"}
     results = pd.read_csv(small_study / "data/processed/fosterfamilies/results.csv")

@@ -24,9 +24,9 @@ from .instruments import BUILTIN_N_ITEMS, BUILTIN_SCALES, Instrument, build_inst
 
 __all__ = ["ConfigError", "Study", "load_config", "validate_config", "ANALYSIS_DEFAULTS"]
 
+V1_GROUPS = ("municipality", "variant")  # version-1 group columns, translated into groups at load
 ANALYSIS_DEFAULTS = {"ci_level": 0.95, "correction": "holm", "min_n": 5, "on_invalid": "stop",
                      "figures": {"svg": False}}
-GROUP_COLUMNS = ("municipality", "variant", "family")
 
 
 class ConfigError(ValueError):
@@ -101,6 +101,8 @@ def validate_config(config: Mapping[str, Any], source: str = "config") -> dict:
     cfg["analysis"]["figures"] = {**ANALYSIS_DEFAULTS["figures"], **cfg["analysis"]["figures"]}
     problems: list[str] = []
     for sid, study in cfg["studies"].items():
+        problems += _check_mapped_once(f"studies.{sid}", study)
+        problems += _translate_v1(sid, study)
         problems += _check_study(sid, study)
         study.setdefault("language", "da")
         study.setdefault("waves", {"pre": ["pre"], "post": ["post"]})
@@ -110,18 +112,92 @@ def validate_config(config: Mapping[str, Any], source: str = "config") -> dict:
     return cfg
 
 
+def _check_mapped_once(p: str, study: Mapping) -> list[str]:
+    """An export column is mapped once only: an id can never be a group (as written)."""
+    problems = []
+    mapped: dict[str, str] = {}
+    roles = [(f"columns.{role}", role, column) for role, column in study["columns"].items()]
+    roles += [(f"groups.{gid}.column", f"group {gid}", g["column"]) for gid, g in study.get("groups", {}).items()]
+    for where, role, column in roles:
+        if column in mapped:
+            problems.append(f"{p}.{where}: export column {column!r} is already mapped as "
+                            f"{mapped[column]}; a column can be mapped once only (an id can never be a group)")
+        mapped.setdefault(column, role)
+    return problems
+
+
+def _translate_v1(sid: str, study: dict) -> list[str]:
+    """Version-1 keys as version 2, once: ``columns.municipality`` / ``columns.variant``
+    become the groups ``municipality`` / ``variant``, ``expected`` their allowed values."""
+    p = f"studies.{sid}"
+    problems = []
+    cols = study["columns"]
+    groups = study.get("groups", {})
+    expected = study.pop("expected", {})
+    v1 = {}
+    for gid in V1_GROUPS:
+        if gid in cols:
+            if gid in groups:
+                problems.append(f"{p}.columns.{gid}: also defined in groups; keep one of the two")
+                continue
+            v1[gid] = {"column": cols.pop(gid), **({"expected": expected[gid]} if gid in expected else {})}
+    for gid in expected:
+        if gid not in v1:
+            problems.append(f"{p}.expected.{gid}: {gid!r} is not mapped in columns")
+    study["groups"] = {**v1, **groups}
+    return problems
+
+
+def _check_groups(p: str, study: dict) -> list[str]:
+    problems = []
+    groups = study["groups"]
+    for gid, g in groups.items():
+        gp = f"{p}.groups.{gid}"
+        if gid == "family" or gid == "all":
+            problems.append(f"{gp}: {gid!r} is reserved; name the group otherwise")
+        if "bins" in g:
+            bins = g["bins"]
+            if not all(math.isfinite(b) for b in bins) or any(a >= b for a, b in zip(bins, bins[1:])):
+                problems.append(f"{gp}.bins: {bins} must be finite and increasing")
+            if len(g.get("labels", [])) != len(bins) - 1:
+                problems.append(f"{gp}.labels: give {len(bins) - 1} labels, one per bin "
+                                f"([{bins[0]}, {bins[1]}) ... [{bins[-2]}, {bins[-1]}))")
+            if "expected" in g:
+                problems.append(f"{gp}.expected: a binned group's values are its labels; drop expected")
+        elif "labels" in g:
+            problems.append(f"{gp}.labels: labels name bins; give bins too")
+        values = [str(v) for v in (g.get("labels") if "bins" in g else g.get("expected", []))]
+        if "reference" in g and values and str(g["reference"]) not in values:
+            problems.append(f"{gp}.reference: {g['reference']!r} is not one of {', '.join(values)}")
+    for gid, condition in study.get("include", {}).items():
+        ip = f"{p}.include.{gid}"
+        if gid not in groups:
+            problems.append(f"{ip}: {gid!r} is not a group; define it under groups (a group may exist only "
+                            "to be used here)")
+        elif isinstance(condition, dict):
+            lo, hi = condition.get("min", -math.inf), condition.get("max", math.inf)
+            if lo > hi:
+                problems.append(f"{ip}: min {lo} is above max {hi}")
+        elif "expected" in groups[gid] and not {str(v) for v in condition} <= {str(v) for v in
+                                                                             groups[gid]["expected"]}:
+            problems.append(f"{ip}: {sorted(map(str, condition))} are not all expected values of {gid}")
+    for k, grouping in enumerate(study.get("groupings", [])):
+        for gid in grouping:
+            if gid not in groups:
+                problems.append(f"{p}.groupings[{k}]: {gid!r} is not a group; add it under groups "
+                                f"(defined: {', '.join(groups) or 'none'})")
+    return problems
+
+
 def _check_study(sid: str, study: dict) -> list[str]:
     from .privacy import find_cpr
 
     p = f"studies.{sid}"
     problems = []
     cols = study["columns"]
-    mapped: dict[str, str] = {}
-    for role, column in cols.items():
-        if column in mapped:
-            problems.append(f"{p}.columns.{role}: export column {column!r} is already mapped as "
-                            f"{mapped[column]}; a column can be mapped once only (an id can never be a group)")
-        mapped.setdefault(column, role)
+    mapped = {column: role for role, column in cols.items()}
+    mapped.update({g["column"]: f"group {gid}" for gid, g in study["groups"].items()})
+    problems += _check_groups(p, study)
 
     def texts(value, where):
         if isinstance(value, str):
@@ -153,14 +229,6 @@ def _check_study(sid: str, study: dict) -> list[str]:
         overlap = {str(v) for v in study["waves"]["pre"]} & {str(v) for v in study["waves"]["post"]}
         if overlap:
             problems.append(f"{p}.waves: {sorted(overlap)} listed as both pre and post")
-    for k, grouping in enumerate(study.get("groupings", [])):
-        for col in grouping:
-            if col not in cols:
-                problems.append(f"{p}.groupings[{k}]: {col!r} is not mapped in columns; "
-                                f"add columns.{col} or remove it from the grouping")
-    for key in study.get("expected", {}):
-        if key not in cols:
-            problems.append(f"{p}.expected.{key}: {key!r} is not mapped in columns")
     for iid, spec in study["instruments"].items():
         ip = f"{p}.instruments.{iid}"
         if "builtin" in spec:
@@ -202,8 +270,8 @@ def _check_study(sid: str, study: dict) -> list[str]:
                 problems.append(f"{p}.instruments.{iid}: column {col!r} is also an item of "
                                 f"{seen[col]}; a column belongs to one instrument")
             seen[col] = iid
-            if col in cols.values():
-                problems.append(f"{p}.instruments.{iid}: column {col!r} is also mapped in columns")
+            if col in mapped:
+                problems.append(f"{p}.instruments.{iid}: column {col!r} is also mapped as {mapped[col]}")
     for oid, spec in study["outcomes"].items():
         op = f"{p}.outcomes.{oid}"
         inst = study["instruments"].get(spec["instrument"])
@@ -334,13 +402,28 @@ class Study:
         return self.spec["columns"]
 
     @property
+    def groups(self) -> dict[str, dict]:
+        """The subgroup definitions (CONTRACT section 2), in config order."""
+        return self.spec["groups"]
+
+    @property
     def group_columns(self) -> list[str]:
-        """Canonical group columns this study maps, in a fixed order."""
-        return [c for c in GROUP_COLUMNS if c in self.columns]
+        """What ingest carries per person besides the pseudonym: every group id, then
+        ``family`` (pseudonymized) when it is mapped."""
+        return [*self.groups, *(["family"] if "family" in self.columns else [])]
+
+    def export_column(self, name: str) -> str:
+        """The export column of a group id or of a ``columns`` role (id, wave, family)."""
+        return self.groups[name]["column"] if name in self.groups else self.columns[name]
+
+    def group_label(self, gid: str) -> str | None:
+        """A group's label in the report language (None: use the built-in name)."""
+        label = self.groups.get(gid, {}).get("label")
+        return self.text(label) if label is not None else None
 
     @property
     def instruments(self) -> dict[str, Instrument]:
-        return build_instruments(self.spec["instruments"])
+        return build_instruments(self.spec["instruments"], self.spec.get("missing", ()))
 
     @property
     def outcomes(self) -> dict[str, dict]:
@@ -351,10 +434,9 @@ class Study:
 
     @property
     def groupings(self) -> list[list[str]]:
-        """The configured groupings, each in canonical column order, "all" first."""
+        """The configured groupings, each in the order listed, "all" first."""
         out: list[list[str]] = [[]]
         for g in self.spec["groupings"]:
-            ordered = [c for c in GROUP_COLUMNS if c in g]
-            if ordered not in out:
-                out.append(ordered)
+            if list(g) not in out:
+                out.append(list(g))
         return out

@@ -16,7 +16,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from .config import Study
-from .i18n import t
+from .i18n import grouping_label, t
 from .instruments import band_sort_key
 
 __all__ = ["means_plot", "forest_plot", "flow_plot", "band_plot", "save_figure"]
@@ -84,8 +84,7 @@ def means_plot(study: Study, outcome: str, results: pd.DataFrame) -> Figure:
             ax.errorbar(x, means, yerr=half, color=colour, marker="o", capsize=3, label=f"{label} (n={int(n)})")
         ax.set_xticks([0, 1], [t("pre", lang), t("post", lang)])
         ax.set_xlim(-0.4, 1.4)
-        title = t("overall", lang) if grouping == "all" else t(f"grouping_{grouping}", lang) \
-            if f"grouping_{grouping}" in _texts() else grouping
+        title = t("overall", lang) if grouping == "all" else grouping_label(study, grouping)
         ax.set_title(title, fontsize=9)
         ax.legend(frameon=False, fontsize=7, loc="best")
     better = study.outcomes[outcome]["better"]
@@ -93,12 +92,6 @@ def means_plot(study: Study, outcome: str, results: pd.DataFrame) -> Figure:
     fig.suptitle(f"{study.outcome_label(outcome)}: {t('mean', lang)} [{int(round(level * 100))} % CI]",
                  fontsize=10)
     return fig
-
-
-def _texts() -> set[str]:
-    from .i18n import TEXTS
-
-    return set(TEXTS)
 
 
 def forest_plot(study: Study, outcome: str, results: pd.DataFrame) -> Figure:

@@ -42,7 +42,6 @@ TEXTS: dict[str, dict[str, str]] = {
     "grouping_municipality": {"da": "Kommune", "en": "Municipality"},
     "grouping_variant": {"da": "Variant", "en": "Variant"},
     "grouping_family": {"da": "Familie", "en": "Family"},
-    "grouping_municipality+variant": {"da": "Kommune og variant", "en": "Municipality and variant"},
     "col_n": {"da": "n (par)", "en": "n (pairs)"},
     "col_pre": {"da": "Før, gns. (SD)", "en": "Before, mean (SD)"},
     "col_post": {"da": "Efter, gns. (SD)", "en": "After, mean (SD)"},
@@ -151,6 +150,23 @@ def t(key: str, lang: str, **values) -> str:
     """The text ``key`` in ``lang`` with ``values`` filled in."""
     text = TEXTS[key][lang]
     return text.format(**values) if values else text
+
+
+def grouping_label(study, grouping: str) -> str:
+    """A grouping's name for people: the groups' configured labels (else the built-in
+    names, else the ids) joined in the report language: "Kommune og køn"."""
+    lang = study.language
+    if grouping == "all":
+        return t("grouping_all", lang)
+    parts = []
+    for gid in grouping.split("+"):
+        label = study.group_label(gid)
+        parts.append(label if label is not None else t(f"grouping_{gid}", lang) if f"grouping_{gid}" in TEXTS
+                     else gid)
+    if len(parts) == 1:
+        return parts[0]
+    joined = ", ".join(parts[:-1]) + (" og " if lang == "da" else " and ") + parts[-1]
+    return joined[0].upper() + joined[1:] if parts[0] and parts[0][0].isupper() else joined
 
 
 def format_number(value: float, lang: str, digits: int = 2) -> str:

@@ -18,11 +18,12 @@ import csv
 import hashlib
 import hmac
 import io
+import math
 import os
 import secrets
 import tempfile
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
@@ -294,6 +295,7 @@ class IngestResult:
     issues: pd.DataFrame
     notes: list[str]
     inputs: list[dict]  # per export: its position ("export 1"), path and the SHA-256 of the bytes read
+    missing_codes: dict[str, int] = field(default_factory=dict)  # instrument -> answers given as a missing code
 
 
 def _as_text(values: pd.Series) -> pd.Series:
@@ -343,6 +345,26 @@ def _clean_text_cells(raw: pd.DataFrame, columns: set[str]) -> tuple[pd.DataFram
     return out, removed
 
 
+def _bin(values: pd.Series, bins: list[float], labels: list[str]) -> tuple[pd.Series, pd.Series]:
+    """Labels of left-closed, right-open bins; a value that is no number or outside
+    every bin is flagged (and left empty).
+
+    >>> _bin(pd.Series(["9", "10", "13,5", "x", None, "20"]), [0, 10, 14, 18], ["a", "b", "c"])[0].tolist()
+    ['a', 'b', 'b', None, None, None]
+    """
+    def number(v):
+        try:
+            return float(str(v).strip().replace(",", "."))
+        except ValueError:
+            return math.nan
+
+    x = values.map(lambda v: number(v) if v is not None else math.nan).astype(float)
+    idx = np.searchsorted(np.asarray(bins, dtype=float), x.to_numpy(), side="right") - 1
+    inside = (idx >= 0) & (idx < len(labels)) & np.isfinite(x.to_numpy())
+    out = pd.Series([labels[i] if ok else None for i, ok in zip(idx, inside)], index=values.index, dtype=object)
+    return out, values.notna() & ~pd.Series(inside, index=values.index)
+
+
 def _header_problems(source: str, raw: pd.DataFrame, lines: np.ndarray) -> list[Problem]:
     """Problems that make a whole export unreadable: no rows, a duplicated header
     name, rows with more fields than the header (a delimiter inside a value)."""
@@ -389,10 +411,12 @@ def ingest_study(study: Study, key: bytes) -> IngestResult:
     instruments = study.instruments
     wave_values = {str(v).strip().casefold(): wave
                    for wave in ("pre", "post") for v in study.spec["waves"][wave]}
-    expected = study.spec.get("expected", {})
+    column_of = {c: study.export_column(c) for c in study.group_columns}
     problems: list[Problem] = []
     notes: list[str] = []
-    used_columns = set(cols.values()) | {c for inst in instruments.values() for c in inst.columns}
+    missing_counts: dict[str, int] = {}
+    used_columns = (set(cols.values()) | set(column_of.values())
+                    | {c for inst in instruments.values() for c in inst.columns})
     parts = []
     inputs = []
     carried: set[str] = set()  # instruments some export carries
@@ -414,7 +438,7 @@ def ingest_study(study: Study, key: bytes) -> IngestResult:
         for piece, raw in _wave_pieces(spec, raw_file):
             present = set(raw.columns)
             needed = [cols["id"]] + ([cols["wave"]] if "wave" not in piece else [])
-            needed += [cols[c] for c in study.group_columns]
+            needed += [column_of[c] for c in study.group_columns]
             missing = [c for c in needed if c not in present]
             if missing:
                 problems += [Problem(source, 1, c, "(absent)", f"required column missing; the file has: "
@@ -442,7 +466,7 @@ def ingest_study(study: Study, key: bytes) -> IngestResult:
                 out["wave_raw"] = wave_raw.to_numpy()
                 out["wave"] = wave_raw.map(lambda v: wave_values.get(str(v).casefold()) if v else None).to_numpy()
             for c in study.group_columns:
-                out[c] = _as_text(raw[cols[c]]).to_numpy()
+                out[c] = _as_text(raw[column_of[c]]).to_numpy()
             out["row_problem"] = None
             for iid, instrument in instruments.items():
                 have = [c for c in instrument.columns if c in present]
@@ -462,6 +486,11 @@ def ingest_study(study: Study, key: bytes) -> IngestResult:
                         continue
                     codes, invalid = instrument.item_codes(column, raw[column], piece.get("decimal"))
                     out[column] = codes.to_numpy()
+                    n_missing = int(instrument.missing_answers(raw[column]).sum())
+                    if n_missing:
+                        notes.append(f"{source}: {n_missing} answer(s) in column {column!r} given as a "
+                                     "missing-answer code, read as missing")
+                        missing_counts[iid] = missing_counts.get(iid, 0) + n_missing
                     for i in np.flatnonzero(invalid.to_numpy()):
                         lo, hi, _ = instrument.valid_codes(column)
                         problems.append(Problem(source, int(lines[i]), column, _shown(raw[column].iat[i]),
@@ -484,16 +513,29 @@ def ingest_study(study: Study, key: bytes) -> IngestResult:
                 values = out[c]
                 cpr = values.map(looks_like_cpr).astype(bool)
                 for i in np.flatnonzero(cpr.to_numpy()):
-                    problems.append(Problem(source, int(lines[i]), cols[c], _shown(values.iat[i]),
+                    problems.append(Problem(source, int(lines[i]), column_of[c], _shown(values.iat[i]),
                                             "looks like a CPR number; remove personal numbers from the export"))
                     out.loc[i, c] = None
-                if c in expected:
-                    allowed = set(expected[c])
+                if c == "family":
+                    continue
+                group = study.groups[c]
+                out[f"{c}__raw"] = out[c].to_numpy()  # what include conditions test
+                if "bins" in group:
+                    binned, bad = _bin(out[c], group["bins"], group["labels"])
+                    for i in np.flatnonzero((bad & ~cpr).to_numpy()):
+                        problems.append(Problem(source, int(lines[i]), column_of[c], _shown(values.iat[i]),
+                                                f"not a number in the bins of {c} "
+                                                f"([{group['bins'][0]:g}, {group['bins'][-1]:g}))"))
+                    out[c] = binned.to_numpy()
+                    out.loc[bad.to_numpy(), f"{c}__raw"] = None
+                elif "expected" in group:
+                    allowed = {str(v) for v in group["expected"]}
                     unknown = values.notna() & ~values.isin(allowed) & ~cpr
                     for i in np.flatnonzero(unknown.to_numpy()):
-                        problems.append(Problem(source, int(lines[i]), cols[c], _shown(values.iat[i]),
+                        problems.append(Problem(source, int(lines[i]), column_of[c], _shown(values.iat[i]),
                                                 f"not an expected {c}; expected: {', '.join(sorted(allowed))}"))
                         out.loc[i, c] = None
+                        out.loc[i, f"{c}__raw"] = None
             parts.append(out)
 
     if not any(p.fatal for p in problems):
@@ -511,6 +553,8 @@ def ingest_study(study: Study, key: bytes) -> IngestResult:
                  "row_problem", *item_columns, *asked_columns])
     rows, dup_problems = _merge_duplicates(rows, study, item_columns, asked_columns)
     problems += dup_problems
+    rows, group_notes = _resolve_groups(rows, study)
+    notes += group_notes
     if problems and (study.analysis["on_invalid"] == "stop" or any(p.fatal for p in problems)):
         raise InvalidInputError(problems)
 
@@ -529,7 +573,57 @@ def ingest_study(study: Study, key: bytes) -> IngestResult:
     for c in asked_columns:
         responses[c] = responses[c].astype(bool)
     issues = pd.DataFrame([{c: getattr(p, c) for c in ISSUE_COLUMNS} for p in problems], columns=ISSUE_COLUMNS)
-    return IngestResult(responses, flow.reset_index(drop=True), issues, notes, inputs)
+    return IngestResult(responses, flow.reset_index(drop=True), issues, notes, inputs, missing_counts)
+
+
+def _first_answered(rows: pd.DataFrame, column: str) -> pd.Series:
+    """Per raw id: the value of ``column`` at the person's first answered wave (the
+    first wave with a value, in the config's wave order)."""
+    order = rows["wave"].map({w: i for i, w in enumerate(("pre", "post"))})
+    ordered = rows.assign(_order=order.to_numpy()).sort_values(["raw_id", "_order"], kind="stable")
+    return ordered.dropna(subset=[column]).drop_duplicates("raw_id").set_index("raw_id")[column]
+
+
+def _resolve_groups(rows: pd.DataFrame, study: Study) -> tuple[pd.DataFrame, list[str]]:
+    """A person's group values are those at their first answered wave (a different value
+    later is counted, not invalid); people who do not meet ``include`` get status
+    ``not_included`` on every answered row (CONTRACT section 2)."""
+    notes = []
+    rows = rows.copy()
+    kept = rows["status"] == "kept"
+    answered = rows[kept]
+    for c in study.groups:
+        first = _first_answered(answered, c)
+        later = answered[c].notna() & (answered[c] != answered["raw_id"].map(first))
+        n_people = answered.loc[later, "raw_id"].nunique()
+        if n_people:
+            notes.append(f"{n_people} person(s) have another {c} at a later wave; the value at their first "
+                         "answered wave is used")
+        resolved = rows.loc[kept, "raw_id"].map(first)
+        rows[c] = rows[c].astype(object)
+        rows.loc[kept, c] = resolved.astype(object).where(resolved.notna(), None).to_numpy()
+    include = study.spec.get("include", {})
+    if include:
+        meets = pd.Series(True, index=answered["raw_id"].unique())
+        for c, condition in include.items():
+            value = _first_answered(answered, f"{c}__raw").reindex(meets.index)
+            if isinstance(condition, Mapping):
+                number = pd.to_numeric(value.map(lambda v: str(v).replace(",", ".") if v is not None else None),
+                                       errors="coerce")
+                ok = number.between(condition.get("min", -math.inf), condition.get("max", math.inf))
+            else:
+                allowed = {str(v).strip().casefold() for v in condition}
+                ok = value.map(lambda v: v is not None and str(v).strip().casefold() in allowed).astype(bool)
+            meets &= ok.fillna(False).astype(bool)
+        out = kept & ~rows["raw_id"].map(meets).fillna(True).astype(bool)
+        rows.loc[out, "status"] = "not_included"
+        rows.loc[out, "reason"] = "left out by include: " + ", ".join(
+            f"{c} {v}" if isinstance(v, list) else f"{c} {v.get('min', '')}-{v.get('max', '')}"
+            for c, v in include.items())
+        if out.any():
+            notes.append(f"{rows.loc[out, 'raw_id'].nunique()} person(s) left out by include "
+                         f"({int(out.sum())} rows)")
+    return rows, notes
 
 
 def _merge_duplicates(rows: pd.DataFrame, study: Study, item_columns: list[str],
@@ -539,7 +633,7 @@ def _merge_duplicates(rows: pd.DataFrame, study: Study, item_columns: list[str],
     Rows of the same person and wave are merged when they agree on every value both
     carry (an exact duplicate, or the same person in two exports with different
     questionnaires); they conflict otherwise, and the person's rows for that wave are
-    invalid. Also a person's municipality and variant must agree across waves.
+    invalid.
     Adds ``status`` (kept, duplicate, invalid) and ``reason``.
     """
     problems: list[Problem] = []
@@ -582,16 +676,4 @@ def _merge_duplicates(rows: pd.DataFrame, study: Study, item_columns: list[str],
         rows.loc[group.index[1:], "status"] = "duplicate"
         rows.loc[group.index[1:], "reason"] = (
             f"same person and wave as {rows.at[first, 'source']} line {rows.at[first, 'line']}; merged")
-    # one municipality / variant per person across waves
-    kept = rows[rows["status"] == "kept"]
-    for c in [c for c in ("municipality", "variant") if c in study.group_columns]:
-        n_values = kept.groupby("raw_id")[c].nunique()
-        for rid in n_values.index[n_values > 1]:
-            group = kept[kept["raw_id"] == rid]
-            values = ", ".join(sorted(_shown(v) for v in group[c].dropna().unique()))
-            last = group.index[-1]
-            problems.append(Problem(rows.at[last, "source"], int(rows.at[last, "line"]),
-                                    study.columns[c], values,
-                                    f"the same person has different {c} values at pre and post"))
-            rows.loc[group.index, c] = None
     return rows, problems

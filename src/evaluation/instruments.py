@@ -193,6 +193,7 @@ class Instrument:
     labels: Mapping[str, float] = field(default_factory=dict)
     impact: Mapping[str, str] | None = None
     bands: str = "4band"
+    missing: tuple = ()  # answers meaning "no answer" ("Ved ikke", 9): missing, counted, never invalid
 
     # ---------------------------------------------------------------- metadata
     @property
@@ -256,6 +257,9 @@ class Instrument:
     def item_codes(self, column: str, raw: pd.Series, decimal: str | None = None) -> tuple[pd.Series, pd.Series]:
         """Numeric item codes of one export column, and a mask of invalid answers.
 
+        An answer given as one of the instrument's ``missing`` codes is missing
+        and valid (count them with :meth:`missing_answers`).
+
         Missing answers (empty, NaN) stay missing and are valid. Numbers must lie in
         the instrument's range (integers for built-ins); text must be a known label
         of the instrument, ignoring case and surrounding spaces. ``decimal`` is the
@@ -266,11 +270,25 @@ class Instrument:
         lo, hi, integers = self.valid_codes(column)
         uniques = pd.unique(raw.dropna())
         mapping: dict[object, float] = {}
+        missing: set = set()
         for value in uniques:
-            mapping[value] = _code_of(value, labels, lo, hi, integers, decimal)
+            if self.missing and is_missing_code(value, self.missing):
+                mapping[value] = math.nan
+                missing.add(value)
+            else:
+                mapping[value] = _code_of(value, labels, lo, hi, integers, decimal)
         codes = raw.map(mapping).astype(float)
         invalid = raw.notna() & codes.isna() & ~raw.map(_is_blank).astype(bool)
+        if missing:
+            invalid &= ~raw.isin(list(missing))
         return codes, invalid
+
+    def missing_answers(self, raw: pd.Series) -> pd.Series:
+        """Which answers of a raw column are a missing-answer code."""
+        if not self.missing:
+            return pd.Series(False, index=raw.index)
+        uniques = {v: is_missing_code(v, self.missing) for v in pd.unique(raw.dropna())}
+        return raw.map(lambda v: uniques.get(v, False) if v is not None else False).fillna(False).astype(bool)
 
     # --------------------------------------------------------------- scoring
     def keyed(self, answers: pd.DataFrame) -> np.ndarray:
@@ -439,27 +457,60 @@ def _code_of(value: object, labels: Mapping[str, float], lo: float, hi: float,
 
 
 # ------------------------------------------------------------------ construction
-def build_instrument(instrument_id: str, spec: Mapping) -> Instrument:
-    """An :class:`Instrument` from its config entry (CONTRACT section 2)."""
+def build_instrument(instrument_id: str, spec: Mapping, missing: Sequence = ()) -> Instrument:
+    """An :class:`Instrument` from its config entry (CONTRACT section 2).
+
+    ``missing`` are the study's missing-answer codes; the instrument's own
+    ``missing`` replaces them (``missing: []`` for an already scored column).
+    """
     items = tuple(spec["items"])
+    codes = tuple(spec.get("missing", missing))
     if "builtin" in spec:
         builtin = spec["builtin"]
         return Instrument(
             id=instrument_id, items=items, builtin=builtin,
             value_range=BUILTIN_RANGE[builtin], min_answered=spec.get("min_answered"),
             impact=dict(spec["impact"]) if spec.get("impact") else None,
-            bands=spec.get("bands", "4band"),
+            bands=spec.get("bands", "4band"), missing=codes,
         )
     lo, hi = spec["range"]
     return Instrument(
         id=instrument_id, items=items, value_range=(float(lo), float(hi)),
         reverse=tuple(spec.get("reverse", ())), score_rule=spec.get("score", "mean"),
-        min_answered=spec.get("min_answered"), labels=dict(spec.get("labels", {})),
+        min_answered=spec.get("min_answered"), labels=dict(spec.get("labels", {})), missing=codes,
     )
 
 
-def build_instruments(specs: Mapping[str, Mapping]) -> dict[str, Instrument]:
-    return {iid: build_instrument(iid, spec) for iid, spec in specs.items()}
+def build_instruments(specs: Mapping[str, Mapping], missing: Sequence = ()) -> dict[str, Instrument]:
+    return {iid: build_instrument(iid, spec, missing) for iid, spec in specs.items()}
+
+
+def is_missing_code(value: object, codes: Sequence) -> bool:
+    """Whether a raw answer is one of the missing-answer codes: text ignoring case and
+    surrounding spaces, numbers numerically (9 matches 9, "9" and 9.0).
+
+    >>> [is_missing_code(v, ["Ved ikke", 9]) for v in (" ved IKKE ", "9", 9.0, 8, "Ved ikke helt")]
+    [True, True, True, False, False]
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return False
+    text = str(value).strip().casefold()
+    try:
+        number = float(text.replace(",", "."))
+    except ValueError:
+        number = None
+    for code in codes:
+        if isinstance(code, str):
+            if text == code.strip().casefold():
+                return True
+            try:
+                if number is not None and number == float(code.strip().replace(",", ".")):
+                    return True
+            except ValueError:
+                pass
+        elif number is not None and number == float(code):
+            return True
+    return False
 
 
 def score_responses(responses: pd.DataFrame, instruments: Mapping[str, Instrument],

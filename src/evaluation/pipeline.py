@@ -167,14 +167,13 @@ def run_score(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], l
     responses = pd.read_parquet(inputs["responses"])
     instruments = study.instruments
     scores = score_responses(responses, instruments, ["pid", "wave", *study.group_columns])
-    for c in ("municipality", "variant", "family"):
-        if c not in scores:
-            scores.insert(2, c, pd.Series(pd.NA, index=scores.index, dtype="string"))
-    scores = scores[["pid", "wave", "municipality", "variant", "family", "instrument", "scale",
-                     "score", "n_answered", "band"]]
+    if "family" not in scores:
+        scores.insert(2 + len(study.groups), "family", pd.Series(pd.NA, index=scores.index, dtype="string"))
+    groups = list(study.groups)
+    scores = scores[["pid", "wave", *groups, "family", "instrument", "scale", "score", "n_answered", "band"]]
     from .schemas import scores_schema, validate
 
-    validate(scores, scores_schema(), "scores")
+    validate(scores, scores_schema(groups), "scores")
     log.info("%d scores, %d empty", len(scores), int(scores["score"].isna().sum()))
     write_parquet(scores, out["scores"])
     write_csv(reliability(responses, instruments), out["reliability"])

@@ -16,7 +16,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from .config import Study
-from .i18n import format_number, t
+from .i18n import format_number, grouping_label, t
 from .instruments import band_sort_key
 
 __all__ = ["Table", "build_content", "render_html", "write_docx", "write_xlsx", "results_rows", "html_table",
@@ -66,7 +66,7 @@ def results_rows(study: Study, published: pd.DataFrame, outcome: str,
               t("col_p_w", lang), t("col_dz", lang).replace("95", str(ci)), t("col_gav", lang)]
     rows, flags = [], []
     for i, r in published[published["outcome"] == outcome].iterrows():
-        grouping = t(f"grouping_{r['grouping']}", lang) if f"grouping_{r['grouping']}" in _grouping_keys() else r["grouping"]
+        grouping = grouping_label(study, r["grouping"])
         label = grouping if r["group"] == "all" else f"{grouping}: {r['group'].replace('+', ' · ')}"
         if bool(r["suppressed"]):
             mark = "–" if hidden.get(i) == "protect" else f"< {min_n}"
@@ -83,12 +83,6 @@ def results_rows(study: Study, published: pd.DataFrame, outcome: str,
         ])
         flags.append(False)
     return header, rows, flags
-
-
-def _grouping_keys() -> set[str]:
-    from .i18n import TEXTS
-
-    return {k for k in TEXTS if k.startswith("grouping_")}
 
 
 def findings(study: Study, published: pd.DataFrame) -> list[str]:

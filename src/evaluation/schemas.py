@@ -8,7 +8,7 @@ run stops here instead of publishing it.
 """
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Mapping, Sequence
 
 import pandas as pd
 import pandera.pandas as pa
@@ -37,13 +37,12 @@ def responses_schema(instruments: Mapping[str, Instrument], group_columns: list[
     return pa.DataFrameSchema(columns, unique=["pid", "wave"], strict=True)
 
 
-def scores_schema() -> pa.DataFrameSchema:
-    """CONTRACT section 4, scores.parquet."""
+def scores_schema(groups: Sequence[str] = ()) -> pa.DataFrameSchema:
+    """CONTRACT section 4, scores.parquet: ``pid, wave, <group ids>, family, instrument, ...``."""
     return pa.DataFrameSchema({
         "pid": pa.Column(str, pa.Check.str_matches(PSEUDONYM)),
         "wave": pa.Column(str, pa.Check.isin(["pre", "post"])),
-        "municipality": pa.Column(nullable=True),
-        "variant": pa.Column(nullable=True),
+        **{g: pa.Column(nullable=True) for g in groups},
         "family": pa.Column(nullable=True),
         "instrument": pa.Column(str),
         "scale": pa.Column(str),

@@ -534,8 +534,7 @@ def results_table(pairs: pd.DataFrame, groupings: Sequence[Sequence[str]], *,
     2  municipality     B  3   2.000000         3.0        True
     """
     outcome_codes, outcome_names = pd.factorize(pairs["outcome"])
-    columns = [c for c in ("municipality", "variant", "family") if any(c in g for g in groupings)]
-    columns += sorted({c for g in groupings for c in g} - set(columns))
+    columns = list(dict.fromkeys(c for g in groupings for c in g))  # every grouped column, first use first
     factors = {}
     for c in columns:
         codes, uniques = pd.factorize(pairs[c], sort=True)

@@ -49,7 +49,6 @@ csv("ragged_row.csv", line_edit=lambda lines: lines.__setitem__(2, lines[2].repl
 csv("empty_export.csv", [])
 csv("conflicting_duplicate.csv", GOOD + [["A1", "Aarhus", "før", "4", "2", "3", "3", "3", "3", "3"]])
 csv("municipality_typo.csv", edit(2, "kommune", "Hering"))
-csv("municipality_changes.csv", edit(1, "kommune", "Herning"))
 csv("cpr_in_municipality.csv", edit(0, "kommune", "010203-1234"))
 csv("cpr_in_item.csv", edit(3, "k1", "0102031234"))
 
