@@ -23,6 +23,7 @@ rule ingest:
         flow="data/processed/{study}/flow.csv",
         issues="data/processed/{study}/data_issues.csv",
         inputs="data/processed/{study}/inputs.json",
+        people="data/processed/{study}/people.parquet",
     params:
         settings=study_settings,
         content=exports_sha256,
@@ -68,7 +69,7 @@ rule tables:
         results="data/processed/{study}/results.csv",
         reliability="data/processed/{study}/reliability.csv",
         flow="data/processed/{study}/flow.csv",
-        responses="data/processed/{study}/responses.parquet",
+        people="data/processed/{study}/people.parquet",
         issues="data/processed/{study}/data_issues.csv",
         scores="data/processed/{study}/scores.parquet",
         pairs="data/processed/{study}/pairs.parquet",

@@ -93,12 +93,13 @@ def run_stages(study: Study, root: Path, stages=("ingest", "score", "analyse", "
     pub = p / "publication"
     files = {
         "ingest": ({}, {"responses": p / "responses.parquet", "flow": p / "flow.csv",
-                        "issues": p / "data_issues.csv", "inputs": p / "inputs.json"}),
+                        "issues": p / "data_issues.csv", "inputs": p / "inputs.json",
+                        "people": p / "people.parquet"}),
         "score": ({"responses": p / "responses.parquet"},
                   {"scores": p / "scores.parquet", "reliability": p / "reliability.csv"}),
         "analyse": ({"scores": p / "scores.parquet"}, {"pairs": p / "pairs.parquet", "results": p / "results.csv"}),
         "tables": ({"results": p / "results.csv", "reliability": p / "reliability.csv", "flow": p / "flow.csv",
-                    "responses": p / "responses.parquet", "issues": p / "data_issues.csv",
+                    "people": p / "people.parquet", "issues": p / "data_issues.csv",
                     "scores": p / "scores.parquet", "pairs": p / "pairs.parquet"},
                    {"results": pub / "tables/results.csv", "reliability": pub / "tables/reliability.csv",
                     "participant_flow": pub / "tables/participant_flow.csv",

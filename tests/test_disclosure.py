@@ -29,7 +29,8 @@ MISSING = "\u2205"
 class Attack:
     """The attacker's LP over the published results, flow and band tables."""
 
-    def __init__(self, results, flow, bands, columns, groupings, outcomes, min_n, missing=(), known_small=()):
+    def __init__(self, results, flow, bands, columns, groupings, outcomes, min_n, missing=(), known_small=(),
+                 include=False):
         self.min_n = min_n
         self.columns = columns
         self.groupings = [list(g) for g in groupings]
@@ -45,7 +46,7 @@ class Attack:
         self.cells = list(itertools.product(*(self.levels[c] for c in columns)))
         self.var: dict[tuple, int] = {}
         for cell in self.cells:
-            for s in "BPQ":
+            for s in "BPQX":  # both, pre only, post only, left out by include
                 self.var[("F", cell, s)] = len(self.var)
             for k in outcomes:
                 for s in "CPQ":
@@ -72,8 +73,8 @@ class Attack:
         for _, r in flow.iterrows():
             members = self.members(r["grouping"], r["group"])
             seen_flow.add((r["grouping"], r["group"]))
-            for column, statuses in (("enrolled", "BPQ"), ("answered_pre", "BP"), ("answered_post", "BQ"),
-                                     ("complete_pre_post", "B")):
+            for column, statuses in (("enrolled", "BPQX"), ("not_included", "X"), ("answered_pre", "BP"),
+                                     ("answered_post", "BQ"), ("complete_pre_post", "B")):
                 if pd.notna(r[column]):
                     self.equation([("F", c, s) for c in members for s in statuses], r[column])
         for grouping in self.groupings:
@@ -82,7 +83,7 @@ class Attack:
                 label = "+".join(combo) or "all"
                 members = self.members(name, label)
                 if (name, label) not in seen_flow:
-                    self.equation([("F", c, s) for c in members for s in "BPQ"], 0)
+                    self.equation([("F", c, s) for c in members for s in "BPQX"], 0)
                 for k in outcomes:
                     if (k, name, label) not in seen:
                         self.equation([("O", k, c, s) for c in members for s in "CPQ"], 0)
@@ -94,6 +95,8 @@ class Attack:
                     self.equation(atoms, r["n"])
             if part["total"].notna().any():
                 self.equation([("B", k, p, q) for p in names for q in names], part["total"].dropna().iloc[0])
+        if not include:  # no include in the config: nobody is left out
+            self.equation([("F", c, "X") for c in self.cells], 0)
         for k in self.band_names:
             names = self.band_names[k]
             row = self.row([("B", k, p, q) for p in names for q in names])
@@ -115,8 +118,9 @@ class Attack:
             for combo in itertools.product(*([v for v in self.levels[c] if v != MISSING] for c in grouping)):
                 label = "+".join(combo) or "all"
                 members = self.members(name, label)
-                for status, ss in (("enrolled", "BPQ"), ("answered pre", "BP"), ("answered post", "BQ"),
-                                   ("both", "B"), ("pre only", "P"), ("post only", "Q")):
+                for status, ss in (("enrolled", "BPQX"), ("included", "BPQ"), ("left out", "X"),
+                                   ("answered pre", "BP"), ("answered post", "BQ"), ("both", "B"),
+                                   ("pre only", "P"), ("post only", "Q")):
                     self.sensitive.append((f"flow {label} {status}", [("F", c, s) for c in members for s in ss]))
                 for k in outcomes:
                     for status, ss in (("n", "C"), ("n_pre", "CP"), ("n_post", "CQ"), ("dropped out", "P"),
@@ -133,8 +137,8 @@ class Attack:
         if table == "bands":
             names = self.band_names[grouping]
             return [("B", grouping, group, q) if column == "pre" else ("B", grouping, q, group) for q in names]
-        statuses = {"n": "C", "n_pre": "CP", "n_post": "CQ", "enrolled": "BPQ", "answered_pre": "BP",
-                    "answered_post": "BQ", "complete_pre_post": "B"}[column]
+        statuses = {"n": "C", "n_pre": "CP", "n_post": "CQ", "enrolled": "BPQX", "not_included": "X",
+                    "answered_pre": "BP", "answered_post": "BQ", "complete_pre_post": "B"}[column]
         members = self.members(grouping, group)
         if table == "results":
             return [("O", extra, c, s) for c in members for s in statuses]
@@ -179,7 +183,7 @@ class Attack:
 
 
 # --------------------------------------------------------------- a random study
-def make_people(rng, n, columns, levels, structural_zero, missing_share):
+def make_people(rng, n, columns, levels, structural_zero, missing_share, left_out=0.0):
     values = {}
     allowed = [combo for combo in itertools.product(*(range(levels[c]) for c in columns))
                if combo not in structural_zero] or [tuple(0 for _ in columns)]
@@ -193,10 +197,12 @@ def make_people(rng, n, columns, levels, structural_zero, missing_share):
     second = rng.random(n) < 0.75
     second[~first & ~second] = True
     people["answered_pre"], people["answered_post"] = first, second
+    people["included"] = rng.random(n) >= left_out
+    people.loc[~people["included"], ["answered_pre", "answered_post"]] = False
     return people
 
 
-def protected_tables(people, columns, groupings, n_outcomes, min_n, rng):
+def protected_tables(people, columns, groupings, n_outcomes, min_n, rng, include=False):
     frames = []
     for k in range(n_outcomes):
         valid_pre = people["answered_pre"] & (rng.random(len(people)) < 0.93)
@@ -218,7 +224,7 @@ def protected_tables(people, columns, groupings, n_outcomes, min_n, rng):
     tables, protection = disclosure.protect_tables(
         people=people, pairs=pairs, bands=bands, group_columns=columns, groupings=groupings,
         outcomes=[f"o{k}" for k in range(n_outcomes)], results=results, flow=flow, band_shares=band_table,
-        min_n=min_n)
+        min_n=min_n, include=include)
     published = {"results": tables["results"], "flow": tables["participant_flow"], "bands": tables["band_shares"]}
     return published, results, flow, protection, band_table
 
@@ -244,9 +250,9 @@ def markers(protection, results, flow, bands):
     return out
 
 
-def attack(published, columns, groupings, n_outcomes, min_n, missing=(), known_small=()):
+def attack(published, columns, groupings, n_outcomes, min_n, missing=(), known_small=(), include=False):
     return Attack(published["results"], published["flow"], published["bands"], columns, groupings,
-                  [f"o{k}" for k in range(n_outcomes)], min_n, missing, known_small).derived_small()
+                  [f"o{k}" for k in range(n_outcomes)], min_n, missing, known_small, include).derived_small()
 
 
 @st.composite
@@ -262,6 +268,7 @@ def studies(draw):
     return {"columns": columns, "levels": levels, "zeros": zeros, "groupings": groupings,
             "n": draw(st.integers(8, 70)), "n_outcomes": draw(st.integers(1, 3)),
             "min_n": draw(st.sampled_from([3, 5, 10])), "missing": draw(st.sampled_from([0.0, 0.05])),
+            "left_out": draw(st.sampled_from([0.0, 0.0, 0.15])),
             "seed": draw(st.integers(0, 2**32 - 1))}
 
 
@@ -269,13 +276,15 @@ def studies(draw):
 @given(studies())
 def test_no_small_count_can_be_derived_from_a_random_study(case):
     rng = np.random.default_rng(case["seed"])
-    people = make_people(rng, case["n"], case["columns"], case["levels"], case["zeros"], case["missing"])
+    people = make_people(rng, case["n"], case["columns"], case["levels"], case["zeros"], case["missing"],
+                         case["left_out"])
+    include = case["left_out"] > 0
     published, results, flow, protection, bands = protected_tables(
-        people, case["columns"], case["groupings"], case["n_outcomes"], case["min_n"], rng)
+        people, case["columns"], case["groupings"], case["n_outcomes"], case["min_n"], rng, include)
     used = [c for c in case["columns"] if any(c in g for g in case["groupings"])]
     missing = [c for c in used if people[c].isna().any()]
     found = attack(published, used, case["groupings"], case["n_outcomes"], case["min_n"], missing,
-                   markers(protection, results, flow, bands))
+                   markers(protection, results, flow, bands), include)
     assert not found, found[:5]
 
 

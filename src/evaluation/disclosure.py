@@ -155,6 +155,8 @@ class CountModel:
         n = 0
         blocks["flow"] = n
         n += 3 * C
+        blocks["excluded"] = n  # people left out by include, per cell
+        n += C
         for k in self.outcomes:
             blocks[f"outcome:{k}"] = n
             n += 3 * C
@@ -172,7 +174,10 @@ class CountModel:
         first, second = people["answered_first"].to_numpy(bool), people["answered_second"].to_numpy(bool)
         status = np.where(first & second, 0, np.where(first, 1, 2))
         has = first | second
-        np.add.at(x, blocks["flow"] + 3 * codes[has] + status[has], 1)
+        included = (people["included"].to_numpy(bool) if "included" in people
+                    else np.ones(len(people), dtype=bool))
+        np.add.at(x, blocks["flow"] + 3 * codes[has & included] + status[has & included], 1)
+        np.add.at(x, blocks["excluded"] + codes[~included], 1)
         for k in self.outcomes:
             v = validity[validity["outcome"] == k]
             v = v[v["pid"].isin(people.index)]
@@ -233,10 +238,15 @@ class CountModel:
     def form(self, block: str, statuses: Sequence[int], cells: np.ndarray) -> np.ndarray:
         f = np.zeros(self.n_atoms)
         base = self.blocks[block]
+        stride = 1 if block == "excluded" else 3
         idx = np.flatnonzero(cells)
         for s in statuses:
-            f[base + 3 * idx + s] = 1.0
+            f[base + stride * idx + s] = 1.0
         return f
+
+    def enrolled(self, cells: np.ndarray) -> np.ndarray:
+        """People with an answered wave, included or not."""
+        return self.form("flow", (0, 1, 2), cells) + self.form("excluded", (0,), cells)
 
     def band_form(self, outcome: str, wave: int | None, band: str | None) -> np.ndarray:
         names = self.band_names[outcome]
@@ -288,7 +298,7 @@ class CountModel:
     def sensitive(self) -> list[Sensitive]:
         """The people of every cell of every grouping at every status (CONTRACT section 7)."""
         out = []
-        flow_statuses = {"enrolled": (0, 1, 2), "answered_first": (0, 1), "answered_second": (0, 2),
+        flow_statuses = {"included": (0, 1, 2), "answered_first": (0, 1), "answered_second": (0, 2),
                          "complete": (0,), "first_only": (1,), "second_only": (2,)}
         outcome_statuses = {"n": (0,), "n_first": (0, 1), "n_second": (0, 2), "first_only": (1,),
                             "second_only": (2,)}
@@ -299,6 +309,8 @@ class CountModel:
                 label = "+".join(group) or "all"
                 for status, atoms in flow_statuses.items():
                     out.append(Sensitive(f"flow {name}={label} {status}", self.form("flow", atoms, cells), 0))
+                out.append(Sensitive(f"flow {name}={label} not_included", self.form("excluded", (0,), cells), 0))
+                out.append(Sensitive(f"flow {name}={label} enrolled or left out", self.enrolled(cells), 0))
                 for k in self.outcomes:
                     for status, atoms in outcome_statuses.items():
                         out.append(Sensitive(f"{k} {name}={label} {status}",
@@ -560,12 +572,17 @@ def _group_tuple(model: CountModel, grouping: list[str], label: str) -> tuple[st
 
 def study_model(*, people: pd.DataFrame, validity: pd.DataFrame, bands: pd.DataFrame,
                 group_columns: Sequence[str], groupings: Sequence[Sequence[str]], outcomes: Sequence[str],
-                results: pd.DataFrame, flow: pd.DataFrame, band_shares: pd.DataFrame) -> CountModel:
+                results: pd.DataFrame, flow: pd.DataFrame, band_shares: pd.DataFrame,
+                include: bool = False) -> CountModel:
     """The count model of a study's published tables (results, participant flow, band shares).
 
-    Row numbers of the counts are positions in the given tables.
+    Row numbers of the counts are positions in the given tables. Without ``include``
+    conditions nobody can be left out, and the attacker knows it (the config is
+    published): the left-out counts are zeros of the structure.
     """
     model = CountModel(people, validity, bands, group_columns, groupings, outcomes)
+    if not include:
+        model.structural.append(model.form("excluded", (0,), np.ones(model.n_cells, dtype=bool)))
     seen_results: set[tuple] = set()
     for i, r in enumerate(results.itertuples(index=False)):
         grouping = [] if r.grouping == "all" else r.grouping.split("+")
@@ -585,7 +602,8 @@ def study_model(*, people: pd.DataFrame, validity: pd.DataFrame, bands: pd.DataF
         group = _group_tuple(model, grouping, r.group)
         cells = model.cells(grouping, group)
         where = ("flow", tuple(grouping), group)
-        model.add("participant_flow", i, "enrolled", model.form("flow", (0, 1, 2), cells), key=True, cell=where)
+        model.add("participant_flow", i, "enrolled", model.enrolled(cells), key=True, cell=where)
+        model.add("participant_flow", i, "not_included", model.form("excluded", (0,), cells), cell=where)
         model.add("participant_flow", i, "answered_pre", model.form("flow", (0, 1), cells), cell=where)
         model.add("participant_flow", i, "answered_post", model.form("flow", (0, 2), cells), cell=where)
         model.add("participant_flow", i, "complete_pre_post", model.form("flow", (0,), cells), cell=where)
@@ -595,7 +613,7 @@ def study_model(*, people: pd.DataFrame, validity: pd.DataFrame, bands: pd.DataF
         for group in model.groups_of(grouping):
             cells = model.cells(grouping, group)
             if (tuple(grouping), group) not in seen_flow:
-                model.structural.append(model.form("flow", (0, 1, 2), cells))
+                model.structural.append(model.enrolled(cells))
             for k in model.outcomes:
                 if (k, tuple(grouping), group) not in seen_results:
                     model.structural.append(model.form(f"outcome:{k}", (0, 1, 2), cells))
@@ -612,7 +630,7 @@ def study_model(*, people: pd.DataFrame, validity: pd.DataFrame, bands: pd.DataF
 def protect_tables(*, people: pd.DataFrame, pairs: pd.DataFrame, bands: pd.DataFrame,
                    group_columns: Sequence[str], groupings: Sequence[Sequence[str]], outcomes: Sequence[str],
                    results: pd.DataFrame, flow: pd.DataFrame, band_shares: pd.DataFrame,
-                   min_n: int) -> tuple[dict[str, pd.DataFrame], Protection]:
+                   min_n: int, include: bool = False) -> tuple[dict[str, pd.DataFrame], Protection]:
     """A study's results, participant flow and band shares as published, protected together.
 
     ``people`` is :func:`evaluation.measures.participation`, ``pairs`` the complete
@@ -625,7 +643,7 @@ def protect_tables(*, people: pd.DataFrame, pairs: pd.DataFrame, bands: pd.DataF
     model = study_model(
         people=people.rename(columns={"answered_pre": "answered_first", "answered_post": "answered_second"}),
         validity=validity(pairs), bands=bands, group_columns=group_columns, groupings=groupings,
-        outcomes=list(outcomes), results=results, flow=flow, band_shares=band_shares)
+        outcomes=list(outcomes), results=results, flow=flow, band_shares=band_shares, include=include)
     protection = protect(model, min_n)
     published = {
         "results": apply(results, protection, "results", ["outcome", "grouping", "group"]),

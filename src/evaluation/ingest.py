@@ -296,6 +296,7 @@ class IngestResult:
     notes: list[str]
     inputs: list[dict]  # per export: its position ("export 1"), path and the SHA-256 of the bytes read
     missing_codes: dict[str, int] = field(default_factory=dict)  # instrument -> answers given as a missing code
+    people: pd.DataFrame | None = None  # one row per person with an answered wave: pid, groups, included
 
 
 def _as_text(values: pd.Series) -> pd.Series:
@@ -573,7 +574,10 @@ def ingest_study(study: Study, key: bytes) -> IngestResult:
     for c in asked_columns:
         responses[c] = responses[c].astype(bool)
     issues = pd.DataFrame([{c: getattr(p, c) for c in ISSUE_COLUMNS} for p in problems], columns=ISSUE_COLUMNS)
-    return IngestResult(responses, flow.reset_index(drop=True), issues, notes, inputs, missing_counts)
+    people = rows[rows["status"].isin(["answered", "not_included"])].drop_duplicates("pid")
+    people = people[["pid", *study.group_columns]].assign(
+        included=people["status"].eq("answered").to_numpy()).sort_values("pid").reset_index(drop=True)
+    return IngestResult(responses, flow.reset_index(drop=True), issues, notes, inputs, missing_counts, people)
 
 
 def _first_answered(rows: pd.DataFrame, column: str) -> pd.Series:

@@ -15,31 +15,29 @@ WAVES = ("pre", "post")
 FLOW_COUNT_COLUMNS = ["enrolled", "not_included", "answered_pre", "answered_post", "complete_pre_post"]
 
 
-def participation(flow: pd.DataFrame, responses: pd.DataFrame, group_columns: Sequence[str]) -> pd.DataFrame:
-    """One row per enrolled person (an answered wave): ``pid``, the group columns
-    (the value at the person's first answered wave), ``answered_pre``, ``answered_post``.
+def participation(flow: pd.DataFrame, people: pd.DataFrame) -> pd.DataFrame:
+    """One row per enrolled person (an answered wave): ``pid``, the group columns (the
+    value at the person's first answered wave), ``included`` (meets ``include``),
+    ``answered_pre``, ``answered_post`` (answered waves of included people).
 
     Examples
     --------
-    >>> flow = pd.DataFrame({"pid": ["a", "a", "b"], "wave": ["pre", "post", "post"],
-    ...                      "status": ["answered", "answered", "answered"]})
-    >>> responses = pd.DataFrame({"pid": ["a", "a", "b"], "wave": ["post", "pre", "post"], "m": ["X", "Y", "Z"]})
-    >>> participation(flow, responses, ["m"])
-      pid  m  answered_pre  answered_post
-    0   a  Y          True           True
-    1   b  Z         False           True
+    >>> flow = pd.DataFrame({"pid": ["a", "a", "b", "c"], "wave": ["pre", "post", "post", "pre"],
+    ...                      "status": ["answered", "answered", "answered", "not_included"]})
+    >>> people = pd.DataFrame({"pid": ["a", "b", "c"], "m": ["Y", "Z", "Y"], "included": [True, True, False]})
+    >>> participation(flow, people)
+      pid  m  included  answered_pre  answered_post
+    0   a  Y      True          True           True
+    1   b  Z      True         False           True
+    2   c  Y     False         False          False
     """
     answered = flow[flow["status"] == "answered"]
     waves = answered.groupby("pid")["wave"].agg(set)
-    order = responses.assign(_w=responses["wave"].map({w: i for i, w in enumerate(WAVES)}))
-    groups = (order.sort_values(["pid", "_w"], kind="stable").drop_duplicates("pid")
-              .set_index("pid")[list(group_columns)])
-    out = pd.DataFrame(index=waves.index)
-    out = out.join(groups)
+    out = people.sort_values("pid", kind="stable").reset_index(drop=True)
     for wave in WAVES:
-        out[f"answered_{wave}"] = waves.map(lambda w, wave=wave: wave in w).astype(bool)
-    out.index.name = "pid"
-    return out.reset_index().sort_values("pid", kind="stable").reset_index(drop=True)
+        out[f"answered_{wave}"] = out["pid"].map(waves).map(
+            lambda w, wave=wave: isinstance(w, set) and wave in w).astype(bool)
+    return out
 
 
 def _groups(people: pd.DataFrame, grouping: Sequence[str]):
@@ -55,17 +53,20 @@ def _groups(people: pd.DataFrame, grouping: Sequence[str]):
 def flow_table(people: pd.DataFrame, groupings: Sequence[Sequence[str]], excluded_rows: int) -> pd.DataFrame:
     """People at each step, per grouping x group (unsuppressed).
 
-    ``enrolled`` answered a wave; ``answered_<wave>``; ``complete_pre_post``
-    answered both; ``excluded_rows`` (overall row only) are the input rows left
+    ``enrolled`` answered a wave; ``not_included`` of them were left out by
+    ``include``; of the others, ``answered_<wave>`` and ``complete_pre_post``
+    (answered both); ``excluded_rows`` (overall row only) are the input rows left
     out as invalid or duplicate.
     """
     rows = []
     for grouping in groupings:
         for name, group, part in _groups(people, grouping):
-            rows.append({"grouping": name, "group": group, "enrolled": len(part), "not_included": 0,
-                         "answered_pre": int(part["answered_pre"].sum()),
-                         "answered_post": int(part["answered_post"].sum()),
-                         "complete_pre_post": int((part["answered_pre"] & part["answered_post"]).sum())})
+            included = part[part["included"]] if "included" in part else part
+            rows.append({"grouping": name, "group": group, "enrolled": len(part),
+                         "not_included": len(part) - len(included),
+                         "answered_pre": int(included["answered_pre"].sum()),
+                         "answered_post": int(included["answered_post"].sum()),
+                         "complete_pre_post": int((included["answered_pre"] & included["answered_post"]).sum())})
     out = pd.DataFrame(rows, columns=["grouping", "group", *FLOW_COUNT_COLUMNS])
     out["excluded_rows"] = pd.array([excluded_rows] + [pd.NA] * (len(out) - 1), dtype="Int64")
     return out

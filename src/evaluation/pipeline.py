@@ -154,7 +154,8 @@ def run_ingest(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], 
 
     validate(result.responses, responses_schema(study.instruments, study.group_columns), "responses")
     write_parquet(result.responses, out["responses"])
-    inputs_json = json.dumps(result.inputs, indent=1)
+    write_parquet(result.people, out["people"])
+    inputs_json = json.dumps({"exports": result.inputs, "missing_codes": result.missing_codes}, indent=1)
     _write(out["inputs"], lambda p: p.write_text(inputs_json, encoding="utf-8"))
     write_csv(result.flow[FLOW_COLUMNS], out["flow"])
     write_csv(result.issues[ISSUE_COLUMNS], out["issues"])
@@ -205,10 +206,9 @@ def run_tables(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], 
     min_n = study.analysis["min_n"]
     results = pd.read_csv(inputs["results"])
     flow = pd.read_csv(inputs["flow"], dtype={"pid": "string", "source": "string"})
-    responses = pd.read_parquet(inputs["responses"], columns=["pid", "wave", *study.group_columns])
     pairs = pd.read_parquet(inputs["pairs"])
     scores = pd.read_parquet(inputs["scores"], columns=["pid", "wave", "instrument", "scale", "score", "band"])
-    people = measures.participation(flow, responses, study.group_columns)
+    people = measures.participation(flow, pd.read_parquet(inputs["people"]))
     # invalid and duplicate rows; a wave block nobody answered is no row left out, so a
     # long and a wide export of the same answers give the same counts
     excluded = int(flow["status"].isin(["invalid", "duplicate"]).sum())
@@ -217,7 +217,8 @@ def run_tables(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], 
     band_table = measures.band_table(bands, list(study.outcomes))
     published, protection = disclosure.protect_tables(
         people=people, pairs=pairs, bands=bands, group_columns=study.group_columns, groupings=study.groupings,
-        outcomes=list(study.outcomes), results=results, flow=flow_table, band_shares=band_table, min_n=min_n)
+        outcomes=list(study.outcomes), results=results, flow=flow_table, band_shares=band_table, min_n=min_n,
+        include=bool(study.spec.get("include")))
     # counts in no linear relation with the others: hidden when small
     if 1 <= excluded < min_n:
         published["participant_flow"].loc[0, "excluded_rows"] = None
@@ -362,7 +363,7 @@ def run_report(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], 
         bands=tables["band_shares"], issues=tables["data_issues"], disclosure=disclosure,
         scores=pd.read_parquet(inputs["scores"], columns=["instrument", "scale", "score", "n_answered"]))
     figure_dir = Path(inputs["figures"])
-    prov = provenance(study, json.loads(Path(inputs["inputs"]).read_text()))
+    prov = provenance(study, json.loads(Path(inputs["inputs"]).read_text())["exports"])
     html = render_html(content, figure_dir, prov)
     _write(out["html"], lambda p: p.write_text(html, encoding="utf-8"))
     _write(out["docx"], lambda p: (write_docx(content, figure_dir, prov, p), normalise_zip(p)))
