@@ -163,3 +163,20 @@ def test_a_value_outside_every_bin_is_invalid(tmp_path):
     assert [m.split(", ", 1)[1] for m in messages] == [
         "line 4, column 'alder': value 'tolv' — not a number in the bins of alder ([0, 18))",
         "line 5, column 'alder': value '30' — not a number in the bins of alder ([0, 18))"]
+
+
+def test_the_whole_pipeline_publishes_the_reference_study(tmp_path):
+    """Every stage on the reference (first contrast): protected tables, the left-out
+    children in the flow table, and the missing-code count in the report."""
+    from conftest import run_stages
+
+    study = make_study(first_contrast_spec(tmp_path), study_id="waves")
+    report = run_stages(study, tmp_path)
+    flow = pd.read_csv(report / "tables/participant_flow.csv")
+    overall = flow[flow["grouping"] == "all"].iloc[0]
+    assert overall["not_included"] == 20 and overall["enrolled"] >= 140
+    results = pd.read_csv(report / "tables/results.csv")
+    assert results.loc[results["n"].notna(), "n"].min() >= 5
+    html = (report / "report.html").read_text(encoding="utf-8")
+    assert "svar var en kode for manglende svar (\u201cVed ikke\u201d)" in html
+    assert "Kommune og køn" in html and "Alder: 14 og derover" in html

@@ -32,6 +32,14 @@ TEXTS: dict[str, dict[str, str]] = {
     "data_issues": {"da": "Datafejl", "en": "Data issues"},
     "no_data_issues": {"da": "Ingen ugyldige værdier i eksportfilerne.",
                        "en": "No invalid values in the exports."},
+    "missing_codes_note": {"da": "{instrument}: {n} svar var en kode for manglende svar ({codes}) og blev læst som "
+                                 "manglende, ikke som ugyldige.",
+                           "en": "{instrument}: {n} answers were a missing-answer code ({codes}) and were read as "
+                                 "missing, not as invalid."},
+    "group_changes_note": {"da": "{n} personer havde en anden værdi for {group} ved en senere måling; værdien ved "
+                                 "deres første besvarede måling er brugt.",
+                           "en": "{n} people had another value of {group} at a later wave; the value at their "
+                                 "first answered wave is used."},
     "data_issues_text": {"da": "{n} ugyldige værdier blev sat til manglende (se data_issues.csv).",
                          "en": "{n} invalid values were set missing (see data_issues.csv)."},
     "methods": {"da": "Metode", "en": "Methods"},
@@ -165,8 +173,9 @@ def grouping_label(study, grouping: str) -> str:
                      else gid)
     if len(parts) == 1:
         return parts[0]
-    joined = ", ".join(parts[:-1]) + (" og " if lang == "da" else " and ") + parts[-1]
-    return joined[0].upper() + joined[1:] if parts[0] and parts[0][0].isupper() else joined
+    # in running text only the first name keeps its capital: "Kommune og køn"
+    parts = [parts[0]] + [p[:1].lower() + p[1:] for p in parts[1:]]
+    return ", ".join(parts[:-1]) + (" og " if lang == "da" else " and ") + parts[-1]
 
 
 def format_number(value: float, lang: str, digits: int = 2) -> str:

@@ -297,6 +297,7 @@ class IngestResult:
     inputs: list[dict]  # per export: its position ("export 1"), path and the SHA-256 of the bytes read
     missing_codes: dict[str, int] = field(default_factory=dict)  # instrument -> answers given as a missing code
     people: pd.DataFrame | None = None  # one row per person with an answered wave: pid, groups, included
+    group_changes: dict[str, int] = field(default_factory=dict)  # group -> people with another value later
 
 
 def _as_text(values: pd.Series) -> pd.Series:
@@ -554,7 +555,7 @@ def ingest_study(study: Study, key: bytes) -> IngestResult:
                  "row_problem", *item_columns, *asked_columns])
     rows, dup_problems = _merge_duplicates(rows, study, item_columns, asked_columns)
     problems += dup_problems
-    rows, group_notes = _resolve_groups(rows, study)
+    rows, group_notes, group_changes = _resolve_groups(rows, study)
     notes += group_notes
     if problems and (study.analysis["on_invalid"] == "stop" or any(p.fatal for p in problems)):
         raise InvalidInputError(problems)
@@ -577,7 +578,8 @@ def ingest_study(study: Study, key: bytes) -> IngestResult:
     people = rows[rows["status"].isin(["answered", "not_included"])].drop_duplicates("pid")
     people = people[["pid", *study.group_columns]].assign(
         included=people["status"].eq("answered").to_numpy()).sort_values("pid").reset_index(drop=True)
-    return IngestResult(responses, flow.reset_index(drop=True), issues, notes, inputs, missing_counts, people)
+    return IngestResult(responses, flow.reset_index(drop=True), issues, notes, inputs, missing_counts, people,
+                        group_changes)
 
 
 def _first_answered(rows: pd.DataFrame, column: str) -> pd.Series:
@@ -588,11 +590,12 @@ def _first_answered(rows: pd.DataFrame, column: str) -> pd.Series:
     return ordered.dropna(subset=[column]).drop_duplicates("raw_id").set_index("raw_id")[column]
 
 
-def _resolve_groups(rows: pd.DataFrame, study: Study) -> tuple[pd.DataFrame, list[str]]:
+def _resolve_groups(rows: pd.DataFrame, study: Study) -> tuple[pd.DataFrame, list[str], dict[str, int]]:
     """A person's group values are those at their first answered wave (a different value
     later is counted, not invalid); people who do not meet ``include`` get status
     ``not_included`` on every answered row (CONTRACT section 2)."""
     notes = []
+    changes: dict[str, int] = {}
     rows = rows.copy()
     kept = rows["status"] == "kept"
     answered = rows[kept]
@@ -601,6 +604,7 @@ def _resolve_groups(rows: pd.DataFrame, study: Study) -> tuple[pd.DataFrame, lis
         later = answered[c].notna() & (answered[c] != answered["raw_id"].map(first))
         n_people = answered.loc[later, "raw_id"].nunique()
         if n_people:
+            changes[c] = int(n_people)
             notes.append(f"{n_people} person(s) have another {c} at a later wave; the value at their first "
                          "answered wave is used")
         resolved = rows.loc[kept, "raw_id"].map(first)
@@ -627,7 +631,7 @@ def _resolve_groups(rows: pd.DataFrame, study: Study) -> tuple[pd.DataFrame, lis
         if out.any():
             notes.append(f"{rows.loc[out, 'raw_id'].nunique()} person(s) left out by include "
                          f"({int(out.sum())} rows)")
-    return rows, notes
+    return rows, notes, changes
 
 
 def _merge_duplicates(rows: pd.DataFrame, study: Study, item_columns: list[str],

@@ -155,7 +155,8 @@ def run_ingest(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], 
     validate(result.responses, responses_schema(study.instruments, study.group_columns), "responses")
     write_parquet(result.responses, out["responses"])
     write_parquet(result.people, out["people"])
-    inputs_json = json.dumps({"exports": result.inputs, "missing_codes": result.missing_codes}, indent=1)
+    inputs_json = json.dumps({"exports": result.inputs, "missing_codes": result.missing_codes,
+                              "group_changes": result.group_changes}, indent=1)
     _write(out["inputs"], lambda p: p.write_text(inputs_json, encoding="utf-8"))
     write_csv(result.flow[FLOW_COLUMNS], out["flow"])
     write_csv(result.issues[ISSUE_COLUMNS], out["issues"])
@@ -358,12 +359,13 @@ def run_report(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], 
               "band_shares": read_published_csv(inputs["bands"]),
               "data_issues": read_published_csv(inputs["issues"], dtype=str)}
     disclosure = json.loads(Path(inputs["disclosure"]).read_text())
+    ingest_facts = json.loads(Path(inputs["inputs"]).read_text())
     content = build_content(
         study, results=tables["results"], reliability=tables["reliability"], flow=tables["participant_flow"],
-        bands=tables["band_shares"], issues=tables["data_issues"], disclosure=disclosure,
+        bands=tables["band_shares"], issues=tables["data_issues"], disclosure=disclosure, ingest=ingest_facts,
         scores=pd.read_parquet(inputs["scores"], columns=["instrument", "scale", "score", "n_answered"]))
     figure_dir = Path(inputs["figures"])
-    prov = provenance(study, json.loads(Path(inputs["inputs"]).read_text())["exports"])
+    prov = provenance(study, ingest_facts["exports"])
     html = render_html(content, figure_dir, prov)
     _write(out["html"], lambda p: p.write_text(html, encoding="utf-8"))
     _write(out["docx"], lambda p: (write_docx(content, figure_dir, prov, p), normalise_zip(p)))

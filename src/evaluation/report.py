@@ -154,15 +154,20 @@ class Table:
 
 def build_content(study: Study, *, results: pd.DataFrame, reliability: pd.DataFrame, flow: pd.DataFrame,
                   bands: pd.DataFrame, issues: pd.DataFrame, scores: pd.DataFrame,
-                  disclosure: dict | None = None) -> dict:
+                  disclosure: dict | None = None, ingest: dict | None = None) -> dict:
     """Everything the report says, as text and formatted tables (no markup).
 
     ``disclosure`` is what :func:`evaluation.disclosure.protect` decided (rows and
-    single counts hidden, and why), as written by the tables stage.
+    single counts hidden, and why), as written by the tables stage; ``ingest`` the
+    facts ingest counted (answers given as a missing code per instrument, people
+    whose group value changed between waves).
     """
     lang = study.language
     min_n = study.analysis["min_n"]
     disclosure = disclosure or {}
+
+    def count(v: int) -> str:  # counts in no table: hidden when small (CONTRACT section 7)
+        return f"< {min_n}" if 1 <= v < min_n else str(v)
 
     def reasons(table: str) -> tuple[dict[int, str], dict[tuple[int, str], str]]:
         d = disclosure.get(table, {})
@@ -216,12 +221,19 @@ def build_content(study: Study, *, results: pd.DataFrame, reliability: pd.DataFr
         total_items = {sc: len(ix) for sc, ix in instrument.scale_items().items()}
         full = item_scales["scale"].map(total_items)
         prorated = int((item_scales["score"].notna() & (item_scales["n_answered"] < full)).sum())
-        def count(v: int) -> str:  # standalone counts: hidden when small (CONTRACT section 7)
-            return f"< {min_n}" if 1 <= v < min_n else str(v)
-
         scoring.append({"id": iid, "rule": instrument.rule_text,
                         "prorated": t("prorated", lang, n=count(prorated), total=count(len(item_scales)),
                                       missing=count(int(item_scales["score"].isna().sum())))})
+
+    ingest = ingest or {}
+    data_notes = []
+    codes = study.spec.get("missing", [])
+    for iid, n in (ingest.get("missing_codes") or {}).items():
+        own = study.spec["instruments"][iid].get("missing", codes)
+        data_notes.append(t("missing_codes_note", lang, instrument=iid, n=count(n),
+                            codes=", ".join(f"“{c}”" for c in own)))
+    for gid, n in (ingest.get("group_changes") or {}).items():
+        data_notes.append(t("group_changes_note", lang, n=count(n), group=grouping_label(study, gid).lower()))
 
     correction = {"holm": "Holm", "bonferroni": "Bonferroni", "fdr_bh": "Benjamini-Hochberg (FDR)",
                   "none": "—"}[study.analysis["correction"]]
@@ -230,6 +242,7 @@ def build_content(study: Study, *, results: pd.DataFrame, reliability: pd.DataFr
         "flow_table": flow_table, "outcomes": outcomes,
         "flow_footnote": t("protected_footnote", lang) if flow_protected else "", "reliability_table": reliability_table,
         "issues_table": issues_table, "issues_text": t("data_issues_text", lang, n=len(issues)),
+        "data_notes": data_notes,
         "suppressed_note": t("suppressed_note", lang, min_n=min_n),
         "methods_text": t("methods_text", lang, ci=int(round(study.analysis["ci_level"] * 100)),
                           correction=correction),
@@ -313,6 +326,8 @@ def write_docx(content: dict, figure_dir: Path, provenance: dict, path: Path) ->
     else:
         doc.add_paragraph(content["issues_text"])
         add_table(content["issues_table"])
+    for note in content["data_notes"]:
+        doc.add_paragraph(note)
     doc.add_heading(t("methods", lang), level=1)
     doc.add_paragraph(content["methods_text"])
     for s in content["scoring"]:
