@@ -19,7 +19,8 @@ from evaluation.instruments import score_responses
 from evaluation.stats import RESULT_COLUMNS, complete_pairs, results_table
 
 WAVES = REFERENCE / "waves"
-NUMERIC = [c for c in RESULT_COLUMNS if c not in ("outcome", "grouping", "group", "suppressed")]
+NUMERIC = [c for c in RESULT_COLUMNS if c not in ("outcome", "from_wave", "to_wave", "grouping", "group",
+                                                  "suppressed")]
 
 
 def first_contrast_spec(tmp_path) -> dict:

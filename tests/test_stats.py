@@ -15,7 +15,8 @@ from evaluation.stats import (RESULT_COLUMNS, adjust_pvalues, complete_pairs, he
                               paired_statistics, results_table, signrank_pvalue)
 
 GROUPINGS = [[], ["municipality"], ["variant"], ["municipality", "variant"]]
-NUMERIC = [c for c in RESULT_COLUMNS if c not in ("outcome", "grouping", "group", "suppressed")]
+NUMERIC = [c for c in RESULT_COLUMNS if c not in ("outcome", "from_wave", "to_wave", "grouping", "group",
+                                                  "suppressed")]
 
 
 @pytest.fixture(scope="module")

@@ -43,7 +43,7 @@ def test_published_table_blanks_suppressed_rows(small_study):
     assert (published["suppressed"] >= full["suppressed"]).all()  # small cells and the ones protecting them
     hidden = published[published["suppressed"]]
     assert len(hidden) > 0, "the small study should have suppressed cells"
-    keep = ["outcome", "grouping", "group", "suppressed"]
+    keep = ["outcome", "from_wave", "to_wave", "grouping", "group", "suppressed"]
     assert hidden.drop(columns=keep).isna().all().all()
     assert (full.loc[full["n"] < 5, "suppressed"]).all()
 

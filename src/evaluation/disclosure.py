@@ -646,7 +646,7 @@ def protect_tables(*, people: pd.DataFrame, pairs: pd.DataFrame, bands: pd.DataF
         outcomes=list(outcomes), results=results, flow=flow, band_shares=band_shares, include=include)
     protection = protect(model, min_n)
     published = {
-        "results": apply(results, protection, "results", ["outcome", "grouping", "group"]),
+        "results": apply(results, protection, "results", ["outcome", "from_wave", "to_wave", "grouping", "group"]),
         "participant_flow": apply(flow, protection, "participant_flow", ["grouping", "group"]),
         "band_shares": apply(band_shares, protection, "band_shares", ["outcome", "wave", "band"],
                              linked={"n": ["share"], "total": ["share"]}),

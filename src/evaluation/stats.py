@@ -39,7 +39,7 @@ __all__ = [
 ]
 
 RESULT_COLUMNS = [
-    "outcome", "grouping", "group", "n", "n_pre", "n_post",
+    "outcome", "from_wave", "to_wave", "grouping", "group", "n", "n_pre", "n_post",
     "pre_mean", "pre_sd", "post_mean", "post_sd", "diff_mean", "diff_sd",
     "diff_ci_low", "diff_ci_high", "t", "df", "p_t", "p_t_adj",
     "wilcoxon_v", "p_wilcoxon", "r_rb",
@@ -504,11 +504,13 @@ def adjust_pvalues(results: pd.DataFrame, correction: str, min_n: int) -> pd.Ser
 
 def results_table(pairs: pd.DataFrame, groupings: Sequence[Sequence[str]], *,
                   ci_level: float = 0.95, correction: str = "holm", min_n: int = 5,
+                  contrast: tuple[str, str] = ("pre", "post"),
                   max_histogram_cells: int = 4_000_000) -> pd.DataFrame:
     """The full (unsuppressed) results table of CONTRACT section 4.
 
     ``pairs`` is :func:`complete_pairs` output; ``groupings`` lists the grouping
-    columns (``[]`` = the overall row). Rows are ordered by outcome (in order of
+    columns (``[]`` = the overall row); ``contrast`` names the waves of ``pre`` and
+    ``post`` (``from_wave``, ``to_wave``). Rows are ordered by outcome (in order of
     first appearance), grouping (as given) and group.
 
     Notes
@@ -611,6 +613,7 @@ def results_table(pairs: pd.DataFrame, groupings: Sequence[Sequence[str]], *,
         table["d_z"].to_numpy() * np.sqrt(n), n - 1, n, ci_level)
     table["p_t_adj"] = adjust_pvalues(table, correction, min_n)
     table["suppressed"] = table["n"] < min_n  # primary only: disclosure.py decides what is published
+    table["from_wave"], table["to_wave"] = contrast
     for c in ("n", "n_pre", "n_post"):
         table[c] = table[c].astype("int64")
     return table[RESULT_COLUMNS]
