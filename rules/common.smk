@@ -1,5 +1,4 @@
 # Config validation at load, the studies as objects, and named input functions.
-import json
 import os
 import sys
 
@@ -55,10 +54,14 @@ def id_key_file(wildcards):
     return ancient("data/processed/.id_key")
 
 
-def study_settings(wildcards):
-    """The study's config and analysis settings: an edited config re-runs the study."""
-    study = STUDIES[wildcards.study]
-    return json.dumps({"study": study.spec, "analysis": study.analysis}, default=str)  # keeps config order
+def settings_of(stage):
+    """An input function: the settings ``stage`` reads (it re-runs when they change)."""
+
+    def settings(wildcards):
+        return pipeline.stage_settings(STUDIES[wildcards.study], stage)
+
+    settings.__name__ = f"{stage}_settings"
+    return settings
 
 
 def publication_files(wildcards):

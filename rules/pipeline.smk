@@ -25,7 +25,7 @@ rule ingest:
         inputs="data/processed/{study}/inputs.json",
         people="data/processed/{study}/people.parquet",
     params:
-        settings=study_settings,
+        settings=settings_of("ingest"),
         content=exports_sha256,
     log:
         "logs/{study}/ingest.log",
@@ -40,7 +40,7 @@ rule score:
         scores="data/processed/{study}/scores.parquet",
         reliability="data/processed/{study}/reliability.csv",
     params:
-        settings=study_settings,
+        settings=settings_of("score"),
     log:
         "logs/{study}/score.log",
     run:
@@ -54,7 +54,7 @@ rule analyse:
         pairs="data/processed/{study}/pairs.parquet",
         results="data/processed/{study}/results.csv",
     params:
-        settings=study_settings,
+        settings=settings_of("analyse"),
     log:
         "logs/{study}/analyse.log",
     run:
@@ -81,7 +81,7 @@ rule tables:
         issues="data/processed/{study}/publication/data_issues.csv",
         disclosure="data/processed/{study}/disclosure.json",
     params:
-        settings=study_settings,
+        settings=settings_of("tables"),
     log:
         "logs/{study}/tables.log",
     run:
@@ -114,7 +114,7 @@ rule settings:
     output:
         "data/processed/{study}/settings.json",
     params:
-        settings=study_settings,
+        settings=settings_of("figures"),
     log:
         "logs/{study}/settings.log",
     run:
@@ -137,7 +137,7 @@ rule report:
         docx="data/processed/{study}/publication/report.docx",
         xlsx="data/processed/{study}/publication/tables.xlsx",
     params:
-        settings=study_settings,
+        settings=settings_of("report"),
     log:
         "logs/{study}/report.log",
     run:

@@ -187,3 +187,19 @@ def test_two_clean_runs_write_identical_reports(tmp_path, monkeypatch):
     assert runs[0].keys() == runs[1].keys() and len(runs[0]) > 30
     assert [str(k) for k in runs[0] if runs[0][k] != runs[1][k]] == []
     assert not (tmp_path / "one" / "data/processed/.id_key").exists()  # the key came from the environment
+
+
+def test_a_language_change_reruns_only_figures_and_report(small_study, tmp_path):
+    """Each rule re-runs only when the settings it reads change."""
+    work = tmp_path / "w"
+    shutil.copytree(small_study, work, ignore=shutil.ignore_patterns("locks"))
+    cfg = yaml.safe_load((work / "config.yaml").read_text(encoding="utf-8"))
+    cfg["studies"]["fosterfamilies"]["language"] = "en"
+    (work / "config.yaml").write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
+    proc = run_snakemake(work, "--dry-run")
+    jobs = set(re.findall(r"^rule (\w+):", proc.stdout, flags=re.M))
+    assert jobs == {"settings", "figures", "report", "publish", "all"}, proc.stdout[-3000:]
+    cfg["analysis"]["min_n"] = 7  # a disclosure setting re-runs from the analysis on, not ingest
+    (work / "config.yaml").write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
+    jobs = set(re.findall(r"^rule (\w+):", run_snakemake(work, "--dry-run").stdout, flags=re.M))
+    assert "analyse" in jobs and "tables" in jobs and not {"ingest", "score"} & jobs

@@ -314,6 +314,37 @@ def create_id_key(path: str | Path, log_path: str | Path | None = None) -> None:
             log.info("pseudonymization key in %s (mode %o)", path, Path(path).stat().st_mode & 0o777)
 
 
+_PRESENTATION = ("label",)  # keys that only change how a thing is shown
+
+
+def _without(mapping: Mapping, keys: tuple[str, ...]) -> dict:
+    return {k: v for k, v in mapping.items() if k not in keys}
+
+
+def stage_settings(study: Study, stage: str) -> str:
+    """The settings one stage reads, as JSON: a rule re-runs only when they change
+    (a new report language re-runs the figures and the report, not ingest)."""
+    spec, a = study.spec, study.analysis
+    groups = {g: _without(v, _PRESENTATION) for g, v in study.groups.items()}
+    outcomes = {o: {"instrument": v["instrument"], "scale": v["scale"]} for o, v in study.outcomes.items()}
+    reads = {
+        "ingest": {"exports": spec["exports"], "columns": spec["columns"], "waves": spec["waves"],
+                   "groups": {g: _without(v, ("reference",)) for g, v in groups.items()},
+                   "include": spec.get("include"), "missing": spec.get("missing"),
+                   "instruments": spec["instruments"], "on_invalid": a["on_invalid"]},
+        "score": {"instruments": spec["instruments"], "missing": spec.get("missing"), "groups": list(groups),
+                  "family": "family" in spec["columns"]},
+        "analyse": {"outcomes": outcomes, "groupings": study.groupings, "ci_level": a["ci_level"],
+                    "correction": a["correction"], "min_n": a["min_n"]},
+        "tables": {"outcomes": outcomes, "groupings": study.groupings, "groups": list(groups),
+                   "include": bool(spec.get("include")), "min_n": a["min_n"], "exports": len(spec["exports"])},
+    }
+    if stage in reads:
+        return json.dumps(reads[stage], ensure_ascii=False, sort_keys=True, default=str)
+    # figures and report: everything they show
+    return json.dumps({"study": spec, "analysis": a}, ensure_ascii=False, sort_keys=True, default=str)
+
+
 def write_settings(study: Study, path: str | Path, log_path: str | Path | None = None) -> None:
     """The study's validated settings as JSON (what the figures process reads);
     exports by position only, as a file name may hold a CPR number."""
