@@ -1,0 +1,74 @@
+"""Pre/post evaluation of social-work programmes: survey exports in, a report out.
+
+The notebook API runs the same stages as the workflow, without files::
+
+    import evaluation as ev
+    study = ev.load_study("config/config.yaml", "parents")
+    results = ev.analyse(study)            # the unsuppressed results table
+
+or stage by stage: ``ingested = ev.ingest(study)``, ``scores = ev.score(study,
+ingested)``, ``pairs = ev.measure(study, scores)``, ``ev.analyse(study, pairs)``.
+What is published (suppressed, audited) is made by the workflow only
+(``evaluation.pipeline``), never in a notebook.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from .config import ConfigError, Study, load_config
+
+__all__ = ["load_study", "ingest", "score", "measure", "analyse", "Study", "ConfigError"]
+
+
+def load_study(config_path: str | Path, study_id: str, root: str | Path | None = None) -> Study:
+    """One study of a config file, validated. Relative export paths are resolved
+    against ``root`` (default: the current directory), as the workflow resolves them
+    against its ``--directory``."""
+    config = load_config(config_path)
+    if study_id not in config["studies"]:
+        raise ValueError(f"{config_path} has no study {study_id!r}; it has: {', '.join(config['studies'])}")
+    study = Study.from_config(config, study_id)
+    base = Path(root) if root is not None else Path.cwd()
+    for export in study.spec["exports"]:
+        if not os.path.isabs(export["path"]):
+            export["path"] = str(base / export["path"])
+    return study
+
+
+def ingest(study: Study, key: bytes | None = None):
+    """Read, validate and pseudonymize the study's exports (:func:`evaluation.ingest.ingest_study`).
+
+    ``key`` defaults to ``EVALUATION_ID_KEY`` or the key file ``data/processed/.id_key``.
+    """
+    from .ingest import ingest_study, load_id_key
+
+    return ingest_study(study, key if key is not None else load_id_key())
+
+
+def score(study: Study, ingested) -> pd.DataFrame:
+    """Every scale score per person and wave (CONTRACT section 4, ``scores.parquet``)."""
+    from .instruments import score_responses
+
+    return score_responses(ingested.responses, study.instruments, ["pid", "wave", *study.group_columns])
+
+
+def measure(study: Study, scores: pd.DataFrame) -> pd.DataFrame:
+    """Per outcome and person: the score at both waves, with the person's groups."""
+    from .stats import complete_pairs
+
+    return complete_pairs(scores, study.outcomes, study.group_columns)
+
+
+def analyse(study: Study, pairs: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The unsuppressed results table (CONTRACT section 4); from the exports when
+    ``pairs`` is not given."""
+    from .stats import results_table
+
+    if pairs is None:
+        pairs = measure(study, score(study, ingest(study)))
+    a = study.analysis
+    return results_table(pairs, study.groupings, ci_level=a["ci_level"], correction=a["correction"],
+                         min_n=a["min_n"])

@@ -448,6 +448,20 @@ def _signed_rank_test(v, tie_term, has_ties, n_nz, n):
 
 
 # --------------------------------------------------------------- whole table
+def _check_arguments(ci_level: float | None = None, correction: str | None = None,
+                     min_n: int | None = None) -> None:
+    """Validate at the boundary: ``ci_level=95`` is an error with a message, not empty CIs."""
+    if ci_level is not None and not (isinstance(ci_level, (int, float)) and 0 < ci_level < 1):
+        hint = f" (did you mean {ci_level / 100:g}?)" if isinstance(ci_level, (int, float)) and 1 < ci_level < 100 \
+            else ""
+        raise ValueError(f"ci_level must be a proportion between 0 and 1, e.g. 0.95, not {ci_level!r}{hint}")
+    if correction is not None and correction not in ("holm", "bonferroni", "fdr_bh", "none"):
+        raise ValueError(f"unknown correction {correction!r}; use holm, bonferroni, fdr_bh or none")
+    if min_n is not None and not (isinstance(min_n, (int, np.integer)) and not isinstance(min_n, bool)
+                                  and min_n >= 1):
+        raise ValueError(f"min_n must be a whole number of at least 1, not {min_n!r}")
+
+
 def adjust_pvalues(results: pd.DataFrame, correction: str, min_n: int) -> pd.Series:
     """``p_t`` adjusted across the outcomes of each grouping and group.
 
@@ -535,6 +549,11 @@ def results_table(pairs: pd.DataFrame, groupings: Sequence[Sequence[str]], *,
     1  municipality     A  4   1.500000         6.0        True
     2  municipality     B  3   2.000000         3.0        True
     """
+    _check_arguments(ci_level=ci_level, correction=correction, min_n=min_n)
+    missing = {"outcome", "pid", "pre", "post", *(c for g in groupings for c in g)} - set(pairs.columns)
+    if missing:
+        raise ValueError(f"pairs lacks the column(s) {', '.join(sorted(missing))}; "
+                         "make it with complete_pairs(scores, outcomes, group_columns)")
     outcome_codes, outcome_names = pd.factorize(pairs["outcome"])
     columns = list(dict.fromkeys(c for g in groupings for c in g))  # every grouped column, first use first
     factors = {}
