@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from . import ingest as _ingest_module  # loaded first: the function below keeps the name
 from .config import ConfigError, Study, load_config
 
 __all__ = ["load_study", "ingest", "score", "measure", "analyse", "Study", "ConfigError"]
@@ -43,9 +44,7 @@ def ingest(study: Study, key: bytes | None = None):
 
     ``key`` defaults to ``EVALUATION_ID_KEY`` or the key file ``data/processed/.id_key``.
     """
-    from .ingest import ingest_study, load_id_key
-
-    return ingest_study(study, key if key is not None else load_id_key())
+    return _ingest_module.ingest_study(study, key if key is not None else _ingest_module.load_id_key())
 
 
 def score(study: Study, ingested) -> pd.DataFrame:
