@@ -92,6 +92,7 @@ class Sensitive:
     description: str
     form: np.ndarray
     value: int
+    cell: tuple = ()  # (grouping, group): its own cell's counts are hidden first
 
 
 @dataclass
@@ -307,14 +308,17 @@ class CountModel:
                 cells = self.cells(grouping, group)
                 name = "+".join(grouping) or "all"
                 label = "+".join(group) or "all"
+                where = (tuple(grouping), tuple(group))
                 for status, atoms in flow_statuses.items():
-                    out.append(Sensitive(f"flow {name}={label} {status}", self.form("flow", atoms, cells), 0))
-                out.append(Sensitive(f"flow {name}={label} not_included", self.form("excluded", (0,), cells), 0))
-                out.append(Sensitive(f"flow {name}={label} enrolled or left out", self.enrolled(cells), 0))
+                    out.append(Sensitive(f"flow {name}={label} {status}", self.form("flow", atoms, cells), 0,
+                                         where))
+                out.append(Sensitive(f"flow {name}={label} not_included", self.form("excluded", (0,), cells), 0,
+                                     where))
+                out.append(Sensitive(f"flow {name}={label} enrolled or left out", self.enrolled(cells), 0, where))
                 for k in self.outcomes:
                     for status, atoms in outcome_statuses.items():
                         out.append(Sensitive(f"{k} {name}={label} {status}",
-                                             self.form(f"outcome:{k}", atoms, cells), 0))
+                                             self.form(f"outcome:{k}", atoms, cells), 0, where))
         for k, names in self.band_names.items():
             for wave in (0, 1):
                 for band in names:
@@ -525,8 +529,13 @@ def protect(model: CountModel, min_n: int, max_rounds: int = 200) -> Protection:
                 candidates = [j for j in result.contributors[i] if (j <= -2 if markers else j >= 0 and visible[j])]
                 if not candidates:
                     continue
-                cost = {j: (0, counts[-2 - j].value) if j <= -2 else (counts[j].key, counts[j].value)
-                        for j in candidates}
+                own = sensitive[i].cell
+
+                def in_cell(j: int) -> bool:
+                    return bool(own) and counts[j].cell[1:] == own
+
+                cost = {j: (0, counts[-2 - j].value) if j <= -2 else
+                        (counts[j].key, not in_cell(j), counts[j].value) for j in candidates}
                 best = min(cost.values())
                 chosen |= {j for j in candidates if cost[j] == best}
             if chosen:
