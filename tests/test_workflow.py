@@ -29,7 +29,7 @@ def test_every_output_of_the_contract_exists(small_study):
 
 def test_scores_and_results_have_the_contract_columns(small_study):
     scores = pd.read_parquet(small_study / "data/processed/parents/scores.parquet")
-    assert list(scores.columns) == ["pid", "wave", "municipality", "family", "instrument",
+    assert list(scores.columns) == ["pid", "wave", "municipality", "child_age", "family", "instrument",
                                     "scale", "score", "n_answered", "band"]
     assert set(scores["wave"]) == {"pre", "post"}
     results = pd.read_csv(small_study / "data/processed/fosterfamilies/results.csv")
@@ -195,11 +195,11 @@ def test_a_language_change_reruns_only_figures_and_report(small_study, tmp_path)
     shutil.copytree(small_study, work, ignore=shutil.ignore_patterns("locks"))
     cfg = yaml.safe_load((work / "config.yaml").read_text(encoding="utf-8"))
     cfg["studies"]["fosterfamilies"]["language"] = "en"
-    (work / "config.yaml").write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
+    (work / "config.yaml").write_text(yaml.safe_dump(cfg, allow_unicode=True, sort_keys=False), encoding="utf-8")
     proc = run_snakemake(work, "--dry-run")
     jobs = set(re.findall(r"^rule (\w+):", proc.stdout, flags=re.M))
     assert jobs == {"settings", "figures", "report", "publish", "all"}, proc.stdout[-3000:]
     cfg["analysis"]["min_n"] = 7  # a disclosure setting re-runs from the analysis on, not ingest
-    (work / "config.yaml").write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
+    (work / "config.yaml").write_text(yaml.safe_dump(cfg, allow_unicode=True, sort_keys=False), encoding="utf-8")
     jobs = set(re.findall(r"^rule (\w+):", run_snakemake(work, "--dry-run").stdout, flags=re.M))
     assert "analyse" in jobs and "tables" in jobs and not {"ingest", "score"} & jobs

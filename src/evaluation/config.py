@@ -167,6 +167,10 @@ def _check_groups(p: str, study: dict) -> list[str]:
         elif "labels" in g:
             problems.append(f"{gp}.labels: labels name bins; give bins too")
         values = [str(v) for v in (g.get("labels") if "bins" in g else g.get("expected", []))]
+        for v in values:
+            if "+" in v:
+                problems.append(f"{gp}: {v!r} holds '+', which joins the values of a grouping "
+                                "(Aarhus+gruppe); write it otherwise, e.g. '12 og derover'")
         if "reference" in g and values and str(g["reference"]) not in values:
             problems.append(f"{gp}.reference: {g['reference']!r} is not one of {', '.join(values)}")
     for gid, condition in study.get("include", {}).items():

@@ -422,6 +422,8 @@ def ingest_study(study: Study, key: bytes) -> IngestResult:
     parts = []
     inputs = []
     carried: set[str] = set()  # instruments some export carries
+    group_found: set[str] = set()  # group columns some export carries
+    group_absent: dict[str, list[Problem]] = {}
     for position, spec in enumerate(study.spec["exports"], start=1):
         source = mask_cpr(spec["path"])  # a file name may hold a CPR number: never stored
         if Path(source).is_file():
@@ -440,12 +442,20 @@ def ingest_study(study: Study, key: bytes) -> IngestResult:
         for piece, raw in _wave_pieces(spec, raw_file):
             present = set(raw.columns)
             needed = [cols["id"]] + ([cols["wave"]] if "wave" not in piece else [])
-            needed += [column_of[c] for c in study.group_columns]
             missing = [c for c in needed if c not in present]
+            has_file = f"the file has: {', '.join(list(raw.columns)[:30])}"
             if missing:
-                problems += [Problem(source, 1, c, "(absent)", f"required column missing; the file has: "
-                                     f"{', '.join(list(raw.columns)[:30])}", True) for c in missing]
+                problems += [Problem(source, 1, c, "(absent)", f"required column missing; {has_file}", True)
+                             for c in missing]
                 continue
+            # a group column may come from another export of the same people (a child's age
+            # in the child questionnaire only); one that no export has is an error, below
+            for c in study.group_columns:
+                if column_of[c] in present:
+                    group_found.add(c)
+                else:
+                    group_absent.setdefault(c, []).append(
+                        Problem(source, 1, column_of[c], "(absent)", f"required column missing; {has_file}", True))
             for column in [c for c in raw.columns if c in used_columns]:
                 formula = (raw[column] == FORMULA_WITHOUT_VALUE).to_numpy()
                 for i in np.flatnonzero(formula):
@@ -468,7 +478,8 @@ def ingest_study(study: Study, key: bytes) -> IngestResult:
                 out["wave_raw"] = wave_raw.to_numpy()
                 out["wave"] = wave_raw.map(lambda v: wave_values.get(str(v).casefold()) if v else None).to_numpy()
             for c in study.group_columns:
-                out[c] = _as_text(raw[column_of[c]]).to_numpy()
+                out[c] = (_as_text(raw[column_of[c]]).to_numpy() if column_of[c] in present
+                          else np.full(len(raw), None, dtype=object))
             out["row_problem"] = None
             for iid, instrument in instruments.items():
                 have = [c for c in instrument.columns if c in present]
@@ -540,6 +551,9 @@ def ingest_study(study: Study, key: bytes) -> IngestResult:
                         out.loc[i, f"{c}__raw"] = None
             parts.append(out)
 
+    for c, absent in group_absent.items():
+        if c not in group_found:
+            problems += absent
     if not any(p.fatal for p in problems):
         for iid, instrument in instruments.items():
             if iid not in carried:  # a misspelt item column: say so before anything is scored

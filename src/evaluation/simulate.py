@@ -216,6 +216,10 @@ def simulate_fosterfamilies(seed: int = 4, scale: float = 1.0) -> pd.DataFrame:
     child = _latent(rng, n, shift=0.18, rho=0.7)                 # slightly more difficulties
     follow = _follow_up(rng, n, 0.2)
     ids = np.array([f"PF{2019000 + i * 7:07d}" for i in range(n)])
+    # the placed child's sex and age, from a stream of their own (the answers stay as they were)
+    child_rng = np.random.default_rng(seed + 1000)
+    child_sex = child_rng.choice(["Pige", "Dreng"], n)
+    child_age = child_rng.integers(3, 18, n)
     frames = []
     for wave_code, pick in ((1, "pre"), (2, "post")):
         eff = getattr(efficacy, pick)
@@ -230,7 +234,7 @@ def simulate_fosterfamilies(seed: int = 4, scale: float = 1.0) -> pd.DataFrame:
         sdq = _sdq_items(rng, getattr(child, pick))
         keep = np.ones(n, bool) if pick == "pre" else follow
         df = pd.DataFrame({"Løbenummer": ids, "Kommune": muni, "Model": variant,
-                           "Måling": wave_code,
+                           "Barnets køn": child_sex, "Barnets alder": child_age, "Måling": wave_code,
                            "Plejeforælders navn": [f"Plejeforælder {i + 1}" for i in range(n)]})
         for k in range(16):
             df[f"PSOC{k + 1}"] = psoc[:, k]
