@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from conftest import REPO, make_study, run_snakemake, run_stages
-from evaluation.config import ConfigError, load_config, parse_config_text, validate_config
+from evaluation.config import ConfigError, parse_config_text, validate_config
 from evaluation.ingest import InvalidInputError, ingest_study
 
 HEADER = "id;kommune;runde;k1;k2\n"

@@ -61,11 +61,9 @@ from scipy import linalg, optimize, sparse
 __all__ = ["Count", "CountModel", "DisclosureError", "Protection", "protect", "audit", "study_model",
            "protect_tables", "apply"]
 
-_FLOW_STATUS = ("both", "first_only", "second_only")
 # (larger, smaller) counts of one row whose difference is a count of people
 WITHIN_ROW = (("n_pre", "n"), ("n_post", "n"), ("answered_pre", "complete_pre_post"),
               ("answered_post", "complete_pre_post"))
-_OUTCOME_STATUS = ("complete", "first_only", "second_only")
 
 
 class DisclosureError(RuntimeError):

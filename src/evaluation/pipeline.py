@@ -27,7 +27,7 @@ from .config import Study
 # one stage (the figures process) then loads only what that stage needs.
 
 __all__ = ["stage_log", "atomic_path", "run_stage", "run_ingest", "run_score", "run_analyse", "run_tables",
-           "run_figures", "run_report", "flow_counts", "band_shares"]
+           "run_figures", "run_report", "run_publish", "stage_settings"]
 
 
 @contextlib.contextmanager
