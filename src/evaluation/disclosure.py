@@ -510,11 +510,13 @@ def protect(model: CountModel, min_n: int, max_rounds: int = 200) -> Protection:
                     changed = True
     sensitive = model.sensitive()
     unmarked: set[int] = set()  # small hidden counts the report shows as "–", not "< min_n"
+    persistent: dict[int, int] = {}  # violation -> rounds in a row it was found
     rounds = 0
     while True:
         result = audit(model, visible, min_n, sensitive, unmarked)
         if not result.violations:
             break
+        persistent = {i: persistent.get(i, 0) + 1 for i in result.violations}
         rounds += 1
         if rounds > max_rounds:
             raise DisclosureError("disclosure protection did not converge")
@@ -535,7 +537,12 @@ def protect(model: CountModel, min_n: int, max_rounds: int = 200) -> Protection:
                 cost = {j: (0, counts[-2 - j].value) if j <= -2 else
                         (counts[j].key, not in_cell(j), counts[j].value) for j in candidates}
                 best = min(cost.values())
-                chosen |= {j for j in candidates if cost[j] == best}
+                if not markers and persistent.get(i, 0) >= 2:
+                    # derived again and again by other routes: hide every single count of this proof
+                    best = max((c for c in cost.values() if not c[0]), default=best)
+                    chosen |= {j for j in candidates if cost[j] <= best}
+                else:
+                    chosen |= {j for j in candidates if cost[j] == best}
             if chosen:
                 break
         if not chosen:
