@@ -59,11 +59,23 @@ import pandas as pd
 from scipy import linalg, optimize, sparse
 
 __all__ = ["Count", "CountModel", "DisclosureError", "Protection", "protect", "audit", "study_model",
-           "protect_tables", "apply"]
+           "protect_tables", "apply", "is_small"]
 
 # (larger, smaller) counts of one row whose difference is a count of people
 WITHIN_ROW = (("n_pre", "n"), ("n_post", "n"), ("answered_pre", "complete_pre_post"),
               ("answered_post", "complete_pre_post"))
+
+
+def is_small(count, min_n: int):
+    """A count of people from 1 to ``min_n − 1`` (0 is not small): what is never published.
+
+    Counts in no linear relation with the tables (reliability ``n``, rows left out,
+    prorated scores, answers given as a missing code) are hidden by this rule alone.
+
+    >>> [is_small(v, 5) for v in (0, 1, 4, 5)]
+    [False, True, True, False]
+    """
+    return (count >= 1) & (count < min_n)
 
 
 class DisclosureError(RuntimeError):
@@ -376,7 +388,7 @@ def audit(model: CountModel, visible: np.ndarray, min_n: int,
     sensitive = model.sensitive() if sensitive is None else sensitive
     counts = model.counts
     marked = [i for i, c in enumerate(counts)
-              if not visible[i] and c.shown and 1 <= c.value < min_n and i not in unmarked]
+              if not visible[i] and c.shown and is_small(c.value, min_n) and i not in unmarked]
     forms = model.count_forms()
     shown_rows = np.flatnonzero(visible)
     structural = np.array(model.structural).reshape(-1, model.n_atoms)
@@ -481,7 +493,7 @@ def protect(model: CountModel, min_n: int, max_rounds: int = 200) -> Protection:
                         hide(m, why)
 
     for i, c in enumerate(counts):
-        if 1 <= c.value < min_n:
+        if is_small(c.value, min_n):
             hide(i, "small")
     # the differences within a row that the audit would find first (n_pre - n is the
     # number who dropped out): hide the larger count at once, saving rounds
@@ -492,7 +504,7 @@ def protect(model: CountModel, min_n: int, max_rounds: int = 200) -> Protection:
         for larger, smaller in WITHIN_ROW:
             if larger in members and smaller in members:
                 i, j = members[larger], members[smaller]
-                if visible[i] and visible[j] and 1 <= counts[i].value - counts[j].value < min_n:
+                if visible[i] and visible[j] and is_small(counts[i].value - counts[j].value, min_n):
                     hide(i, "protect")
     # and a single hidden member of a parent = sum of children: hide the smallest sibling
     families = model.sibling_families()
@@ -564,7 +576,7 @@ def protect(model: CountModel, min_n: int, max_rounds: int = 200) -> Protection:
     # (the audit assumed exactly that), "–" when it was hidden to protect another
     for i, c in enumerate(counts):
         if not visible[i]:
-            why = "small" if 1 <= c.value < min_n and i not in unmarked else "protect"
+            why = "small" if is_small(c.value, min_n) and i not in unmarked else "protect"
             out.hidden[(c.table, c.row, c.column)] = why
             if c.key:
                 out.rows[(c.table, c.row)] = why

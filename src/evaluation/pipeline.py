@@ -221,10 +221,10 @@ def run_tables(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], 
         outcomes=list(study.outcomes), results=results, flow=flow_table, band_shares=band_table, min_n=min_n,
         include=bool(study.spec.get("include")))
     # counts in no linear relation with the others: hidden when small
-    if 1 <= excluded < min_n:
+    if disclosure.is_small(excluded, min_n):
         published["participant_flow"].loc[0, "excluded_rows"] = None
     rel = pd.read_csv(inputs["reliability"])
-    small = (rel["n"] >= 1) & (rel["n"] < min_n)
+    small = disclosure.is_small(rel["n"], min_n)
     rel = rel.astype({c: object for c in ("n", "alpha", "omega")})
     rel.loc[small, ["n", "alpha", "omega"]] = None
     rel["suppressed"] = small.to_numpy()

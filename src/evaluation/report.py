@@ -16,6 +16,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from .config import Study
+from .disclosure import is_small
 from .i18n import format_number, grouping_label, t
 from .instruments import band_sort_key
 
@@ -167,7 +168,7 @@ def build_content(study: Study, *, results: pd.DataFrame, reliability: pd.DataFr
     disclosure = disclosure or {}
 
     def count(v: int) -> str:  # counts in no table: hidden when small (CONTRACT section 7)
-        return f"< {min_n}" if 1 <= v < min_n else str(v)
+        return f"< {min_n}" if is_small(v, min_n) else str(v)
 
     def reasons(table: str) -> tuple[dict[int, str], dict[tuple[int, str], str]]:
         d = disclosure.get(table, {})
