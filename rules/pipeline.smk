@@ -72,7 +72,6 @@ rule tables:
         people="data/processed/{study}/people.parquet",
         issues="data/processed/{study}/data_issues.csv",
         scores="data/processed/{study}/scores.parquet",
-        pairs="data/processed/{study}/pairs.parquet",
     output:
         results="data/processed/{study}/publication/tables/results.csv",
         reliability="data/processed/{study}/publication/tables/reliability.csv",

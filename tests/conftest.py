@@ -100,7 +100,7 @@ def run_stages(study: Study, root: Path, stages=("ingest", "score", "analyse", "
         "analyse": ({"scores": p / "scores.parquet"}, {"pairs": p / "pairs.parquet", "results": p / "results.csv"}),
         "tables": ({"results": p / "results.csv", "reliability": p / "reliability.csv", "flow": p / "flow.csv",
                     "people": p / "people.parquet", "issues": p / "data_issues.csv",
-                    "scores": p / "scores.parquet", "pairs": p / "pairs.parquet"},
+                    "scores": p / "scores.parquet"},
                    {"results": pub / "tables/results.csv", "reliability": pub / "tables/reliability.csv",
                     "participant_flow": pub / "tables/participant_flow.csv",
                     "band_shares": pub / "tables/band_shares.csv", "issues": pub / "data_issues.csv",

@@ -26,14 +26,28 @@ MISSING = "\u2205"
 
 
 # ------------------------------------------------------------------ the attack
+def _subsets(waves, nonempty=True):
+    out = [frozenset(c) for r in range(1 if nonempty else 0, len(waves) + 1) for c in itertools.combinations(waves, r)]
+    return out
+
+
 class Attack:
-    """The attacker's LP over the published results, flow and band tables."""
+    """The attacker's LP over the published results, flow and band tables, for any waves.
+
+    Atoms per finest cell: included people by the set of waves they answered ("F"),
+    people left out ("X"); per outcome, people by the set of waves with a valid score
+    ("O"). A valid score needs an answer: for every up-closed family U of wave sets,
+    the people whose valid set is in U are at most those whose answered set is in U
+    (Hall's condition, which is exactly what a person-by-person matching needs).
+    """
 
     def __init__(self, results, flow, bands, columns, groupings, outcomes, min_n, missing=(), known_small=(),
-                 include=False):
+                 include=False, waves=("pre", "post"), contrasts=(("pre", "post"),)):
         self.min_n = min_n
         self.columns = columns
         self.groupings = [list(g) for g in groupings]
+        self.waves = list(waves)
+        self.contrasts = [tuple(c) for c in contrasts]
         levels = {c: set() for c in columns}
         for table in (results, flow):
             for grouping, group in zip(table["grouping"], table["group"]):
@@ -44,20 +58,22 @@ class Attack:
         # the attacker is told which columns have people without a value (a stronger attacker)
         self.levels = {c: sorted(v) + [MISSING] * (c in missing) for c, v in levels.items()}
         self.cells = list(itertools.product(*(self.levels[c] for c in columns)))
+        self.sets = _subsets(self.waves)
         self.var: dict[tuple, int] = {}
         for cell in self.cells:
-            for s in "BPQX":  # both, pre only, post only, left out by include
-                self.var[("F", cell, s)] = len(self.var)
+            for a in self.sets:
+                self.var[("F", cell, a)] = len(self.var)
+            self.var[("X", cell)] = len(self.var)
             for k in outcomes:
-                for s in "CPQ":
-                    self.var[("O", k, cell, s)] = len(self.var)
+                for v in self.sets:
+                    self.var[("O", k, cell, v)] = len(self.var)
         self.band_names = {}
-        for k, part in bands.groupby("outcome"):
+        for (k, a, b), part in bands.groupby(["outcome", "from_wave", "to_wave"]):
             names = sorted(set(part["band"]))
-            self.band_names[k] = names
+            self.band_names[(k, a, b)] = names
             for bp in names:
                 for bq in names:
-                    self.var[("B", k, bp, bq)] = len(self.var)
+                    self.var[("B", k, a, b, bp, bq)] = len(self.var)
         self.eq, self.eq_b, self.ub, self.ub_b = [], [], [], []
         self.outcomes = outcomes
         self.sensitive = []
@@ -65,84 +81,116 @@ class Attack:
         seen = set()
         for _, r in results.iterrows():
             members = self.members(r["grouping"], r["group"])
-            seen.add((r["outcome"], r["grouping"], r["group"]))
-            for column, statuses in (("n", "C"), ("n_pre", "CP"), ("n_post", "CQ")):
+            a, b = r["from_wave"], r["to_wave"]
+            seen.add((r["outcome"], a, b, r["grouping"], r["group"]))
+            for column, need in (("n", {a, b}), ("n_pre", {a}), ("n_post", {b})):
                 if pd.notna(r[column]):
-                    self.equation([("O", r["outcome"], c, s) for c in members for s in statuses], r[column])
+                    self.equation(self.valid(r["outcome"], members, lambda v, need=need: need <= v), r[column])
         seen_flow = set()
         for _, r in flow.iterrows():
             members = self.members(r["grouping"], r["group"])
             seen_flow.add((r["grouping"], r["group"]))
-            for column, statuses in (("enrolled", "BPQX"), ("not_included", "X"), ("answered_pre", "BP"),
-                                     ("answered_post", "BQ"), ("complete_pre_post", "B")):
-                if pd.notna(r[column]):
-                    self.equation([("F", c, s) for c in members for s in statuses], r[column])
+            for column in flow.columns:
+                if column in ("grouping", "group", "excluded_rows", "suppressed") or pd.isna(r[column]):
+                    continue
+                self.equation(self.atoms("flow", r["grouping"], r["group"], column), r[column])
         for grouping in self.groupings:
             name = "+".join(grouping) or "all"
             for combo in itertools.product(*([v for v in self.levels[c] if v != MISSING] for c in grouping)):
                 label = "+".join(combo) or "all"
                 members = self.members(name, label)
                 if (name, label) not in seen_flow:
-                    self.equation([("F", c, s) for c in members for s in "BPQX"], 0)
+                    self.equation(self.answered(members, lambda s: True) + [("X", c) for c in members], 0)
                 for k in outcomes:
-                    if (k, name, label) not in seen:
-                        self.equation([("O", k, c, s) for c in members for s in "CPQ"], 0)
-        for (k, wave), part in bands.groupby(["outcome", "wave"]):
-            names = self.band_names[k]
+                    for a, b in self.contrasts:
+                        if (k, a, b, name, label) not in seen:
+                            self.equation(self.valid(k, members, lambda v, a=a, b=b: a in v or b in v), 0)
+        for (k, a, b, wave), part in bands.groupby(["outcome", "from_wave", "to_wave", "wave"]):
+            names = self.band_names[(k, a, b)]
             for _, r in part.iterrows():
-                atoms = [("B", k, r["band"], q) if wave == "pre" else ("B", k, q, r["band"]) for q in names]
                 if pd.notna(r["n"]):
-                    self.equation(atoms, r["n"])
+                    self.equation(self.atoms("bands", (k, a, b), r["band"], wave), r["n"])
             if part["total"].notna().any():
-                self.equation([("B", k, p, q) for p in names for q in names], part["total"].dropna().iloc[0])
+                self.equation([("B", k, a, b, p, q) for p in names for q in names], part["total"].dropna().iloc[0])
         if not include:  # no include in the config: nobody is left out
-            self.equation([("F", c, "X") for c in self.cells], 0)
-        for k in self.band_names:
-            names = self.band_names[k]
-            row = self.row([("B", k, p, q) for p in names for q in names])
-            row -= self.row([("O", k, c, "C") for c in self.cells])
+            self.equation([("X", c) for c in self.cells], 0)
+        for (k, a, b), names in self.band_names.items():
+            row = self.row([("B", k, a, b, p, q) for p in names for q in names])
+            row -= self.row(self.valid(k, self.cells, lambda v, a=a, b=b: {a, b} <= v))
             self.eq.append(row)
             self.eq_b.append(0)
+        upsets = [u for r in range(1, len(self.sets) + 1) for u in itertools.combinations(self.sets, r)
+                  if all(t in u for s_ in u for t in self.sets if s_ <= t)]
         for k in outcomes:
             for c in self.cells:
-                for o, f in (("C", "B"), ("CP", "BP"), ("CQ", "BQ"), ("CPQ", "BPQ")):
-                    self.ub.append(self.row([("O", k, c, s) for s in o]) - self.row([("F", c, s) for s in f]))
+                for u in upsets:
+                    self.ub.append(self.row([("O", k, c, v) for v in u]) - self.row([("F", c, v) for v in u]))
                     self.ub_b.append(0)
         for table, grouping, group, column, extra in known_small:  # "< min_n" in the report
             atoms = self.atoms(table, grouping, group, column, extra)
             self.ub += [-self.row(atoms), self.row(atoms)]
             self.ub_b += [-1, min_n - 1]
         # what must not be derived
+        flow_statuses = [("included", lambda s: True)] + [(f"only {sorted(a)}", lambda s, a=a: s == a)
+                                                          for a in self.sets]
+        for w in self.waves:
+            flow_statuses += [(f"answered {w}", lambda s, w=w: w in s), (f"missed {w}", lambda s, w=w: w not in s)]
+        outcome_statuses = [(f"valid {w}", lambda v, w=w: w in v) for w in self.waves]
+        for a, b in self.contrasts:
+            flow_statuses += [(f"both {a} {b}", lambda s, a=a, b=b: a in s and b in s),
+                              (f"{a} only of {a} {b}", lambda s, a=a, b=b: a in s and b not in s),
+                              (f"{b} only of {a} {b}", lambda s, a=a, b=b: b in s and a not in s)]
+            outcome_statuses += [(f"n {a} {b}", lambda v, a=a, b=b: a in v and b in v),
+                                 (f"dropped out {a} {b}", lambda v, a=a, b=b: a in v and b not in v),
+                                 (f"joined {a} {b}", lambda v, a=a, b=b: b in v and a not in v)]
         for grouping in self.groupings:
             name = "+".join(grouping) or "all"
             for combo in itertools.product(*([v for v in self.levels[c] if v != MISSING] for c in grouping)):
                 label = "+".join(combo) or "all"
                 members = self.members(name, label)
-                for status, ss in (("enrolled", "BPQX"), ("included", "BPQ"), ("left out", "X"),
-                                   ("answered pre", "BP"), ("answered post", "BQ"), ("both", "B"),
-                                   ("pre only", "P"), ("post only", "Q")):
-                    self.sensitive.append((f"flow {label} {status}", [("F", c, s) for c in members for s in ss]))
+                x = [("X", c) for c in members]
+                self.sensitive.append((f"flow {label} enrolled", self.answered(members, lambda s: True) + x))
+                self.sensitive.append((f"flow {label} left out", x))
+                for status, pred in flow_statuses:
+                    self.sensitive.append((f"flow {label} {status}", self.answered(members, pred)))
                 for k in outcomes:
-                    for status, ss in (("n", "C"), ("n_pre", "CP"), ("n_post", "CQ"), ("dropped out", "P"),
-                                       ("post only", "Q")):
-                        self.sensitive.append((f"{k} {label} {status}",
-                                               [("O", k, c, s) for c in members for s in ss]))
-        for k, names in self.band_names.items():
-            for b in names:
-                self.sensitive.append((f"{k} band {b} pre", [("B", k, b, q) for q in names]))
-                self.sensitive.append((f"{k} band {b} post", [("B", k, p, b) for p in names]))
+                    for status, pred in outcome_statuses:
+                        self.sensitive.append((f"{k} {label} {status}", self.valid(k, members, pred)))
+        for (k, a, b), names in self.band_names.items():
+            for band in names:
+                self.sensitive.append((f"{k} {a}-{b} band {band} at {a}", self.atoms("bands", (k, a, b), band, a)))
+                self.sensitive.append((f"{k} {a}-{b} band {band} at {b}", self.atoms("bands", (k, a, b), band, b)))
+
+    def answered(self, members, pred):
+        return [("F", c, a) for c in members for a in self.sets if pred(a)]
+
+    def valid(self, k, members, pred):
+        return [("O", k, c, v) for c in members for v in self.sets if pred(v)]
 
     def atoms(self, table, grouping, group, column, extra=None):
-        """The atoms of one published count (results/flow by cell, bands by outcome, wave, band)."""
+        """The atoms of one published count (results/flow by cell, bands by (outcome, from, to), band, wave)."""
         if table == "bands":
+            k, a, b = grouping
             names = self.band_names[grouping]
-            return [("B", grouping, group, q) if column == "pre" else ("B", grouping, q, group) for q in names]
-        statuses = {"n": "C", "n_pre": "CP", "n_post": "CQ", "enrolled": "BPQX", "not_included": "X",
-                    "answered_pre": "BP", "answered_post": "BQ", "complete_pre_post": "B"}[column]
+            if column == a:
+                return [("B", k, a, b, group, q) for q in names]
+            return [("B", k, a, b, q, group) for q in names]
         members = self.members(grouping, group)
         if table == "results":
-            return [("O", extra, c, s) for c in members for s in statuses]
-        return [("F", c, s) for c in members for s in statuses]
+            outcome, a, b = extra
+            need = {"n": {a, b}, "n_pre": {a}, "n_post": {b}}[column]
+            return self.valid(outcome, members, lambda v: need <= v)
+        if column == "enrolled":
+            return self.answered(members, lambda s: True) + [("X", c) for c in members]
+        if column == "not_included":
+            return [("X", c) for c in members]
+        if column.startswith("answered_"):
+            w = column[len("answered_"):]
+            return self.answered(members, lambda s: w in s)
+        pair = [(a, b) for a, b in self.contrasts if column == f"complete_{a}_{b}"]
+        assert pair, column
+        a, b = pair[0]
+        return self.answered(members, lambda s: a in s and b in s)
 
     def members(self, grouping, group):
         if grouping == "all":
@@ -176,6 +224,8 @@ class Attack:
     def derived_small(self):
         found = []
         for description, atoms in self.sensitive:
+            if not atoms:
+                continue
             lo, hi = self.bounds(atoms)
             if hi - lo < 1e-6 and 0.5 < lo < self.min_n - 0.5:
                 found.append((description, round(lo)))
@@ -183,7 +233,7 @@ class Attack:
 
 
 # --------------------------------------------------------------- a random study
-def make_people(rng, n, columns, levels, structural_zero, missing_share, left_out=0.0):
+def make_people(rng, n, columns, levels, structural_zero, missing_share, left_out=0.0, waves=("pre", "post")):
     values = {}
     allowed = [combo for combo in itertools.product(*(range(levels[c]) for c in columns))
                if combo not in structural_zero] or [tuple(0 for _ in columns)]
@@ -193,38 +243,42 @@ def make_people(rng, n, columns, levels, structural_zero, missing_share, left_ou
         v[rng.random(n) < missing_share] = None
         values[c] = v
     people = pd.DataFrame({"pid": [f"p{i:03d}" for i in range(n)], **values})
-    first = rng.random(n) < 0.9
-    second = rng.random(n) < 0.75
-    second[~first & ~second] = True
-    people["answered_pre"], people["answered_post"] = first, second
+    answered = np.column_stack([rng.random(n) < (0.9 if k == 0 else 0.75) for k in range(len(waves))])
+    answered[~answered.any(axis=1), -1] = True
+    for k, w in enumerate(waves):
+        people[f"answered_{w}"] = answered[:, k]
     people["included"] = rng.random(n) >= left_out
-    people.loc[~people["included"], ["answered_pre", "answered_post"]] = False
+    people.loc[~people["included"], [f"answered_{w}" for w in waves]] = False
     return people
 
 
-def protected_tables(people, columns, groupings, n_outcomes, min_n, rng, include=False):
-    frames = []
-    for k in range(n_outcomes):
-        valid_pre = people["answered_pre"] & (rng.random(len(people)) < 0.93)
-        valid_post = people["answered_post"] & (rng.random(len(people)) < 0.93)
-        pre = np.where(valid_pre, rng.integers(0, 20, len(people)).astype(float), np.nan)
-        post = np.where(valid_post, pre + rng.integers(-4, 6, len(people)), np.nan)
-        post = np.where(valid_post & np.isnan(post), rng.integers(0, 20, len(people)), post)
-        frames.append(pd.DataFrame({"outcome": f"o{k}", "pid": people["pid"], "pre": pre, "post": post,
-                                    **{c: people[c] for c in columns}}))
-    pairs = pd.concat(frames, ignore_index=True)
-    pairs = pairs[pairs["pre"].notna() | pairs["post"].notna()].reset_index(drop=True)
-    results = results_table(pairs, groupings, min_n=min_n)
-    complete = pairs[(pairs["outcome"] == "o0") & pairs["pre"].notna() & pairs["post"].notna()]
+def protected_tables(people, columns, groupings, n_outcomes, min_n, rng, include=False, waves=("pre", "post"),
+                     contrasts=(("pre", "post"),)):
+    """Scores per person and wave (a valid score needs an answer), then the real
+    measures, results and protection, as the tables stage makes them."""
+    rows = []
     band = lambda s: np.where(s < 8, "low", np.where(s < 14, "mid", "high"))  # noqa: E731
-    bands = pd.DataFrame({"outcome": "o0", "pid": complete["pid"], "band_first": band(complete["pre"]),
-                          "band_second": band(complete["post"])})
-    flow = measures.flow_table(people, groupings, 0)
-    band_table = measures.band_table(bands, ["o0"])
+    for k in range(n_outcomes):
+        level = rng.integers(0, 20, len(people)).astype(float)
+        for step, w in enumerate(waves):
+            valid = people[f"answered_{w}"].to_numpy() & (rng.random(len(people)) < 0.93)
+            score = np.where(valid, np.clip(level + step * rng.integers(-4, 6, len(people)), 0, 25), np.nan)
+            keep = people[f"answered_{w}"].to_numpy()
+            rows.append(pd.DataFrame({"pid": people["pid"][keep], "wave": w, "instrument": f"o{k}", "scale": "total",
+                                      "score": score[keep],
+                                      "band": np.where(np.isnan(score[keep]), None, band(score[keep])) if k == 0
+                                      else None, **{c: people[c][keep] for c in columns}}))
+    scores = pd.concat(rows, ignore_index=True)
+    outcomes = {f"o{k}": {"instrument": f"o{k}", "scale": "total"} for k in range(n_outcomes)}
+    pairs = measures.complete_pairs(scores, outcomes, columns, contrasts)
+    results = results_table(pairs, groupings, min_n=min_n)
+    bands = measures.band_pairs(scores, {"o0": outcomes["o0"]}, contrasts)
+    flow = measures.flow_table(people, groupings, 0, waves, contrasts)
+    band_table = measures.band_table(bands, ["o0"], contrasts)
     tables, protection = disclosure.protect_tables(
-        people=people, pairs=pairs, bands=bands, group_columns=columns, groupings=groupings,
-        outcomes=[f"o{k}" for k in range(n_outcomes)], results=results, flow=flow, band_shares=band_table,
-        min_n=min_n, include=include)
+        people=people, validity=measures.validity(scores, outcomes, waves), bands=bands, group_columns=columns,
+        groupings=groupings, outcomes=list(outcomes), results=results, flow=flow, band_shares=band_table,
+        min_n=min_n, waves=waves, contrasts=contrasts, include=include)
     published = {"results": tables["results"], "flow": tables["participant_flow"], "bands": tables["band_shares"]}
     return published, results, flow, protection, band_table
 
@@ -235,7 +289,8 @@ def markers(protection, results, flow, bands):
     rows, cells = protection.table("results")
     for r, why in rows.items():
         if why == "small":
-            out.append(("results", results.at[r, "grouping"], results.at[r, "group"], "n", results.at[r, "outcome"]))
+            out.append(("results", results.at[r, "grouping"], results.at[r, "group"], "n",
+                        (results.at[r, "outcome"], results.at[r, "from_wave"], results.at[r, "to_wave"])))
     rows, cells = protection.table("participant_flow")
     for r, why in rows.items():
         if why == "small":
@@ -246,13 +301,21 @@ def markers(protection, results, flow, bands):
     rows, cells = protection.table("band_shares")
     for r in [r for r, why in rows.items() if why == "small"] + [r for (r, c), why in cells.items()
                                                                  if why == "small" and c == "n"]:
-        out.append(("bands", bands.at[r, "outcome"], bands.at[r, "band"], bands.at[r, "wave"], None))
+        key = (bands.at[r, "outcome"], bands.at[r, "from_wave"], bands.at[r, "to_wave"])
+        out.append(("bands", key, bands.at[r, "band"], bands.at[r, "wave"], None))
     return out
 
 
-def attack(published, columns, groupings, n_outcomes, min_n, missing=(), known_small=(), include=False):
+def attack(published, columns, groupings, n_outcomes, min_n, missing=(), known_small=(), include=False,
+           waves=("pre", "post"), contrasts=(("pre", "post"),)):
     return Attack(published["results"], published["flow"], published["bands"], columns, groupings,
-                  [f"o{k}" for k in range(n_outcomes)], min_n, missing, known_small, include).derived_small()
+                  [f"o{k}" for k in range(n_outcomes)], min_n, missing, known_small, include, waves,
+                  contrasts).derived_small()
+
+
+WAVE_DESIGNS = [(("pre", "post"), (("pre", "post"),)),
+                (("t0", "t1", "t2"), (("t0", "t1"), ("t0", "t2"))),
+                (("t0", "t1", "t2"), (("t0", "t1"), ("t0", "t2"), ("t1", "t2")))]
 
 
 @st.composite
@@ -265,26 +328,29 @@ def studies(draw):
     candidates = [list(g) for r in range(1, n_columns + 1) for g in itertools.combinations(columns, r)]
     chosen = draw(st.lists(st.sampled_from(candidates), min_size=1, max_size=3, unique_by=tuple))
     groupings = [[]] + sorted(chosen, key=lambda g: (len(g), g))
+    waves, contrasts = draw(st.sampled_from(WAVE_DESIGNS))
     return {"columns": columns, "levels": levels, "zeros": zeros, "groupings": groupings,
-            "n": draw(st.integers(8, 70)), "n_outcomes": draw(st.integers(1, 3)),
+            "n": draw(st.integers(8, 70)), "n_outcomes": draw(st.integers(1, 3 if len(waves) == 2 else 2)),
             "min_n": draw(st.sampled_from([3, 5, 10])), "missing": draw(st.sampled_from([0.0, 0.05])),
-            "left_out": draw(st.sampled_from([0.0, 0.0, 0.15])),
+            "left_out": draw(st.sampled_from([0.0, 0.0, 0.15])), "waves": waves, "contrasts": contrasts,
             "seed": draw(st.integers(0, 2**32 - 1))}
 
 
-@settings(max_examples=int(__import__("os").environ.get("DISCLOSURE_EXAMPLES", 40)), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=int(__import__("os").environ.get("DISCLOSURE_EXAMPLES", 40)), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow])
 @given(studies())
 def test_no_small_count_can_be_derived_from_a_random_study(case):
     rng = np.random.default_rng(case["seed"])
     people = make_people(rng, case["n"], case["columns"], case["levels"], case["zeros"], case["missing"],
-                         case["left_out"])
+                         case["left_out"], case["waves"])
     include = case["left_out"] > 0
     published, results, flow, protection, bands = protected_tables(
-        people, case["columns"], case["groupings"], case["n_outcomes"], case["min_n"], rng, include)
+        people, case["columns"], case["groupings"], case["n_outcomes"], case["min_n"], rng, include,
+        case["waves"], case["contrasts"])
     used = [c for c in case["columns"] if any(c in g for g in case["groupings"])]
     missing = [c for c in used if people[c].isna().any()]
     found = attack(published, used, case["groupings"], case["n_outcomes"], case["min_n"], missing,
-                   markers(protection, results, flow, bands), include)
+                   markers(protection, results, flow, bands), include, case["waves"], case["contrasts"])
     assert not found, found[:5]
 
 
@@ -314,7 +380,7 @@ def test_hidden_two_way_cell_is_not_a_variant_row_minus_a_municipality_row():
     naive = {**published, "results": results.assign(
         **{c: results[c].astype(object).where(results["n"] >= 10) for c in ("n", "n_pre", "n_post")}),
         "flow": published["flow"]}
-    assert ("o0 A+y n", 4) in attack(naive, ["g0", "g1"], groupings, 1, 10)
+    assert ("o0 A+y n pre post", 4) in attack(naive, ["g0", "g1"], groupings, 1, 10)
 
 
 def test_dropouts_of_a_cell_are_not_n_pre_minus_n():
@@ -325,7 +391,7 @@ def test_dropouts_of_a_cell_are_not_n_pre_minus_n():
     published, results, flow, protection, bands = protected_tables(people, ["g0"], [[], ["g0"]], 1, 5, rng)
     assert not attack(published, ["g0"], [[], ["g0"]], 1, 5, (), markers(protection, results, flow, bands))
     naive = {**published, "results": results, "flow": flow}
-    assert any(d == "flow A pre only" or d.endswith("A dropped out") for d, _ in
+    assert any(d == "flow A pre only of pre post" or d == "o0 A dropped out pre post" for d, _ in
                attack(naive, ["g0"], [[], ["g0"]], 1, 5))
 
 
@@ -352,11 +418,10 @@ def test_audit_fails_the_run_when_a_small_count_is_derivable():
     rng = np.random.default_rng(5)
     _, results, flow, *_ = protected_tables(people, ["g0"], [[], ["g0"]], 1, 5, rng)
     model = disclosure.study_model(
-        people=people.rename(columns={"answered_pre": "answered_first", "answered_post": "answered_second"}),
-        validity=pd.DataFrame({"outcome": [], "pid": [], "valid_first": [], "valid_second": []}),
-        bands=pd.DataFrame(columns=["outcome", "pid", "band_first", "band_second"]), group_columns=["g0"],
-        groupings=[[], ["g0"]], outcomes=[], results=results.iloc[0:0], flow=flow,
-        band_shares=pd.DataFrame(columns=["outcome", "wave", "band", "n", "share", "total"]))
+        people=people.assign(included=True), validity=pd.DataFrame({"outcome": [], "pid": [], "valid": []}),
+        bands=pd.DataFrame(columns=["outcome", "from_wave", "to_wave", "pid", "band_first", "band_second"]),
+        group_columns=["g0"], groupings=[[], ["g0"]], outcomes=[], results=results.iloc[0:0], flow=flow,
+        band_shares=pd.DataFrame(columns=["outcome", "from_wave", "to_wave", "wave", "band", "n", "share", "total"]))
     visible = np.array([c.value >= 5 for c in model.counts])  # primary suppression only
     found = disclosure.audit(model, visible, 5)
     assert [model_s for model_s in found.violations]

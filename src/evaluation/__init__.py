@@ -55,10 +55,11 @@ def score(study: Study, ingested) -> pd.DataFrame:
 
 
 def measure(study: Study, scores: pd.DataFrame) -> pd.DataFrame:
-    """Per outcome and person: the score at both waves, with the person's groups."""
-    from .stats import complete_pairs
+    """Per outcome, contrast and person: the scores at the contrast's two waves
+    (``pre``, ``post``), with the person's groups."""
+    from .measures import complete_pairs
 
-    return complete_pairs(scores, study.outcomes, study.group_columns)
+    return complete_pairs(scores, study.outcomes, study.group_columns, study.contrasts)
 
 
 def analyse(study: Study, pairs: pd.DataFrame | None = None) -> pd.DataFrame:

@@ -106,6 +106,8 @@ def validate_config(config: Mapping[str, Any], source: str = "config") -> dict:
         problems += _check_study(sid, study)
         study.setdefault("language", "da")
         study.setdefault("waves", {"pre": ["pre"], "post": ["post"]})
+        waves = list(study["waves"])
+        study.setdefault("contrasts", [[waves[0], later] for later in waves[1:]])
         study.setdefault("groupings", [])
     if problems:
         raise ConfigError(problems, source)
@@ -193,6 +195,58 @@ def _check_groups(p: str, study: dict) -> list[str]:
     return problems
 
 
+def _check_waves(p: str, study: dict) -> list[str]:
+    """Waves in time order, the exports that deliver them, and contrasts [earlier, later]."""
+    problems = []
+    cols = study["columns"]
+    waves = list(study.get("waves") or ("pre", "post"))
+    named = ", ".join(waves)
+    if "wave" not in cols and any("wave" not in e and "wide" not in e for e in study["exports"]):
+        problems.append(f"{p}.columns: 'wave' is required unless every export sets 'wave:' "
+                        f"(one of {named}) or 'wide:'")
+    if "wave" in cols and "waves" not in study:
+        problems.append(f"{p}.waves: required when columns.wave is set; give the values of the wave "
+                        "column in time order, e.g. {pre: [1], post: [2], followup: [3]}")
+    delivered: set[str] = set()
+    for k, export in enumerate(study["exports"]):
+        if "wave" in export and "wide" in export:
+            problems.append(f"{p}.exports[{k}]: 'wave' and 'wide' exclude each other: a wide file "
+                            "holds several waves")
+        for wave in ([export["wave"]] if "wave" in export else []) + list(export.get("wide", {})):
+            if wave not in waves:
+                problems.append(f"{p}.exports[{k}]: wave {wave!r} is not one of the study's waves ({named})")
+            delivered.add(wave)
+    if "waves" in study:
+        owner: dict[str, str] = {}
+        for wave, values in study["waves"].items():
+            for v in values:
+                key = str(v).strip().casefold()
+                if key in owner and owner[key] != wave:
+                    problems.append(f"{p}.waves.{wave}: {v!r} is also a value of wave {owner[key]!r}")
+                owner.setdefault(key, wave)
+            if not values and wave not in delivered:
+                problems.append(f"{p}.waves.{wave}: no values, and no export sets 'wave: {wave}' or "
+                                f"a 'wide:' suffix for it; give the values of the wave column")
+    position = {w: i for i, w in enumerate(waves)}
+    seen: set[tuple[str, str]] = set()
+    for k, contrast in enumerate(study.get("contrasts", [])):
+        cp = f"{p}.contrasts[{k}]"
+        unknown = [w for w in contrast if w not in position]
+        if unknown:
+            problems.append(f"{cp}: {', '.join(map(repr, unknown))} is not a wave; waves: {named}")
+            continue
+        a, b = contrast
+        if a == b:
+            problems.append(f"{cp}: compares {a!r} with itself; give two different waves")
+        elif position[a] > position[b]:
+            problems.append(f"{cp}: [{a}, {b}] is reversed; a contrast is [earlier, later] in the order of "
+                            f"waves ({named}), so write [{b}, {a}]")
+        elif (a, b) in seen:
+            problems.append(f"{cp}: [{a}, {b}] is given twice")
+        seen.add((a, b))
+    return problems
+
+
 def _check_study(sid: str, study: dict) -> list[str]:
     from .privacy import find_cpr
 
@@ -219,20 +273,7 @@ def _check_study(sid: str, study: dict) -> list[str]:
             problems.append(f"{where}: looks like a CPR number; personal numbers never belong in a config")
         if any(unicodedata.category(ch) in ("Cc", "Cf") and ch not in "\t\n" for ch in text):
             problems.append(f"{where}: {text[:40]!r} holds a control or invisible character; retype it")
-    if "wave" not in cols and any("wave" not in e and "wide" not in e for e in study["exports"]):
-        problems.append(f"{p}.columns: 'wave' is required unless every export sets 'wave:' "
-                        "(pre or post) or 'wide:'")
-    for k, export in enumerate(study["exports"]):
-        if "wave" in export and "wide" in export:
-            problems.append(f"{p}.exports[{k}]: 'wave' and 'wide' exclude each other: a wide file "
-                            "holds both waves")
-    if "wave" in cols and "waves" not in study:
-        problems.append(f"{p}.waves: required when columns.wave is set; "
-                        "give the values of the wave column, e.g. {pre: [1], post: [2]}")
-    if "waves" in study:
-        overlap = {str(v) for v in study["waves"]["pre"]} & {str(v) for v in study["waves"]["post"]}
-        if overlap:
-            problems.append(f"{p}.waves: {sorted(overlap)} listed as both pre and post")
+    problems += _check_waves(p, study)
     for iid, spec in study["instruments"].items():
         ip = f"{p}.instruments.{iid}"
         if "builtin" in spec:
@@ -404,6 +445,16 @@ class Study:
     @property
     def columns(self) -> dict[str, str]:
         return self.spec["columns"]
+
+    @property
+    def waves(self) -> list[str]:
+        """The wave ids in time order (the config's order, never sorted)."""
+        return list(self.spec["waves"])
+
+    @property
+    def contrasts(self) -> list[tuple[str, str]]:
+        """The contrasts ``(earlier, later)``; default: the first wave against each later one."""
+        return [tuple(c) for c in self.spec["contrasts"]]
 
     @property
     def groups(self) -> dict[str, dict]:

@@ -61,11 +61,6 @@ from scipy import linalg, optimize, sparse
 __all__ = ["Count", "CountModel", "DisclosureError", "Protection", "protect", "audit", "study_model",
            "protect_tables", "apply", "is_small"]
 
-# (larger, smaller) counts of one row whose difference is a count of people
-WITHIN_ROW = (("n_pre", "n"), ("n_post", "n"), ("answered_pre", "complete_pre_post"),
-              ("answered_post", "complete_pre_post"))
-
-
 def is_small(count, min_n: int):
     """A count of people from 1 to ``min_n − 1`` (0 is not small): what is never published.
 
@@ -119,29 +114,52 @@ class Protection:
         return rows, cells
 
 
+def _bits(mask: int, n_waves: int) -> tuple[int, ...]:
+    return tuple(w for w in range(n_waves) if mask >> w & 1)
+
+
 class CountModel:
     """The atoms of a study, the published counts over them and the sensitive counts.
 
     Parameters
     ----------
     people
-        One row per enrolled person: ``pid``, the group columns, ``answered_first``,
-        ``answered_second`` (booleans).
+        One row per enrolled person: ``pid``, the group columns, ``included`` and
+        ``answered_<wave>`` for every wave (booleans).
     validity
-        One row per outcome x person with a valid score at either wave:
-        ``outcome, pid, valid_first, valid_second``.
+        One row per outcome x person with a valid score at some wave: ``outcome, pid,
+        valid`` (bit mask over ``waves``, :func:`evaluation.measures.validity`).
     bands
-        One row per outcome x complete pair with bands: ``outcome, pid, band_first,
-        band_second``.
+        One row per outcome x contrast x complete pair with bands: ``outcome,
+        from_wave, to_wave, pid, band_first, band_second``.
     group_columns, groupings
         The group columns and the groupings (lists of column names; ``[]`` = all).
+    waves, contrasts
+        The wave ids in time order and the contrasts ``(earlier, later)``.
+
+    Atoms per finest cell: the included people by the set of waves they answered
+    (a bit mask ``A``, ``2^W - 1`` of them); the people left out by ``include``; per
+    outcome, the included people by ``(A, V)``, ``V`` the waves with a valid score
+    (``V`` within ``A``, possibly empty). Links (equations): for every cell and ``A``,
+    the people who answered ``A`` are those of ``(A, V)`` summed over ``V``; the band
+    atoms of an outcome and contrast add up to its complete pairs.
     """
 
     def __init__(self, people: pd.DataFrame, validity: pd.DataFrame, bands: pd.DataFrame,
-                 group_columns: Sequence[str], groupings: Sequence[Sequence[str]], outcomes: Sequence[str]):
+                 group_columns: Sequence[str], groupings: Sequence[Sequence[str]], outcomes: Sequence[str],
+                 waves: Sequence[str] = ("pre", "post"), contrasts: Sequence[Sequence[str]] = (("pre", "post"),)):
         self.group_columns = [c for c in group_columns if any(c in g for g in groupings)]
         self.groupings = [list(g) for g in groupings]
         self.outcomes = list(outcomes)
+        self.waves = list(waves)
+        self.contrasts = [tuple(c) for c in contrasts]
+        W = len(self.waves)
+        self.bit = {w: 1 << i for i, w in enumerate(self.waves)}
+        self.patterns = list(range(1, 1 << W))  # answered sets A (bit masks); flow atom A - 1
+        self.joint = [(a, v) for a in self.patterns for v in range(1 << W) if v & ~a == 0]
+        self.joint_index = {av: i for i, av in enumerate(self.joint)}
+        P, J = len(self.patterns), len(self.joint)
+        self.stride = {"flow": P, "excluded": 1}
         people = people.set_index("pid")
         self.levels = {c: sorted(people[c].dropna().astype(str).unique()) for c in self.group_columns}
         # "missing" is a level of its own only where someone lacks a value: an attacker
@@ -154,7 +172,6 @@ class CountModel:
             lookup = {v: i for i, v in enumerate(self.levels[c])}
             col = people[c].map(lambda v, lk=lookup, s=size: s - 1 if pd.isna(v) else lk[str(v)])
             codes = codes * size + col.to_numpy(dtype=np.int64)
-        cell_of = pd.Series(codes, index=people.index)
         # the level code of every column in every cell
         self.cell_levels = {}
         rest = np.arange(self.n_cells)
@@ -165,65 +182,69 @@ class CountModel:
         blocks: dict[str, int] = {}
         n = 0
         blocks["flow"] = n
-        n += 3 * C
+        n += P * C
         blocks["excluded"] = n  # people left out by include, per cell
         n += C
         for k in self.outcomes:
             blocks[f"outcome:{k}"] = n
-            n += 3 * C
-        self.band_names: dict[str, list[str]] = {}
-        for k in self.outcomes:
-            b = bands[bands["outcome"] == k]
-            names = sorted(set(b["band_first"].dropna()) | set(b["band_second"].dropna()))
-            if names:
-                self.band_names[k] = names
-                blocks[f"bands:{k}"] = n
+            self.stride[f"outcome:{k}"] = J
+            n += J * C
+        self.band_names: dict[tuple[str, str, str], list[str]] = {}
+        for (k, a, b), part in bands.groupby(["outcome", "from_wave", "to_wave"], sort=False):
+            names = sorted(set(part["band_first"].dropna()) | set(part["band_second"].dropna()))
+            if names and k in self.outcomes:
+                self.band_names[(k, a, b)] = names
+                blocks[f"bands:{k}:{a}:{b}"] = n
                 n += len(names) ** 2
         self.n_atoms = n
         self.blocks = blocks
         x = np.zeros(n)
-        first, second = people["answered_first"].to_numpy(bool), people["answered_second"].to_numpy(bool)
-        status = np.where(first & second, 0, np.where(first, 1, 2))
-        has = first | second
+        answered = np.zeros(len(people), dtype=np.int64)
+        for w, bit in self.bit.items():
+            answered |= np.where(people[f"answered_{w}"].to_numpy(bool), bit, 0)
         included = (people["included"].to_numpy(bool) if "included" in people
                     else np.ones(len(people), dtype=bool))
-        np.add.at(x, blocks["flow"] + 3 * codes[has & included] + status[has & included], 1)
+        active = included & (answered > 0)
+        np.add.at(x, blocks["flow"] + P * codes[active] + answered[active] - 1, 1)
         np.add.at(x, blocks["excluded"] + codes[~included], 1)
+        position = pd.Series(np.arange(len(people)), index=people.index)
         for k in self.outcomes:
             v = validity[validity["outcome"] == k]
+            valid = np.zeros(len(people), dtype=np.int64)
             v = v[v["pid"].isin(people.index)]
-            a, b2 = v["valid_first"].to_numpy(bool), v["valid_second"].to_numpy(bool)
-            st = np.where(a & b2, 0, np.where(a, 1, 2))
-            keep = a | b2
-            np.add.at(x, blocks[f"outcome:{k}"] + 3 * cell_of.loc[v["pid"]].to_numpy()[keep] + st[keep], 1)
-            if k in self.band_names:
-                names = self.band_names[k]
-                bk = bands[bands["outcome"] == k].dropna(subset=["band_first", "band_second"])
-                i = bk["band_first"].map(names.index).to_numpy(int)
-                j = bk["band_second"].map(names.index).to_numpy(int)
-                np.add.at(x, blocks[f"bands:{k}"] + i * len(names) + j, 1)
+            valid[position.loc[v["pid"]].to_numpy()] = v["valid"].to_numpy(dtype=np.int64)
+            valid &= answered
+            offset = np.array([self.joint_index[(a, vv)] for a, vv in zip(answered[active], valid[active])],
+                              dtype=np.int64)
+            np.add.at(x, blocks[f"outcome:{k}"] + J * codes[active] + offset, 1)
+        for (k, a, b), names in self.band_names.items():
+            bk = bands[(bands["outcome"] == k) & (bands["from_wave"] == a) & (bands["to_wave"] == b)]
+            bk = bk.dropna(subset=["band_first", "band_second"])
+            i = bk["band_first"].map(names.index).to_numpy(int)
+            j = bk["band_second"].map(names.index).to_numpy(int)
+            np.add.at(x, blocks[f"bands:{k}:{a}:{b}"] + i * len(names) + j, 1)
         self.x = x
-        # links between blocks: each row sums to 0 with a slack >= 0 where it is an inequality
+        # links between blocks (equations: each row sums to 0)
         self.links: list[tuple[np.ndarray, bool]] = []
         for k in self.outcomes:
             ob = blocks[f"outcome:{k}"]
             for c in range(C):
-                f0 = blocks["flow"] + 3 * c
-                o0 = ob + 3 * c
-                for outcome_atoms, flow_atoms in (((0,), (0,)), ((0, 1), (0, 1)), ((0, 2), (0, 2)),
-                                                  ((0, 1, 2), (0, 1, 2))):
+                for a in self.patterns:
                     row = np.zeros(n)
-                    row[[f0 + s for s in flow_atoms]] = 1.0
-                    row[[o0 + s for s in outcome_atoms]] = -1.0
-                    self.links.append((row, True))  # flow - outcome = slack >= 0
-            if k in self.band_names:
-                row = np.zeros(n)
-                bb = blocks[f"bands:{k}"]
-                row[bb: bb + len(self.band_names[k]) ** 2] = 1.0
-                row[ob + 3 * np.arange(C)] = -1.0
-                self.links.append((row, False))
+                    row[blocks["flow"] + P * c + a - 1] = 1.0
+                    row[[ob + J * c + self.joint_index[(a, v)] for v in range(1 << W) if v & ~a == 0]] = -1.0
+                    self.links.append((row, False))
+        for (k, a, b), names in self.band_names.items():
+            row = -self.outcome_form(k, lambda v, m=self.bit[a] | self.bit[b]: v & m == m,
+                                     np.ones(C, dtype=bool))
+            bb = blocks[f"bands:{k}:{a}:{b}"]
+            row[bb: bb + len(names) ** 2] = 1.0
+            self.links.append((row, False))
         self.counts: list[Count] = []
         self.structural: list[np.ndarray] = []
+        self.within_row: list[tuple[str, str]] = [("n_pre", "n"), ("n_post", "n")]
+        for a, b in self.contrasts:
+            self.within_row += [(f"answered_{a}", f"complete_{a}_{b}"), (f"answered_{b}", f"complete_{a}_{b}")]
 
     def count_forms(self) -> np.ndarray:
         """The forms of all published counts as one matrix (rows in ``counts`` order)."""
@@ -246,30 +267,50 @@ class CountModel:
             mask &= self.cell_levels[c] == self.levels[c].index(value)
         return mask
 
-    def form(self, block: str, statuses: Sequence[int], cells: np.ndarray) -> np.ndarray:
+    def form(self, block: str, offsets: Sequence[int], cells: np.ndarray) -> np.ndarray:
+        """The sum of the atoms at ``offsets`` within each of ``cells`` of one block."""
         f = np.zeros(self.n_atoms)
-        base = self.blocks[block]
-        stride = 1 if block == "excluded" else 3
-        idx = np.flatnonzero(cells)
-        for s in statuses:
-            f[base + stride * idx + s] = 1.0
+        offsets = np.asarray(list(offsets), dtype=np.int64)
+        if len(offsets):
+            idx = self.blocks[block] + self.stride[block] * np.flatnonzero(cells)[:, None] + offsets[None, :]
+            f[idx.ravel()] = 1.0
         return f
+
+    def flow_form(self, answered, cells: np.ndarray) -> np.ndarray:
+        """Included people whose set of answered waves ``A`` satisfies ``answered(A)``."""
+        return self.form("flow", [a - 1 for a in self.patterns if answered(a)], cells)
+
+    def outcome_form(self, outcome: str, valid, cells: np.ndarray) -> np.ndarray:
+        """Included people whose set of waves with a valid score ``V`` satisfies ``valid(V)``."""
+        return self.form(f"outcome:{outcome}", [i for i, (_, v) in enumerate(self.joint) if valid(v)], cells)
+
+    def has(self, *waves: str):
+        """A predicate on a wave set: every one of ``waves`` is in it."""
+        m = 0
+        for w in waves:
+            m |= self.bit[w]
+        return lambda s: s & m == m
+
+    def excluded(self, cells: np.ndarray) -> np.ndarray:
+        return self.form("excluded", [0], cells)
 
     def enrolled(self, cells: np.ndarray) -> np.ndarray:
         """People with an answered wave, included or not."""
-        return self.form("flow", (0, 1, 2), cells) + self.form("excluded", (0,), cells)
+        return self.flow_form(lambda a: True, cells) + self.excluded(cells)
 
-    def band_form(self, outcome: str, wave: int | None, band: str | None) -> np.ndarray:
-        names = self.band_names[outcome]
+    def band_form(self, key: tuple[str, str, str], side: int | None, band: str | None) -> np.ndarray:
+        """Pairs of one outcome and contrast in ``band`` at its earlier (``side`` 0) or
+        later (1) wave; all of its pairs when ``side`` is None."""
+        names = self.band_names[key]
         grid = np.zeros((len(names), len(names)))
-        if wave is None:
+        if side is None:
             grid[:] = 1
-        elif wave == 0:
+        elif side == 0:
             grid[names.index(band), :] = 1
         else:
             grid[:, names.index(band)] = 1
         f = np.zeros(self.n_atoms)
-        base = self.blocks[f"bands:{outcome}"]
+        base = self.blocks["bands:{}:{}:{}".format(*key)]
         f[base: base + grid.size] = grid.ravel()
         return f
 
@@ -306,36 +347,61 @@ class CountModel:
         """Every combination of levels of a grouping (rows that exist or are known zeros)."""
         return list(itertools.product(*(self.levels[c] for c in grouping)))
 
+    def _statuses(self):
+        """(name, kind, predicate) of every status of people that is sensitive."""
+        W = len(self.waves)
+        flow = [("included", lambda a: True)]
+        flow += [("answered only " + "+".join(self.waves[w] for w in _bits(a, W)),
+                  lambda s, a=a: s == a) for a in self.patterns]
+        for w in self.waves:
+            flow += [(f"answered {w}", self.has(w)), (f"did not answer {w}", lambda s, b=self.bit[w]: not s & b)]
+        outcome = []
+        for w in self.waves:
+            outcome.append((f"valid {w}", self.has(w)))
+        for a, b in self.contrasts:
+            ba, bb = self.bit[a], self.bit[b]
+            flow += [(f"complete {a}-{b}", self.has(a, b)),
+                     (f"{a} not {b}", lambda s, ba=ba, bb=bb: bool(s & ba) and not s & bb),
+                     (f"{b} not {a}", lambda s, ba=ba, bb=bb: bool(s & bb) and not s & ba)]
+            outcome += [(f"pairs {a}-{b}", self.has(a, b)),
+                        (f"valid {a} not {b}", lambda s, ba=ba, bb=bb: bool(s & ba) and not s & bb),
+                        (f"valid {b} not {a}", lambda s, ba=ba, bb=bb: bool(s & bb) and not s & ba)]
+        return flow, outcome
+
     def sensitive(self) -> list[Sensitive]:
-        """The people of every cell of every grouping at every status (CONTRACT section 7)."""
+        """The people of every cell of every grouping at every status (CONTRACT section 7):
+        included, left out, enrolled, each set of answered waves, answered or missed
+        each wave, complete or one-sided in each contrast; per outcome a valid score
+        at each wave, complete pairs and one-sided scores of each contrast; per band."""
         out = []
-        flow_statuses = {"included": (0, 1, 2), "answered_first": (0, 1), "answered_second": (0, 2),
-                         "complete": (0,), "first_only": (1,), "second_only": (2,)}
-        outcome_statuses = {"n": (0,), "n_first": (0, 1), "n_second": (0, 2), "first_only": (1,),
-                            "second_only": (2,)}
+        flow_statuses, outcome_statuses = self._statuses()
         for grouping in self.groupings:
             for group in self.groups_of(grouping):
                 cells = self.cells(grouping, group)
                 name = "+".join(grouping) or "all"
                 label = "+".join(group) or "all"
                 where = (tuple(grouping), tuple(group))
-                for status, atoms in flow_statuses.items():
-                    out.append(Sensitive(f"flow {name}={label} {status}", self.form("flow", atoms, cells), 0,
-                                         where))
-                out.append(Sensitive(f"flow {name}={label} not_included", self.form("excluded", (0,), cells), 0,
-                                     where))
+                for status, pred in flow_statuses:
+                    out.append(Sensitive(f"flow {name}={label} {status}", self.flow_form(pred, cells), 0, where))
+                out.append(Sensitive(f"flow {name}={label} not_included", self.excluded(cells), 0, where))
                 out.append(Sensitive(f"flow {name}={label} enrolled or left out", self.enrolled(cells), 0, where))
                 for k in self.outcomes:
-                    for status, atoms in outcome_statuses.items():
-                        out.append(Sensitive(f"{k} {name}={label} {status}",
-                                             self.form(f"outcome:{k}", atoms, cells), 0, where))
-        for k, names in self.band_names.items():
-            for wave in (0, 1):
+                    for status, pred in outcome_statuses:
+                        out.append(Sensitive(f"{k} {name}={label} {status}", self.outcome_form(k, pred, cells), 0,
+                                             where))
+        for key, names in self.band_names.items():
+            for side in (0, 1):
                 for band in names:
-                    out.append(Sensitive(f"bands {k} wave {wave} {band}", self.band_form(k, wave, band), 0))
+                    out.append(Sensitive(f"bands {'/'.join(key)} {key[1 + side]} {band}",
+                                         self.band_form(key, side, band), 0))
+        unique: dict[bytes, Sensitive] = {}
+        for s in out:
+            if s.form.any():
+                unique.setdefault(s.form.tobytes(), s)
+        out = list(unique.values())
         for s in out:
             s.value = int(round(float(s.form @ self.x)))
-        return [s for s in out if s.form.any()]
+        return out
 
 
 # ------------------------------------------------------------------------- audit
@@ -375,7 +441,8 @@ class AuditResult:
 
 
 def audit(model: CountModel, visible: np.ndarray, min_n: int,
-          sensitive: list[Sensitive] | None = None, unmarked: set[int] = frozenset()) -> AuditResult:
+          sensitive: list[Sensitive] | None = None, unmarked: set[int] = frozenset(),
+          certificates: int | None = None) -> AuditResult:
     """Which sensitive counts the published numbers determine, and which of those are small.
 
     ``visible`` flags ``model.counts``. What is published: every visible count, and
@@ -384,6 +451,9 @@ def audit(model: CountModel, visible: np.ndarray, min_n: int,
     counts known to be small may add up to a published total and so be pinned. A
     count is determined when all non-negative solutions of that system agree on it
     (LP relaxation). Contributors of a marker ``i`` are given as ``-2 - i``.
+
+    ``certificates`` caps how many violations get their derivation (contributors)
+    computed, one per cell first (None: all, 0: none); each costs a linear programme.
     """
     sensitive = model.sensitive() if sensitive is None else sensitive
     counts = model.counts
@@ -425,11 +495,22 @@ def audit(model: CountModel, visible: np.ndarray, min_n: int,
     small = (values >= 1) & (values < min_n)
     violations = [int(i) for i in np.flatnonzero(determined & small)]
     contributors: dict[int, list[int]] = {}
-    if violations:
+    chosen = violations if certificates is None else _spread(violations, sensitive, certificates)
+    if chosen:
         full = np.hstack([model.sensitive_forms(sensitive), np.zeros((len(sensitive), n_slack))])
-        for i, used in zip(violations, _certificates(A, b, full[violations], values[violations], which != -1)):
+        for i, used in zip(chosen, _certificates(A, b, full[chosen], values[chosen], which != -1)):
             contributors[i] = sorted({int(which[j]) for j in used if which[j] != -1})
     return AuditResult(determined, violations, contributors)
+
+
+def _spread(violations: list[int], sensitive: list[Sensitive], limit: int) -> list[int]:
+    """At most ``limit`` violations, one per cell before a second of the same cell."""
+    count: dict[tuple, int] = {}
+    order = []
+    for i in violations:
+        count[sensitive[i].cell] = count.get(sensitive[i].cell, 0) + 1
+        order.append((count[sensitive[i].cell], i))
+    return [i for _, i in sorted(order)[:limit]]
 
 
 def _certificates(A: np.ndarray, b: np.ndarray, F: np.ndarray, values: np.ndarray,
@@ -461,6 +542,30 @@ def _certificates(A: np.ndarray, b: np.ndarray, F: np.ndarray, values: np.ndarra
     x = res.x.reshape(k, 4 * m)
     y_up, y_low = x[:, :m] - x[:, m:2 * m], x[:, 2 * m:3 * m] - x[:, 3 * m:]
     return [np.flatnonzero((np.abs(u) > 1e-7) | (np.abs(lo) > 1e-7)) for u, lo in zip(y_up, y_low)]
+
+
+CERTIFICATES_PER_ROUND = 16  # derivations computed per round (each is a linear programme)
+
+
+def _hide_nested(model: CountModel, visible: np.ndarray, min_n: int, hide) -> None:
+    """Within each cell: of two visible counts whose people are nested (one form
+    inside the other), hide the larger when their difference is small."""
+    by_cell: dict[tuple, list[int]] = {}
+    for i, c in enumerate(model.counts):
+        if c.cell:
+            by_cell.setdefault(c.cell[1:], []).append(i)
+    forms = model.count_forms()
+    values = np.array([c.value for c in model.counts])
+    for members in by_cell.values():
+        idx = np.array(members)
+        F = forms[idx]
+        overlap = F @ F.T
+        size = F.sum(axis=1)
+        inside = np.isclose(overlap, size[None, :]) & ~np.eye(len(idx), dtype=bool)  # [a, b]: b inside a
+        diff = values[idx][:, None] - values[idx][None, :]
+        for a, b in zip(*np.nonzero(inside & is_small(diff, min_n))):
+            if visible[idx[a]] and visible[idx[b]]:
+                hide(int(idx[a]))
 
 
 def protect(model: CountModel, min_n: int, max_rounds: int = 200) -> Protection:
@@ -501,11 +606,14 @@ def protect(model: CountModel, min_n: int, max_rounds: int = 200) -> Protection:
     for i, c in enumerate(counts):
         by_row.setdefault((c.table, c.row), {})[c.column] = i
     for members in by_row.values():
-        for larger, smaller in WITHIN_ROW:
+        for larger, smaller in model.within_row:
             if larger in members and smaller in members:
                 i, j = members[larger], members[smaller]
                 if visible[i] and visible[j] and is_small(counts[i].value - counts[j].value, min_n):
                     hide(i, "protect")
+    # and any two counts of one cell, one inside the other (n_pre of one contrast and
+    # n of another): a small difference hides the larger
+    _hide_nested(model, visible, min_n, lambda i: hide(i, "protect"))
     # and a single hidden member of a parent = sum of children: hide the smallest sibling
     families = model.sibling_families()
     changed = True
@@ -525,7 +633,7 @@ def protect(model: CountModel, min_n: int, max_rounds: int = 200) -> Protection:
     persistent: dict[int, int] = {}  # violation -> rounds in a row it was found
     rounds = 0
     while True:
-        result = audit(model, visible, min_n, sensitive, unmarked)
+        result = audit(model, visible, min_n, sensitive, unmarked, certificates=CERTIFICATES_PER_ROUND)
         if not result.violations:
             break
         persistent = {i: persistent.get(i, 0) + 1 for i in result.violations}
@@ -537,7 +645,7 @@ def protect(model: CountModel, min_n: int, max_rounds: int = 200) -> Protection:
         # marker may also rest on counts that forced a bound, which hiding removes)
         chosen: set[int] = set()
         for markers in (False, True):
-            for i in result.violations:
+            for i in result.contributors:
                 candidates = [j for j in result.contributors[i] if (j <= -2 if markers else j >= 0 and visible[j])]
                 if not candidates:
                     continue
@@ -569,7 +677,7 @@ def protect(model: CountModel, min_n: int, max_rounds: int = 200) -> Protection:
     # a "< min_n" taken back early may be safe again now that more is hidden
     for i in sorted(unmarked, key=lambda i: counts[i].value):
         trial = unmarked - {i}
-        if not audit(model, visible, min_n, sensitive, trial).violations:
+        if not audit(model, visible, min_n, sensitive, trial, certificates=0).violations:
             unmarked = trial
     out = Protection(rounds=rounds)
     # what the report says of a hidden count: "< min_n" when it is small itself
@@ -581,7 +689,7 @@ def protect(model: CountModel, min_n: int, max_rounds: int = 200) -> Protection:
             if c.key:
                 out.rows[(c.table, c.row)] = why
     # the final proof: run the audit once more on exactly what will be published
-    final = audit(model, visible, min_n, sensitive, unmarked)
+    final = audit(model, visible, min_n, sensitive, unmarked, certificates=0)
     if final.violations:
         raise DisclosureError("the disclosure audit found derivable small counts: "
                               + "; ".join(sensitive[i].description for i in final.violations[:5]))
@@ -599,6 +707,7 @@ def _group_tuple(model: CountModel, grouping: list[str], label: str) -> tuple[st
 def study_model(*, people: pd.DataFrame, validity: pd.DataFrame, bands: pd.DataFrame,
                 group_columns: Sequence[str], groupings: Sequence[Sequence[str]], outcomes: Sequence[str],
                 results: pd.DataFrame, flow: pd.DataFrame, band_shares: pd.DataFrame,
+                waves: Sequence[str] = ("pre", "post"), contrasts: Sequence[Sequence[str]] = (("pre", "post"),),
                 include: bool = False) -> CountModel:
     """The count model of a study's published tables (results, participant flow, band shares).
 
@@ -606,9 +715,10 @@ def study_model(*, people: pd.DataFrame, validity: pd.DataFrame, bands: pd.DataF
     conditions nobody can be left out, and the attacker knows it (the config is
     published): the left-out counts are zeros of the structure.
     """
-    model = CountModel(people, validity, bands, group_columns, groupings, outcomes)
+    model = CountModel(people, validity, bands, group_columns, groupings, outcomes, waves, contrasts)
+    everyone = np.ones(model.n_cells, dtype=bool)
     if not include:
-        model.structural.append(model.form("excluded", (0,), np.ones(model.n_cells, dtype=bool)))
+        model.structural.append(model.excluded(everyone))
     seen_results: set[tuple] = set()
     for i, r in enumerate(results.itertuples(index=False)):
         grouping = [] if r.grouping == "all" else r.grouping.split("+")
@@ -616,23 +726,27 @@ def study_model(*, people: pd.DataFrame, validity: pd.DataFrame, bands: pd.DataF
         if group is None:
             raise DisclosureError(f"results row {r.outcome}/{r.grouping}/{r.group} has no people")
         cells = model.cells(grouping, group)
-        block = f"outcome:{r.outcome}"
-        where = (block, tuple(grouping), group)
-        model.add("results", i, "n", model.form(block, (0,), cells), key=True, cell=where)
-        model.add("results", i, "n_pre", model.form(block, (0, 1), cells), shown=False, cell=where)
-        model.add("results", i, "n_post", model.form(block, (0, 2), cells), shown=False, cell=where)
-        seen_results.add((r.outcome, tuple(grouping), group))
+        a, b = str(r.from_wave), str(r.to_wave)
+        where = (f"{r.outcome}:{a}:{b}", tuple(grouping), group)
+        model.add("results", i, "n", model.outcome_form(r.outcome, model.has(a, b), cells), key=True, cell=where)
+        model.add("results", i, "n_pre", model.outcome_form(r.outcome, model.has(a), cells), shown=False,
+                  cell=where)
+        model.add("results", i, "n_post", model.outcome_form(r.outcome, model.has(b), cells), shown=False,
+                  cell=where)
+        seen_results.add((r.outcome, a, b, tuple(grouping), group))
     seen_flow: set[tuple] = set()
-    for i, r in enumerate(flow.itertuples(index=False)):
-        grouping = [] if r.grouping == "all" else r.grouping.split("+")
-        group = _group_tuple(model, grouping, r.group)
+    for i, r in enumerate(flow.to_dict("records")):
+        grouping = [] if r["grouping"] == "all" else r["grouping"].split("+")
+        group = _group_tuple(model, grouping, r["group"])
         cells = model.cells(grouping, group)
         where = ("flow", tuple(grouping), group)
         model.add("participant_flow", i, "enrolled", model.enrolled(cells), key=True, cell=where)
-        model.add("participant_flow", i, "not_included", model.form("excluded", (0,), cells), cell=where)
-        model.add("participant_flow", i, "answered_pre", model.form("flow", (0, 1), cells), cell=where)
-        model.add("participant_flow", i, "answered_post", model.form("flow", (0, 2), cells), cell=where)
-        model.add("participant_flow", i, "complete_pre_post", model.form("flow", (0,), cells), cell=where)
+        model.add("participant_flow", i, "not_included", model.excluded(cells), cell=where)
+        for w in model.waves:
+            model.add("participant_flow", i, f"answered_{w}", model.flow_form(model.has(w), cells), cell=where)
+        for a, b in model.contrasts:
+            model.add("participant_flow", i, f"complete_{a}_{b}", model.flow_form(model.has(a, b), cells),
+                      cell=where)
         seen_flow.add((tuple(grouping), group))
     # a combination without a row is a published zero
     for grouping in model.groupings:
@@ -641,40 +755,43 @@ def study_model(*, people: pd.DataFrame, validity: pd.DataFrame, bands: pd.DataF
             if (tuple(grouping), group) not in seen_flow:
                 model.structural.append(model.enrolled(cells))
             for k in model.outcomes:
-                if (k, tuple(grouping), group) not in seen_results:
-                    model.structural.append(model.form(f"outcome:{k}", (0, 1, 2), cells))
+                for a, b in model.contrasts:
+                    if (k, a, b, tuple(grouping), group) not in seen_results:
+                        either = model.bit[a] | model.bit[b]
+                        model.structural.append(model.outcome_form(k, lambda v, m=either: bool(v & m), cells))
     for i, r in enumerate(band_shares.itertuples(index=False)):
-        if r.outcome not in model.band_names or r.band not in model.band_names[r.outcome]:
+        key = (r.outcome, str(r.from_wave), str(r.to_wave))
+        if key not in model.band_names or r.band not in model.band_names[key]:
             continue
-        wave = 0 if r.wave == "pre" else 1
-        model.add("band_shares", i, "n", model.band_form(r.outcome, wave, r.band), key=True)
-        model.add("band_shares", i, "total", model.band_form(r.outcome, None, None),
-                  group_key=(r.outcome, r.wave), shown=False)
+        side = 0 if str(r.wave) == key[1] else 1
+        model.add("band_shares", i, "n", model.band_form(key, side, r.band), key=True)
+        model.add("band_shares", i, "total", model.band_form(key, None, None),
+                  group_key=(*key, str(r.wave)), shown=False)
     return model
 
 
-def protect_tables(*, people: pd.DataFrame, pairs: pd.DataFrame, bands: pd.DataFrame,
+def protect_tables(*, people: pd.DataFrame, validity: pd.DataFrame, bands: pd.DataFrame,
                    group_columns: Sequence[str], groupings: Sequence[Sequence[str]], outcomes: Sequence[str],
-                   results: pd.DataFrame, flow: pd.DataFrame, band_shares: pd.DataFrame,
-                   min_n: int, include: bool = False) -> tuple[dict[str, pd.DataFrame], Protection]:
+                   results: pd.DataFrame, flow: pd.DataFrame, band_shares: pd.DataFrame, min_n: int,
+                   waves: Sequence[str] = ("pre", "post"), contrasts: Sequence[Sequence[str]] = (("pre", "post"),),
+                   include: bool = False) -> tuple[dict[str, pd.DataFrame], Protection]:
     """A study's results, participant flow and band shares as published, protected together.
 
-    ``people`` is :func:`evaluation.measures.participation`, ``pairs`` the complete
-    pairs table, ``bands`` :func:`evaluation.measures.band_pairs`; the tables are the
-    unsuppressed ones. Returns the published tables (keys ``results``,
-    ``participant_flow``, ``band_shares``) and the decision behind them.
+    ``people`` is :func:`evaluation.measures.participation`, ``validity``
+    :func:`evaluation.measures.validity`, ``bands`` :func:`evaluation.measures.band_pairs`;
+    the tables are the unsuppressed ones. Returns the published tables (keys
+    ``results``, ``participant_flow``, ``band_shares``) and the decision behind them.
     """
-    from .measures import validity
-
     model = study_model(
-        people=people.rename(columns={"answered_pre": "answered_first", "answered_post": "answered_second"}),
-        validity=validity(pairs), bands=bands, group_columns=group_columns, groupings=groupings,
-        outcomes=list(outcomes), results=results, flow=flow, band_shares=band_shares, include=include)
+        people=people, validity=validity, bands=bands, group_columns=group_columns, groupings=groupings,
+        outcomes=list(outcomes), results=results, flow=flow, band_shares=band_shares, waves=waves,
+        contrasts=contrasts, include=include)
     protection = protect(model, min_n)
     published = {
         "results": apply(results, protection, "results", ["outcome", "from_wave", "to_wave", "grouping", "group"]),
         "participant_flow": apply(flow, protection, "participant_flow", ["grouping", "group"]),
-        "band_shares": apply(band_shares, protection, "band_shares", ["outcome", "wave", "band"],
+        "band_shares": apply(band_shares, protection, "band_shares",
+                             ["outcome", "from_wave", "to_wave", "wave", "band"],
                              linked={"n": ["share"], "total": ["share"]}),
     }
     return published, protection

@@ -3,7 +3,7 @@
 The only stage that sees raw exports. What leaves it:
 
 * ``responses``: one row per person x wave with ``pid`` (keyed pseudonym),
-  ``wave`` (pre/post), the mapped group columns (``family`` pseudonymized too),
+  ``wave`` (a wave id of the config), the mapped group columns (``family`` pseudonymized too),
   the numeric item codes of every configured instrument, and per instrument a
   boolean ``<instrument>__asked`` (the person's export carried its items);
 * ``flow``: the fate of every input row (CONTRACT section 4, ``flow.csv``);
@@ -387,15 +387,15 @@ def _header_problems(source: str, raw: pd.DataFrame, lines: np.ndarray) -> list[
 
 
 def _wave_pieces(spec: Mapping, raw: pd.DataFrame):
-    """The export as one-wave pieces: a wide file (``wide: {pre: "_1", post: "_2"}``)
-    gives one piece per wave, its suffixed columns renamed to the config's names;
-    any other file is one piece. A wide file's line appears once per wave in flow.csv.
+    """The export as one-wave pieces: a wide file (``wide: {pre: "_1", post: "_2",
+    followup: "_3"}``) gives one piece per wave, its suffixed columns renamed to the
+    config's names; any other file is one piece. A wide file's line appears once per
+    wave in flow.csv.
     """
     if "wide" not in spec:
         yield spec, raw
         return
-    for wave in ("pre", "post"):
-        suffix = spec["wide"][wave]
+    for wave, suffix in spec["wide"].items():
         renamed = {c: c[: -len(suffix)] for c in raw.columns if c.endswith(suffix)}
         piece = raw.drop(columns=[c for c in renamed.values() if c in raw.columns]).rename(columns=renamed)
         yield {**spec, "wave": wave}, piece
@@ -412,7 +412,7 @@ def ingest_study(study: Study, key: bytes) -> IngestResult:
     cols = study.columns
     instruments = study.instruments
     wave_values = {str(v).strip().casefold(): wave
-                   for wave in ("pre", "post") for v in study.spec["waves"][wave]}
+                   for wave in study.waves for v in study.spec["waves"][wave]}
     column_of = {c: study.export_column(c) for c in study.group_columns}
     problems: list[Problem] = []
     notes: list[str] = []
@@ -518,7 +518,7 @@ def ingest_study(study: Study, key: bytes) -> IngestResult:
                 out.loc[i, "row_problem"] = "id is empty"
             bad_wave = out["wave"].isna() & out["raw_id"].notna()
             for i in np.flatnonzero(bad_wave.to_numpy()):
-                allowed = ", ".join(repr(str(v)) for w in ("pre", "post") for v in study.spec["waves"][w])
+                allowed = ", ".join(repr(str(v)) for w in study.waves for v in study.spec["waves"][w])
                 problems.append(Problem(source, int(lines[i]), cols.get("wave", "wave"),
                                         _shown(out["wave_raw"].iat[i] or ""), f"unknown wave; allowed: {allowed}"))
                 out.loc[i, "row_problem"] = "unknown wave"
@@ -585,7 +585,8 @@ def ingest_study(study: Study, key: bytes) -> IngestResult:
 
     responses = rows[is_kept].copy()
     responses = responses[["pid", "wave", *study.group_columns, *item_columns, *asked_columns]]
-    responses = responses.sort_values(["pid", "wave"], kind="stable").reset_index(drop=True)
+    responses = (responses.assign(_order=responses["wave"].map(wave_rank(study)))
+                 .sort_values(["pid", "_order"], kind="stable").drop(columns="_order").reset_index(drop=True))
     for c in asked_columns:
         responses[c] = responses[c].astype(bool)
     issues = pd.DataFrame([{c: getattr(p, c) for c in ISSUE_COLUMNS} for p in problems], columns=ISSUE_COLUMNS)
@@ -596,10 +597,15 @@ def ingest_study(study: Study, key: bytes) -> IngestResult:
                         group_changes)
 
 
-def _first_answered(rows: pd.DataFrame, column: str) -> pd.Series:
+def wave_rank(study: Study) -> dict[str, int]:
+    """Each wave id's place in time (the config's order; ids are never sorted)."""
+    return {w: i for i, w in enumerate(study.waves)}
+
+
+def _first_answered(rows: pd.DataFrame, column: str, study: Study) -> pd.Series:
     """Per raw id: the value of ``column`` at the person's first answered wave (the
     first wave with a value, in the config's wave order)."""
-    order = rows["wave"].map({w: i for i, w in enumerate(("pre", "post"))})
+    order = rows["wave"].map(wave_rank(study))
     ordered = rows.assign(_order=order.to_numpy()).sort_values(["raw_id", "_order"], kind="stable")
     return ordered.dropna(subset=[column]).drop_duplicates("raw_id").set_index("raw_id")[column]
 
@@ -614,7 +620,7 @@ def _resolve_groups(rows: pd.DataFrame, study: Study) -> tuple[pd.DataFrame, lis
     kept = rows["status"] == "kept"
     answered = rows[kept]
     for c in study.groups:
-        first = _first_answered(answered, c)
+        first = _first_answered(answered, c, study)
         later = answered[c].notna() & (answered[c] != answered["raw_id"].map(first))
         n_people = answered.loc[later, "raw_id"].nunique()
         if n_people:
@@ -628,7 +634,7 @@ def _resolve_groups(rows: pd.DataFrame, study: Study) -> tuple[pd.DataFrame, lis
     if include:
         meets = pd.Series(True, index=answered["raw_id"].unique())
         for c, condition in include.items():
-            value = _first_answered(answered, f"{c}__raw").reindex(meets.index)
+            value = _first_answered(answered, f"{c}__raw", study).reindex(meets.index)
             if isinstance(condition, Mapping):
                 number = pd.to_numeric(value.map(lambda v: str(v).replace(",", ".") if v is not None else None),
                                        errors="coerce")

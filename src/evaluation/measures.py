@@ -1,24 +1,75 @@
 """Shared facts about people, computed once: who took part when, in which group,
-and the participant-flow counts (CONTRACT section 4, ``participant_flow.csv``).
+the complete pairs of every contrast (with their bands), and the participant-flow
+counts (CONTRACT section 4, ``participant_flow.csv``).
 
+Waves are the config's wave ids in time order; a contrast is ``(earlier, later)``.
 Nothing here knows a language, a file path or the publication rules.
 """
 from __future__ import annotations
 
 from typing import Sequence
 
+import numpy as np
 import pandas as pd
 
-__all__ = ["participation", "flow_table", "validity", "band_pairs", "FLOW_COUNT_COLUMNS"]
+__all__ = ["complete_pairs", "participation", "flow_table", "flow_count_columns", "validity", "band_pairs",
+           "band_table", "PAIR_KEYS"]
 
-WAVES = ("pre", "post")
-FLOW_COUNT_COLUMNS = ["enrolled", "not_included", "answered_pre", "answered_post", "complete_pre_post"]
+DEFAULT_WAVES = ("pre", "post")
+DEFAULT_CONTRASTS = (("pre", "post"),)
+PAIR_KEYS = ["outcome", "from_wave", "to_wave"]
 
 
-def participation(flow: pd.DataFrame, people: pd.DataFrame) -> pd.DataFrame:
+def _outcome_scores(scores: pd.DataFrame, spec: dict) -> pd.DataFrame:
+    return scores[(scores["instrument"] == spec["instrument"]) & (scores["scale"] == spec["scale"])]
+
+
+def complete_pairs(scores: pd.DataFrame, outcomes: dict[str, dict], group_columns: Sequence[str],
+                   contrasts: Sequence[Sequence[str]] = DEFAULT_CONTRASTS) -> pd.DataFrame:
+    """One row per outcome x contrast x person with a valid score at either wave of
+    the contrast: ``outcome, from_wave, to_wave, pid, pre, post, <group columns>``.
+
+    ``pre`` is the score at the contrast's earlier wave, ``post`` at its later one.
+    A person with a score at only one of them keeps the row (the other side empty):
+    they count in ``n_pre``/``n_post`` but not in the complete pairs ``n``. Group
+    values are the person's (constant across waves since ingest).
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"pid": ["a", "a", "b", "b"], "wave": ["t0", "t1", "t0", "t2"],
+    ...                   "instrument": "w", "scale": "total", "score": [1.0, 3.0, 2.0, 5.0]})
+    >>> complete_pairs(s, {"o": {"instrument": "w", "scale": "total"}}, [], [("t0", "t1"), ("t0", "t2")])
+      outcome from_wave to_wave pid  pre  post
+    0       o        t0      t1   a  1.0   3.0
+    1       o        t0      t1   b  2.0   NaN
+    2       o        t0      t2   a  1.0   NaN
+    3       o        t0      t2   b  2.0   5.0
+    """
+    columns = [*PAIR_KEYS, "pid", "pre", "post", *group_columns]
+    frames = []
+    for outcome, spec in outcomes.items():
+        sel = _outcome_scores(scores, spec)
+        wide = sel.pivot_table(index="pid", columns="wave", values="score", aggfunc="first", dropna=False)
+        groups = sel.drop_duplicates("pid").set_index("pid")[list(group_columns)] if group_columns else None
+        for a, b in contrasts:
+            pair = wide.reindex(columns=[a, b]).dropna(how="all")
+            frame = pd.DataFrame({"outcome": outcome, "from_wave": a, "to_wave": b, "pid": pair.index,
+                                  "pre": pair[a].to_numpy(dtype=float), "post": pair[b].to_numpy(dtype=float)})
+            if groups is not None:
+                frame = frame.join(groups, on="pid")
+            frames.append(frame)
+    if not frames:
+        return pd.DataFrame(columns=columns)
+    out = pd.concat(frames, ignore_index=True)[columns]
+    out.columns.name = None
+    return out
+
+
+def participation(flow: pd.DataFrame, people: pd.DataFrame,
+                  waves: Sequence[str] = DEFAULT_WAVES) -> pd.DataFrame:
     """One row per enrolled person (an answered wave): ``pid``, the group columns (the
-    value at the person's first answered wave), ``included`` (meets ``include``),
-    ``answered_pre``, ``answered_post`` (answered waves of included people).
+    value at the person's first answered wave), ``included`` (meets ``include``), and
+    ``answered_<wave>`` for every wave (answered waves of included people).
 
     Examples
     --------
@@ -32,11 +83,10 @@ def participation(flow: pd.DataFrame, people: pd.DataFrame) -> pd.DataFrame:
     2   c  Y     False         False          False
     """
     answered = flow[flow["status"] == "answered"]
-    waves = answered.groupby("pid")["wave"].agg(set)
     out = people.sort_values("pid", kind="stable").reset_index(drop=True)
-    for wave in WAVES:
-        out[f"answered_{wave}"] = out["pid"].map(waves).map(
-            lambda w, wave=wave: isinstance(w, set) and wave in w).astype(bool)
+    for wave in waves:
+        who = set(answered.loc[answered["wave"] == wave, "pid"])
+        out[f"answered_{wave}"] = out["pid"].isin(who).to_numpy()
     return out
 
 
@@ -50,69 +100,109 @@ def _groups(people: pd.DataFrame, grouping: Sequence[str]):
         yield "+".join(grouping), "+".join(str(v) for v in values), part
 
 
-def flow_table(people: pd.DataFrame, groupings: Sequence[Sequence[str]], excluded_rows: int) -> pd.DataFrame:
+def flow_count_columns(waves: Sequence[str] = DEFAULT_WAVES,
+                       contrasts: Sequence[Sequence[str]] = DEFAULT_CONTRASTS) -> list[str]:
+    """The count columns of the participant-flow table, in order.
+
+    >>> flow_count_columns(["t0", "t1", "t2"], [("t0", "t1"), ("t0", "t2")])
+    ['enrolled', 'not_included', 'answered_t0', 'answered_t1', 'answered_t2', 'complete_t0_t1', 'complete_t0_t2']
+    """
+    return ["enrolled", "not_included", *(f"answered_{w}" for w in waves),
+            *(f"complete_{a}_{b}" for a, b in contrasts)]
+
+
+def flow_table(people: pd.DataFrame, groupings: Sequence[Sequence[str]], excluded_rows: int,
+               waves: Sequence[str] = DEFAULT_WAVES,
+               contrasts: Sequence[Sequence[str]] = DEFAULT_CONTRASTS) -> pd.DataFrame:
     """People at each step, per grouping x group (unsuppressed).
 
     ``enrolled`` answered a wave; ``not_included`` of them were left out by
-    ``include``; of the others, ``answered_<wave>`` and ``complete_pre_post``
-    (answered both); ``excluded_rows`` (overall row only) are the input rows left
-    out as invalid or duplicate.
+    ``include``; of the others, ``answered_<wave>`` for every wave and
+    ``complete_<from>_<to>`` for every contrast (answered both of its waves);
+    ``excluded_rows`` (overall row only) are the input rows left out as invalid or
+    duplicate.
     """
+    columns = flow_count_columns(waves, contrasts)
     rows = []
     for grouping in groupings:
         for name, group, part in _groups(people, grouping):
             included = part[part["included"]] if "included" in part else part
-            rows.append({"grouping": name, "group": group, "enrolled": len(part),
-                         "not_included": len(part) - len(included),
-                         "answered_pre": int(included["answered_pre"].sum()),
-                         "answered_post": int(included["answered_post"].sum()),
-                         "complete_pre_post": int((included["answered_pre"] & included["answered_post"]).sum())})
-    out = pd.DataFrame(rows, columns=["grouping", "group", *FLOW_COUNT_COLUMNS])
+            row = {"grouping": name, "group": group, "enrolled": len(part), "not_included": len(part) - len(included)}
+            for w in waves:
+                row[f"answered_{w}"] = int(included[f"answered_{w}"].sum())
+            for a, b in contrasts:
+                row[f"complete_{a}_{b}"] = int((included[f"answered_{a}"] & included[f"answered_{b}"]).sum())
+            rows.append(row)
+    out = pd.DataFrame(rows, columns=["grouping", "group", *columns])
     out["excluded_rows"] = pd.array([excluded_rows] + [pd.NA] * (len(out) - 1), dtype="Int64")
     return out
 
 
-def validity(pairs: pd.DataFrame) -> pd.DataFrame:
-    """Per outcome x person: a valid score at the first / second wave."""
-    out = pairs[["outcome", "pid"]].copy()
-    out["valid_first"] = pairs["pre"].notna().to_numpy()
-    out["valid_second"] = pairs["post"].notna().to_numpy()
-    return out[out["valid_first"] | out["valid_second"]].reset_index(drop=True)
+def validity(scores: pd.DataFrame, outcomes: dict[str, dict], waves: Sequence[str] = DEFAULT_WAVES) -> pd.DataFrame:
+    """Per outcome x person with a valid score at some wave: ``valid``, the waves with
+    a valid score as a bit mask (bit ``i`` = ``waves[i]``).
 
-
-def band_pairs(scores: pd.DataFrame, outcomes: dict[str, dict]) -> pd.DataFrame:
-    """Per outcome x complete pair with a band at both waves: ``band_first``, ``band_second``."""
+    >>> s = pd.DataFrame({"pid": ["a", "a", "b"], "wave": ["t0", "t2", "t1"], "instrument": "w",
+    ...                   "scale": "total", "score": [1.0, 2.0, None]})
+    >>> validity(s, {"o": {"instrument": "w", "scale": "total"}}, ["t0", "t1", "t2"])
+      outcome pid  valid
+    0       o   a      5
+    """
+    bit = {w: 1 << i for i, w in enumerate(waves)}
     frames = []
     for outcome, spec in outcomes.items():
-        sel = scores[(scores["instrument"] == spec["instrument"]) & (scores["scale"] == spec["scale"])
-                     & scores["score"].notna() & scores["band"].notna()]
-        wide = sel.pivot_table(index="pid", columns="wave", values="band", aggfunc="first")
-        if not set(WAVES) <= set(wide.columns):
-            continue
-        wide = wide.dropna(subset=list(WAVES))
-        frames.append(pd.DataFrame({"outcome": outcome, "pid": wide.index,
-                                    "band_first": wide["pre"].to_numpy(), "band_second": wide["post"].to_numpy()}))
+        sel = _outcome_scores(scores, spec)
+        sel = sel[sel["score"].notna() & sel["wave"].isin(list(bit))]
+        mask = sel["wave"].map(bit).astype("int64").groupby(sel["pid"].to_numpy(), sort=True).agg(np.bitwise_or.reduce)
+        frames.append(pd.DataFrame({"outcome": outcome, "pid": mask.index, "valid": mask.to_numpy(dtype=np.int64)}))
     if not frames:
-        return pd.DataFrame(columns=["outcome", "pid", "band_first", "band_second"])
+        return pd.DataFrame({"outcome": [], "pid": [], "valid": []})
     return pd.concat(frames, ignore_index=True)
 
 
-def band_table(bands: pd.DataFrame, outcomes: Sequence[str]) -> pd.DataFrame:
-    """Complete pairs in each band before and after (unsuppressed): one row per
-    outcome x wave x band seen at either wave, ``n``, ``share`` (of ``total``), ``total``."""
-    from .instruments import band_sort_key
-
-    rows = []
-    for outcome in outcomes:
-        sel = bands[bands["outcome"] == outcome]
+def band_pairs(scores: pd.DataFrame, outcomes: dict[str, dict],
+               contrasts: Sequence[Sequence[str]] = DEFAULT_CONTRASTS) -> pd.DataFrame:
+    """Per outcome x contrast x complete pair with a band at both waves:
+    ``outcome, from_wave, to_wave, pid, band_first, band_second``."""
+    columns = [*PAIR_KEYS, "pid", "band_first", "band_second"]
+    frames = []
+    for outcome, spec in outcomes.items():
+        sel = _outcome_scores(scores, spec)
+        sel = sel[sel["score"].notna() & sel["band"].notna()]
         if sel.empty:
             continue
-        names = sorted(set(sel["band_first"]) | set(sel["band_second"]), key=band_sort_key)
-        for wave, column in zip(WAVES, ("band_first", "band_second")):
-            counts = sel[column].value_counts()
+        wide = sel.pivot_table(index="pid", columns="wave", values="band", aggfunc="first")
+        for a, b in contrasts:
+            if not {a, b} <= set(wide.columns):
+                continue
+            pair = wide[[a, b]].dropna()
+            frames.append(pd.DataFrame({"outcome": outcome, "from_wave": a, "to_wave": b, "pid": pair.index,
+                                        "band_first": pair[a].to_numpy(), "band_second": pair[b].to_numpy()}))
+    if not frames:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(frames, ignore_index=True)[columns]
+
+
+def band_table(bands: pd.DataFrame, outcomes: Sequence[str],
+               contrasts: Sequence[Sequence[str]] = DEFAULT_CONTRASTS) -> pd.DataFrame:
+    """Complete pairs of each contrast in each band at its two waves (unsuppressed):
+    one row per outcome x contrast x wave x band seen at either wave, ``n``,
+    ``share`` (of ``total``, the contrast's pairs with a band at both waves)."""
+    from .instruments import band_sort_key
+
+    columns = [*PAIR_KEYS, "wave", "band", "n", "share", "total"]
+    rows = []
+    for outcome in outcomes:
+        for a, b in contrasts:
+            sel = bands[(bands["outcome"] == outcome) & (bands["from_wave"] == a) & (bands["to_wave"] == b)]
+            if sel.empty:
+                continue
+            names = sorted(set(sel["band_first"]) | set(sel["band_second"]), key=band_sort_key)
             total = len(sel)
-            for band in names:
-                n = int(counts.get(band, 0))
-                rows.append({"outcome": outcome, "wave": wave, "band": band, "n": n, "share": n / total,
-                             "total": total})
-    return pd.DataFrame(rows, columns=["outcome", "wave", "band", "n", "share", "total"])
+            for wave, column in ((a, "band_first"), (b, "band_second")):
+                counts = sel[column].value_counts()
+                for band in names:
+                    n = int(counts.get(band, 0))
+                    rows.append({"outcome": outcome, "from_wave": a, "to_wave": b, "wave": wave, "band": band,
+                                 "n": n, "share": n / total, "total": total})
+    return pd.DataFrame(rows, columns=columns)

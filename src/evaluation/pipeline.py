@@ -152,7 +152,7 @@ def run_ingest(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], 
         log.warning("%d invalid values set missing (on_invalid: quarantine)", len(result.issues))
     from .schemas import responses_schema, validate
 
-    validate(result.responses, responses_schema(study.instruments, study.group_columns), "responses")
+    validate(result.responses, responses_schema(study.instruments, study.group_columns, study.waves), "responses")
     write_parquet(result.responses, out["responses"])
     write_parquet(result.people, out["people"])
     inputs_json = json.dumps({"exports": result.inputs, "missing_codes": result.missing_codes,
@@ -175,7 +175,7 @@ def run_score(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], l
     scores = scores[["pid", "wave", *groups, "family", "instrument", "scale", "score", "n_answered", "band"]]
     from .schemas import scores_schema, validate
 
-    validate(scores, scores_schema(groups), "scores")
+    validate(scores, scores_schema(groups, study.waves), "scores")
     log.info("%d scores, %d empty", len(scores), int(scores["score"].isna().sum()))
     write_parquet(scores, out["scores"])
     write_csv(reliability(responses, instruments), out["reliability"])
@@ -183,10 +183,11 @@ def run_score(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], l
 
 def run_analyse(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], log: logging.Logger) -> None:
     """scores.parquet -> pairs.parquet and the full results.csv."""
-    from .stats import complete_pairs, results_table
+    from .measures import complete_pairs
+    from .stats import results_table
 
     scores = pd.read_parquet(inputs["scores"])
-    pairs = complete_pairs(scores, study.outcomes, study.group_columns)
+    pairs = complete_pairs(scores, study.outcomes, study.group_columns, study.contrasts)
     a = study.analysis
     results = results_table(pairs, study.groupings, ci_level=a["ci_level"],
                             correction=a["correction"], min_n=a["min_n"])
@@ -207,18 +208,19 @@ def run_tables(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], 
     min_n = study.analysis["min_n"]
     results = pd.read_csv(inputs["results"])
     flow = pd.read_csv(inputs["flow"], dtype={"pid": "string", "source": "string"})
-    pairs = pd.read_parquet(inputs["pairs"])
     scores = pd.read_parquet(inputs["scores"], columns=["pid", "wave", "instrument", "scale", "score", "band"])
-    people = measures.participation(flow, pd.read_parquet(inputs["people"]))
+    waves, contrasts = study.waves, study.contrasts
+    people = measures.participation(flow, pd.read_parquet(inputs["people"]), waves)
     # invalid and duplicate rows; a wave block nobody answered is no row left out, so a
     # long and a wide export of the same answers give the same counts
     excluded = int(flow["status"].isin(["invalid", "duplicate"]).sum())
-    flow_table = measures.flow_table(people, study.groupings, excluded)
-    bands = measures.band_pairs(scores, study.outcomes)
-    band_table = measures.band_table(bands, list(study.outcomes))
+    flow_table = measures.flow_table(people, study.groupings, excluded, waves, contrasts)
+    bands = measures.band_pairs(scores, study.outcomes, contrasts)
+    band_table = measures.band_table(bands, list(study.outcomes), contrasts)
     published, protection = disclosure.protect_tables(
-        people=people, pairs=pairs, bands=bands, group_columns=study.group_columns, groupings=study.groupings,
-        outcomes=list(study.outcomes), results=results, flow=flow_table, band_shares=band_table, min_n=min_n,
+        people=people, validity=measures.validity(scores, study.outcomes, waves), bands=bands,
+        group_columns=study.group_columns, groupings=study.groupings, outcomes=list(study.outcomes),
+        results=results, flow=flow_table, band_shares=band_table, min_n=min_n, waves=waves, contrasts=contrasts,
         include=bool(study.spec.get("include")))
     # counts in no linear relation with the others: hidden when small
     if disclosure.is_small(excluded, min_n):
@@ -334,9 +336,11 @@ def stage_settings(study: Study, stage: str) -> str:
                    "instruments": spec["instruments"], "on_invalid": a["on_invalid"]},
         "score": {"instruments": spec["instruments"], "missing": spec.get("missing"), "groups": list(groups),
                   "family": "family" in spec["columns"]},
-        "analyse": {"outcomes": outcomes, "groupings": study.groupings, "ci_level": a["ci_level"],
+        "analyse": {"outcomes": outcomes, "groupings": study.groupings, "contrasts": study.contrasts,
+                    "ci_level": a["ci_level"],
                     "correction": a["correction"], "min_n": a["min_n"]},
         "tables": {"outcomes": outcomes, "groupings": study.groupings, "groups": list(groups),
+                   "waves": study.waves, "contrasts": study.contrasts,
                    "include": bool(spec.get("include")), "min_n": a["min_n"], "exports": len(spec["exports"])},
     }
     if stage in reads:

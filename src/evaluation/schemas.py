@@ -20,11 +20,12 @@ __all__ = ["responses_schema", "scores_schema", "validate"]
 PSEUDONYM = r"^[0-9a-f]{16}$"
 
 
-def responses_schema(instruments: Mapping[str, Instrument], group_columns: list[str]) -> pa.DataFrameSchema:
+def responses_schema(instruments: Mapping[str, Instrument], group_columns: list[str],
+                     waves: Sequence[str] = ("pre", "post")) -> pa.DataFrameSchema:
     """One row per pseudonym and wave; every item code within its instrument's range."""
     columns = {
         "pid": pa.Column(str, pa.Check.str_matches(PSEUDONYM)),
-        "wave": pa.Column(str, pa.Check.isin(["pre", "post"])),
+        "wave": pa.Column(str, pa.Check.isin(list(waves))),
     }
     for c in group_columns:
         check = pa.Check.str_matches(PSEUDONYM) if c == "family" else None
@@ -37,11 +38,11 @@ def responses_schema(instruments: Mapping[str, Instrument], group_columns: list[
     return pa.DataFrameSchema(columns, unique=["pid", "wave"], strict=True)
 
 
-def scores_schema(groups: Sequence[str] = ()) -> pa.DataFrameSchema:
+def scores_schema(groups: Sequence[str] = (), waves: Sequence[str] = ("pre", "post")) -> pa.DataFrameSchema:
     """CONTRACT section 4, scores.parquet: ``pid, wave, <group ids>, family, instrument, ...``."""
     return pa.DataFrameSchema({
         "pid": pa.Column(str, pa.Check.str_matches(PSEUDONYM)),
-        "wave": pa.Column(str, pa.Check.isin(["pre", "post"])),
+        "wave": pa.Column(str, pa.Check.isin(list(waves))),
         **{g: pa.Column(nullable=True) for g in groups},
         "family": pa.Column(nullable=True),
         "instrument": pa.Column(str),

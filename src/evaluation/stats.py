@@ -27,9 +27,11 @@ import pandas as pd
 from scipy import special
 from scipy.optimize import elementwise
 
+from .measures import complete_pairs  # noqa: F401  (re-exported; the complete-pair rule lives in measures)
+
 __all__ = [
     "RESULT_COLUMNS",
-    "complete_pairs",
+    "complete_pairs",  # its home is evaluation.measures; re-exported for existing callers
     "paired_statistics",
     "results_table",
     "adjust_pvalues",
@@ -46,45 +48,6 @@ RESULT_COLUMNS = [
     "d_z", "d_z_ci_low", "d_z_ci_high", "g_z", "d_av", "g_av", "d_rm", "suppressed",
 ]
 _EPS = np.finfo(float).eps
-
-
-# --------------------------------------------------------------------- pairs
-def complete_pairs(scores: pd.DataFrame, outcomes: dict[str, dict],
-                   group_columns: Sequence[str]) -> pd.DataFrame:
-    """One row per outcome x person with the person's ``pre`` and ``post`` score.
-
-    People with a score at only one wave keep their row (the other side empty):
-    they count in ``n_pre``/``n_post`` but not in the complete pairs ``n``. Group
-    values come from the baseline row, or from follow-up when there is none.
-
-    Examples
-    --------
-    >>> s = pd.DataFrame({"pid": ["a", "a", "b"], "wave": ["pre", "post", "pre"],
-    ...                   "instrument": "w", "scale": "total", "score": [1.0, 3.0, 2.0]})
-    >>> complete_pairs(s, {"o": {"instrument": "w", "scale": "total"}}, [])[["pid", "pre", "post"]]
-      pid  pre  post
-    0   a  1.0   3.0
-    1   b  2.0   NaN
-    """
-    frames = []
-    for outcome, spec in outcomes.items():
-        sel = scores[(scores["instrument"] == spec["instrument"]) & (scores["scale"] == spec["scale"])]
-        wide = sel.pivot_table(index="pid", columns="wave", values="score", aggfunc="first",
-                               dropna=False)
-        wide = wide.reindex(columns=["pre", "post"])
-        if group_columns:
-            ordered = sel.assign(_w=(sel["wave"] != "pre").astype(int)).sort_values("_w", kind="stable")
-            groups = ordered.drop_duplicates("pid").set_index("pid")[list(group_columns)]
-            wide = wide.join(groups)
-        wide = wide.reset_index()
-        wide.insert(0, "outcome", outcome)
-        frames.append(wide)
-    columns = ["outcome", "pid", "pre", "post", *group_columns]
-    if not frames:
-        return pd.DataFrame(columns=columns)
-    out = pd.concat(frames, ignore_index=True)[columns]
-    out.columns.name = None
-    return out
 
 
 # --------------------------------------------------------------- basic pieces
@@ -522,10 +485,13 @@ def results_table(pairs: pd.DataFrame, groupings: Sequence[Sequence[str]], *,
                   max_histogram_cells: int = 4_000_000) -> pd.DataFrame:
     """The full (unsuppressed) results table of CONTRACT section 4.
 
-    ``pairs`` is :func:`complete_pairs` output; ``groupings`` lists the grouping
-    columns (``[]`` = the overall row); ``contrast`` names the waves of ``pre`` and
-    ``post`` (``from_wave``, ``to_wave``). Rows are ordered by outcome (in order of
-    first appearance), grouping (as given) and group.
+    ``pairs`` is :func:`evaluation.measures.complete_pairs` output; ``groupings``
+    lists the grouping columns (``[]`` = the overall row). When ``pairs`` has
+    ``from_wave``/``to_wave`` columns every contrast in it is analysed on its own
+    (``p_t_adj`` within the contrast) and the tables are stacked in the order the
+    contrasts first appear; otherwise ``contrast`` names the waves of ``pre`` and
+    ``post``. Within a contrast rows are ordered by outcome (in order of first
+    appearance), grouping (as given) and group.
 
     Notes
     -----
@@ -553,7 +519,17 @@ def results_table(pairs: pd.DataFrame, groupings: Sequence[Sequence[str]], *,
     missing = {"outcome", "pid", "pre", "post", *(c for g in groupings for c in g)} - set(pairs.columns)
     if missing:
         raise ValueError(f"pairs lacks the column(s) {', '.join(sorted(missing))}; "
-                         "make it with complete_pairs(scores, outcomes, group_columns)")
+                         "make it with evaluation.measures.complete_pairs(scores, outcomes, group_columns)")
+    if {"from_wave", "to_wave"} <= set(pairs.columns):
+        keys = pairs[["from_wave", "to_wave"]].astype(str)
+        order = list(dict.fromkeys(zip(keys["from_wave"], keys["to_wave"])))
+        if not order:
+            return pd.DataFrame(columns=RESULT_COLUMNS)
+        parts = [results_table(pairs[(keys["from_wave"] == a).to_numpy() & (keys["to_wave"] == b).to_numpy()]
+                               .drop(columns=["from_wave", "to_wave"]), groupings, ci_level=ci_level,
+                               correction=correction, min_n=min_n, contrast=(a, b),
+                               max_histogram_cells=max_histogram_cells) for a, b in order]
+        return pd.concat(parts, ignore_index=True)
     outcome_codes, outcome_names = pd.factorize(pairs["outcome"])
     columns = list(dict.fromkeys(c for g in groupings for c in g))  # every grouped column, first use first
     factors = {}
