@@ -162,7 +162,7 @@ def test_decimal_comma_reads_a_dot_as_thousands(tmp_path):
     with pytest.raises(InvalidInputError, match="column 'k1': value '1.000' — not a valid answer"):
         ingest_study(make_study(s), b"k")
     s["exports"][0]["decimal"] = "."
-    assert ingest_study(make_study(s), b"k").responses["k1"].tolist() == [2.0, 1.0]
+    assert ingest_study(make_study(s), b"k").responses["k1"].tolist() == [1.0, 2.0]  # pre, then post: waves in time order
 
 
 def test_misspelt_item_column_is_named_before_scoring(tmp_path):

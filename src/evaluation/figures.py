@@ -16,7 +16,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from .config import Study
-from .i18n import grouping_label, t
+from .i18n import contrast_label, grouping_label, t, wave_label
 from .instruments import band_sort_key
 
 __all__ = ["means_plot", "forest_plot", "flow_plot", "band_plot", "save_figure"]
@@ -51,17 +51,20 @@ def _published(results: pd.DataFrame) -> pd.Series:
 
 def means_plot(study: Study, outcome: str, results: pd.DataFrame) -> Figure:
     """Mean score at each wave with its CI, overall and for every published group of
-    each one-group grouping (complete pairs; every value from the results table).
+    each one-group grouping (the complete pairs of each contrast, drawn from its
+    earlier to its later wave; every value from the results table).
 
     No person is drawn: each point is a published mean of at least ``min_n`` people.
     """
     from scipy import special  # the t quantile without importing scipy.stats
 
     lang = study.language
+    waves = study.waves
     rows = results[(results["outcome"] == outcome) & _published(results)]
     rows = rows[(rows["grouping"] == "all") | ~rows["grouping"].str.contains("+", regex=False)]
     panels = list(dict.fromkeys(rows["grouping"]))
-    fig = Figure(figsize=(3.0 * max(len(panels), 1) + 0.6, 3.8))
+    width = 3.0 + 0.6 * max(len(waves) - 2, 0)
+    fig = Figure(figsize=(width * max(len(panels), 1) + 0.6, 3.8))
     fig.subplots_adjust(left=0.14 / max(len(panels), 1) + 0.04, right=0.98, top=0.86, bottom=0.14, wspace=0.35)
     if rows.empty:
         ax = fig.add_subplot()
@@ -71,19 +74,31 @@ def means_plot(study: Study, outcome: str, results: pd.DataFrame) -> Figure:
     level = study.analysis["ci_level"]
     axes = fig.subplots(1, len(panels), sharey=True, squeeze=False)[0]
     colours = list(OKABE_ITO.values())
+    styles = ["-", "--", ":", "-."]
+    position = {w: i for i, w in enumerate(waves)}
+    contrasts = [c for c in study.contrasts]
     for ax, grouping in zip(axes, panels):
         sub = rows[rows["grouping"] == grouping]
-        for i, (_, r) in enumerate(sub.iterrows()):
-            n = float(r["n"])
-            q = special.stdtrit(n - 1, 0.5 + level / 2) if n > 1 else np.nan
-            means = np.array([r["pre_mean"], r["post_mean"]], dtype=float)
-            half = q * np.array([r["pre_sd"], r["post_sd"]], dtype=float) / np.sqrt(n)
-            x = np.array([0.0, 1.0]) + (i - (len(sub) - 1) / 2) * 0.06
-            label = t("overall", lang) if r["group"] == "all" else str(r["group"])
+        groups = list(dict.fromkeys(sub["group"]))
+        for i, group in enumerate(groups):
             colour = OKABE_ITO["black"] if grouping == "all" else colours[i % len(colours)]
-            ax.errorbar(x, means, yerr=half, color=colour, marker="o", capsize=3, label=f"{label} (n={int(n)})")
-        ax.set_xticks([0, 1], [t("pre", lang), t("post", lang)])
-        ax.set_xlim(-0.4, 1.4)
+            shift = (i - (len(groups) - 1) / 2) * 0.06
+            for k, (a, b) in enumerate(contrasts):
+                r = sub[(sub["group"] == group) & (sub["from_wave"] == a) & (sub["to_wave"] == b)]
+                if r.empty:
+                    continue
+                r = r.iloc[0]
+                n = float(r["n"])
+                q = special.stdtrit(n - 1, 0.5 + level / 2) if n > 1 else np.nan
+                means = np.array([r["pre_mean"], r["post_mean"]], dtype=float)
+                half = q * np.array([r["pre_sd"], r["post_sd"]], dtype=float) / np.sqrt(n)
+                x = np.array([position[a], position[b]], dtype=float) + shift + k * 0.02
+                name = t("overall", lang) if group == "all" else str(group)
+                label = f"{name} (n={int(n)})" if k == 0 else None
+                ax.errorbar(x, means, yerr=half, color=colour, marker="o", capsize=3, label=label,
+                            linestyle=styles[k % len(styles)])
+        ax.set_xticks(range(len(waves)), [wave_label(study, w) for w in waves])
+        ax.set_xlim(-0.4, len(waves) - 0.6)
         title = t("overall", lang) if grouping == "all" else grouping_label(study, grouping)
         ax.set_title(title, fontsize=9)
         ax.legend(frameon=False, fontsize=7, loc="best")
@@ -100,6 +115,9 @@ def forest_plot(study: Study, outcome: str, results: pd.DataFrame) -> Figure:
     rows = results[(results["outcome"] == outcome) & _published(results) & results["d_z"].notna()]
     labels = [t("overall", lang) if g == "all" else g.replace("+", " · ") for g in rows["group"]]
     labels = [f"{lab} (n={int(n)})" for lab, n in zip(labels, rows["n"])]
+    if len(study.contrasts) > 1:
+        labels = [f"{contrast_label(study, (a, b))}: {lab}"
+                  for lab, a, b in zip(labels, rows["from_wave"], rows["to_wave"])]
     height = 0.32 * max(len(rows), 2) + 1.2
     width = 6.4
     # fixed margins sized to the longest label: no layout engine (a second text pass)
@@ -126,7 +144,8 @@ def forest_plot(study: Study, outcome: str, results: pd.DataFrame) -> Figure:
 
 
 def flow_plot(study: Study, flow_counts: pd.DataFrame, results: pd.DataFrame) -> Figure:
-    """Participant flow: enrolled -> baseline -> follow-up -> both waves -> analysed per outcome.
+    """Participant flow: enrolled -> answered each wave -> answered both waves of each
+    contrast -> analysed per outcome (the first contrast).
 
     Every number is a published count (a hidden one reads "–"); the last box is
     the overall ``n`` of each outcome in the results table, so the figure and the
@@ -138,36 +157,40 @@ def flow_plot(study: Study, flow_counts: pd.DataFrame, results: pd.DataFrame) ->
     def shown(value) -> str:
         return "–" if pd.isna(value) else str(int(value))
 
-    def difference(a, b) -> str:
-        return "–" if pd.isna(a) or pd.isna(b) else str(int(a) - int(b))
-
-    steps = [("enrolled", overall["enrolled"]), ("baseline", overall["answered_pre"]),
-             ("followup", overall["answered_post"]), ("both_waves", overall["complete_pre_post"])]
-    totals = results[results["grouping"] == "all"].set_index("outcome")
+    first = study.contrasts[0]
+    steps = [t("flow_enrolled", lang) + f"\nn = {shown(overall['enrolled'])}"]
+    steps += [t("flow_answered", lang, wave=wave_label(study, w)) + f"\nn = {shown(overall[f'answered_{w}'])}"
+              for w in study.waves]
+    steps += [t("flow_complete", lang, contrast=contrast_label(study, (a, b)))
+              + f"\nn = {shown(overall[f'complete_{a}_{b}'])}" for a, b in study.contrasts]
+    totals = results[(results["grouping"] == "all") & (results["from_wave"] == first[0])
+                     & (results["to_wave"] == first[1])].set_index("outcome")
     analysed = [f"{study.outcome_label(o)}: " + (f"n = {int(totals.at[o, 'n'])}"
                 if not _is_true(totals.at[o, "suppressed"]) else f"< {study.analysis['min_n']}")
                 for o in study.outcomes if o in totals.index]
-    fig = Figure(figsize=(7.2, 4.6))
+    n_boxes = len(steps) + 1
+    step = 1.0 / n_boxes
+    fig = Figure(figsize=(7.2, 0.75 * n_boxes + 1.0))
     fig.subplots_adjust(left=0.01, right=0.99, top=0.99, bottom=0.01)
     ax = fig.add_subplot()
     ax.set_axis_off()
     box = {"boxstyle": "round", "facecolor": "#e8f1f8", "edgecolor": OKABE_ITO["blue"]}
-    for i, (key, count) in enumerate(steps):
-        yy = 1.1 - i * 0.24
-        ax.text(0.28, yy, f"{t('flow_' + key, lang)}\nn = {shown(count)}", ha="center", va="center", bbox=box)
-        ax.annotate("", xy=(0.28, yy - 0.16), xytext=(0.28, yy - 0.07),
+    for i, text in enumerate(steps):
+        yy = 1 - (i + 0.5) * step
+        ax.text(0.3, yy, text, ha="center", va="center", fontsize=8.5, bbox=box)
+        ax.annotate("", xy=(0.3, yy - 0.62 * step), xytext=(0.3, yy - 0.38 * step),
                     arrowprops={"arrowstyle": "->", "color": OKABE_ITO["black"]})
-    ax.text(0.28, 1.1 - 4 * 0.24 - 0.05, t("flow_analysed", lang) + "\n" + "\n".join(analysed),
-            ha="center", va="center", fontsize=8.5, bbox={**box, "facecolor": "#dff0e6",
-                                                          "edgecolor": OKABE_ITO["green"]})
-    side = [("flow_lost", difference(overall["answered_pre"], overall["complete_pre_post"])),
-            ("flow_followup_only", difference(overall["answered_post"], overall["complete_pre_post"])),
-            ("flow_excluded", shown(overall["excluded_rows"]))]
-    for i, (key, count) in enumerate(side):
-        ax.text(0.6, 0.98 - i * 0.24, f"{t(key, lang)}: {count}", ha="left", va="center",
-                fontsize=9, bbox={"boxstyle": "round", "facecolor": "white", "edgecolor": OKABE_ITO["grey"]})
+    ax.text(0.3, 1 - (len(steps) + 0.5) * step,
+            t("flow_analysed", lang) + f" ({contrast_label(study, first)})\n" + "\n".join(analysed),
+            ha="center", va="center", fontsize=8, bbox={**box, "facecolor": "#dff0e6",
+                                                        "edgecolor": OKABE_ITO["green"]})
+    side = [(t("flow_not_included", lang), shown(overall["not_included"])),
+            (t("flow_excluded", lang), shown(overall["excluded_rows"]))]
+    for i, (label, count) in enumerate(side):
+        ax.text(0.64, 1 - (i + 0.5) * step, f"{label}: {count}", ha="left", va="center",
+                fontsize=8.5, bbox={"boxstyle": "round", "facecolor": "white", "edgecolor": OKABE_ITO["grey"]})
     ax.set_xlim(0, 1)
-    ax.set_ylim(-0.1, 1.22)
+    ax.set_ylim(0, 1)
     return fig
 
 
@@ -176,27 +199,42 @@ def _is_true(value) -> bool:
 
 
 def band_plot(study: Study, outcome: str, bands: pd.DataFrame) -> Figure | None:
-    """Share in each band before and after (published counts only), or None without bands."""
+    """Share in each band at both waves of each contrast (published counts only), or
+    None without bands."""
     lang = study.language
     rows = bands[bands["outcome"] == outcome]
     if rows.empty:
         return None
     names = sorted(dict.fromkeys(rows["band"]), key=band_sort_key)
     colours = ["#009E73", "#F0E442", "#E69F00", "#D55E00"]
-    fig = Figure(figsize=(6.4, 2.4))
-    fig.subplots_adjust(left=0.12, right=0.97, top=0.72, bottom=0.2)
+    bars = []  # (label, rows of one wave of one contrast), top to bottom
+    for a, b in study.contrasts:
+        part = rows[(rows["from_wave"] == a) & (rows["to_wave"] == b)]
+        if part.empty:
+            continue
+        for wave in (a, b):
+            label = wave_label(study, wave)
+            if len(study.contrasts) > 1:
+                label = f"{label} ({contrast_label(study, (a, b))})"
+            bars.append((label, part[part["wave"] == wave]))
+    fig = Figure(figsize=(6.8, 0.5 * len(bars) + 1.4))
+    longest = max((len(label) for label, _ in bars), default=6)
+    fig.subplots_adjust(left=min(0.5, 0.02 + 0.013 * longest), right=0.97, top=1 - 0.7 / (0.5 * len(bars) + 1.4),
+                        bottom=0.45 / (0.5 * len(bars) + 1.4))
     ax = fig.add_subplot()
-    for y, wave in enumerate(("post", "pre")):
+    drawn: set[str] = set()
+    for y, (_, part) in zip(range(len(bars) - 1, -1, -1), bars):
         left = 0.0
         for i, band in enumerate(names):
-            r = rows[(rows["wave"] == wave) & (rows["band"] == band)]
+            r = part[part["band"] == band]
             if r.empty or _is_true(r["suppressed"].iloc[0]) or pd.isna(r["share"].iloc[0]):
                 continue  # suppressed counts are not drawn: the bar shows only published shares
             share = 100 * float(r["share"].iloc[0])
             ax.barh(y, share, left=left, color=colours[i % len(colours)],
-                    label=t(f"band_{band}", lang) if y == 0 else None)
+                    label=t(f"band_{band}", lang) if band not in drawn else None)
+            drawn.add(band)
             left += share
-    ax.set_yticks([0, 1], [t("post", lang), t("pre", lang)])
+    ax.set_yticks(range(len(bars) - 1, -1, -1), [label for label, _ in bars], fontsize=8)
     ax.set_xlim(0, 100)
     ax.set_xlabel("%")
     ax.legend(ncol=len(names), loc="lower center", bbox_to_anchor=(0.5, 1.02), frameon=False, fontsize=8)

@@ -1,11 +1,18 @@
 """Every label, heading and sentence of the reports, in Danish and English."""
 from __future__ import annotations
 
-__all__ = ["t", "TEXTS", "format_number"]
+__all__ = ["t", "TEXTS", "format_number", "grouping_label", "wave_label", "contrast_label"]
 
 TEXTS: dict[str, dict[str, str]] = {
     "pre": {"da": "Før", "en": "Before"},
     "post": {"da": "Efter", "en": "After"},
+    "followup": {"da": "Opfølgning", "en": "Follow-up"},
+    "baseline": {"da": "Baseline", "en": "Baseline"},
+    "midway": {"da": "Midtvejs", "en": "Midway"},
+    "col_contrast": {"da": "Målinger", "en": "Waves"},
+    "flow_answered": {"da": "Besvarede: {wave}", "en": "Answered: {wave}"},
+    "flow_complete": {"da": "Begge: {contrast}", "en": "Both: {contrast}"},
+    "flow_not_included": {"da": "Udeladt efter udvælgelse", "en": "Left out by the selection"},
     "mean": {"da": "Gennemsnit", "en": "Mean"},
     "overall": {"da": "Samlet", "en": "Overall"},
     "better_higher": {"da": "højere er bedre", "en": "higher is better"},
@@ -176,6 +183,24 @@ def grouping_label(study, grouping: str) -> str:
     # in running text only the first name keeps its capital: "Kommune og køn"
     parts = [parts[0]] + [p[:1].lower() + p[1:] for p in parts[1:]]
     return ", ".join(parts[:-1]) + (" og " if lang == "da" else " and ") + parts[-1]
+
+
+def wave_label(study, wave: str) -> str:
+    """A wave for people: the built-in name of ``pre``, ``post``, ``followup``,
+    ``baseline``, ``midway``; else the wave's first text value in the config
+    (``foer: ["før"]`` reads "Før"); else its id."""
+    lang = study.language
+    if wave in ("pre", "post", "followup", "baseline", "midway"):
+        return t(wave, lang)
+    texts = [v for v in study.spec["waves"].get(wave, []) if isinstance(v, str) and v.strip()]
+    name = texts[0].strip() if texts else wave.replace("_", " ")
+    return name[:1].upper() + name[1:]
+
+
+def contrast_label(study, contrast) -> str:
+    """``Før → Efter``."""
+    a, b = contrast
+    return f"{wave_label(study, a)} \u2192 {wave_label(study, b)}"
 
 
 def format_number(value: float, lang: str, digits: int = 2) -> str:

@@ -597,8 +597,9 @@ def mcdonald_omega(items: np.ndarray, max_iter: int = 500, tol: float = 1e-8) ->
     return float(common / (common + np.sum(1 - np.clip(loadings**2, 0, 1))))
 
 
-def reliability(responses: pd.DataFrame, instruments: Mapping[str, Instrument]) -> pd.DataFrame:
-    """Cronbach's alpha and McDonald's omega per instrument scale and wave.
+def reliability(responses: pd.DataFrame, instruments: Mapping[str, Instrument],
+                waves: Sequence[str] = ("pre", "post")) -> pd.DataFrame:
+    """Cronbach's alpha and McDonald's omega per instrument scale and wave (in ``waves`` order).
 
     Computed on the keyed items of each item-level scale, complete cases per wave,
     with their number ``n`` (CONTRACT section 4, ``reliability.csv``).
@@ -608,7 +609,7 @@ def reliability(responses: pd.DataFrame, instruments: Mapping[str, Instrument]) 
         asked_col = f"{iid}__asked"
         data = responses[responses[asked_col]] if asked_col in responses else responses
         keyed = instrument.keyed(data)
-        for wave in ("pre", "post"):
+        for wave in waves:
             in_wave = (data["wave"] == wave).to_numpy()
             for scale, idx in instrument.scale_items().items():
                 x = keyed[in_wave][:, list(idx)]

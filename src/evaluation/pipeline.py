@@ -178,7 +178,7 @@ def run_score(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], l
     validate(scores, scores_schema(groups, study.waves), "scores")
     log.info("%d scores, %d empty", len(scores), int(scores["score"].isna().sum()))
     write_parquet(scores, out["scores"])
-    write_csv(reliability(responses, instruments), out["reliability"])
+    write_csv(reliability(responses, instruments, study.waves), out["reliability"])
 
 
 def run_analyse(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], log: logging.Logger) -> None:
@@ -335,6 +335,7 @@ def stage_settings(study: Study, stage: str) -> str:
                    "include": spec.get("include"), "missing": spec.get("missing"),
                    "instruments": spec["instruments"], "on_invalid": a["on_invalid"]},
         "score": {"instruments": spec["instruments"], "missing": spec.get("missing"), "groups": list(groups),
+                  "waves": list(spec["waves"]),
                   "family": "family" in spec["columns"]},
         "analyse": {"outcomes": outcomes, "groupings": study.groupings, "contrasts": study.contrasts,
                     "ci_level": a["ci_level"],

@@ -17,7 +17,7 @@ from markupsafe import Markup
 
 from .config import Study
 from .disclosure import is_small
-from .i18n import format_number, grouping_label, t
+from .i18n import contrast_label, format_number, grouping_label, t, wave_label
 from .instruments import band_sort_key
 
 __all__ = ["Table", "build_content", "render_html", "write_docx", "write_xlsx", "results_rows", "html_table",
@@ -62,21 +62,25 @@ def results_rows(study: Study, published: pd.DataFrame, outcome: str,
     lang = study.language
     min_n = study.analysis["min_n"]
     ci = int(round(study.analysis["ci_level"] * 100))
+    several = len(study.contrasts) > 1
     header = [t("group", lang), t("col_n", lang), t("col_pre", lang), t("col_post", lang),
               t("col_diff", lang).replace("95", str(ci)), t("col_p", lang), t("col_p_adj", lang),
               t("col_p_w", lang), t("col_dz", lang).replace("95", str(ci)), t("col_gav", lang)]
+    if several:  # "Før, gns. (SD)" is the contrast's earlier wave
+        header = [t("col_contrast", lang), *header]
     rows, flags = [], []
     for i, r in published[published["outcome"] == outcome].iterrows():
         grouping = grouping_label(study, r["grouping"])
         label = grouping if r["group"] == "all" else f"{grouping}: {r['group'].replace('+', ' · ')}"
+        lead = [contrast_label(study, (r["from_wave"], r["to_wave"]))] if several else []
         if bool(r["suppressed"]):
             mark = "–" if hidden.get(i) == "protect" else f"< {min_n}"
-            rows.append([label, mark] + [""] * (len(header) - 2))
+            rows.append([*lead, label, mark] + [""] * (len(header) - 2 - len(lead)))
             flags.append(True)
             continue
         f = lambda v, d=2: format_number(v, lang, d)  # noqa: E731
         rows.append([
-            label, str(int(r["n"])),
+            *lead, label, str(int(r["n"])),
             f"{f(r['pre_mean'])} ({f(r['pre_sd'])})", f"{f(r['post_mean'])} ({f(r['post_sd'])})",
             f"{f(r['diff_mean'])} [{f(r['diff_ci_low'])}; {f(r['diff_ci_high'])}]",
             _p(r["p_t"], lang), _p(r["p_t_adj"], lang), _p(r["p_wilcoxon"], lang),
@@ -90,10 +94,16 @@ def findings(study: Study, published: pd.DataFrame) -> list[str]:
     """Plain-language summary: which outcomes changed, how much, how sure."""
     lang = study.language
     out = []
-    for outcome, spec in study.outcomes.items():
-        rows = published[published["outcome"] == outcome]
+    several = len(study.contrasts) > 1
+    for (a, b), (outcome, spec) in ((c, o) for c in study.contrasts for o in study.outcomes.items()):
+        rows = published[(published["outcome"] == outcome) & (published["from_wave"] == a)
+                         & (published["to_wave"] == b)]
+        if rows.empty or not (rows["grouping"] == "all").any():
+            continue
         overall = rows[rows["grouping"] == "all"].iloc[0]
         label = study.outcome_label(outcome)
+        if several:
+            label = f"{label} ({contrast_label(study, (a, b))})"
         if bool(overall["suppressed"]):
             out.append(t("finding_suppressed", lang, label=label))
             continue
@@ -129,11 +139,21 @@ def band_rows(study: Study, bands: pd.DataFrame, outcome: str,
     if rows.empty:
         return None
     min_n = study.analysis["min_n"]
+    columns = []  # (header, rows of one wave of one contrast)
+    for a, b in study.contrasts:
+        part = rows[(rows["from_wave"] == a) & (rows["to_wave"] == b)]
+        if part.empty:
+            continue
+        for wave in (a, b):
+            name = wave_label(study, wave)
+            if len(study.contrasts) > 1:
+                name = f"{name} ({contrast_label(study, (a, b))})"
+            columns.append((name, part[part["wave"] == wave]))
     body = []
     for band in sorted(dict.fromkeys(rows["band"]), key=band_sort_key):
         cells = [t(f"band_{band}", lang)]
-        for wave in ("pre", "post"):
-            r = rows[(rows["wave"] == wave) & (rows["band"] == band)]
+        for _, part in columns:
+            r = part[part["band"] == band]
             if r.empty:
                 cells.append("0")
             elif str(r["suppressed"].iloc[0]).lower() == "true" or pd.isna(r["n"].iloc[0]):
@@ -141,7 +161,7 @@ def band_rows(study: Study, bands: pd.DataFrame, outcome: str,
             else:
                 cells.append(f"{int(r['n'].iloc[0])} ({format_number(100 * float(r['share'].iloc[0]), lang, 0)} %)")
         body.append(cells)
-    return Table([t("band", lang), t("pre", lang), t("post", lang)], body)
+    return Table([t("band", lang), *(name for name, _ in columns)], body)
 
 
 @dataclass
@@ -190,19 +210,23 @@ def build_content(study: Study, *, results: pd.DataFrame, reliability: pd.DataFr
 
     flow_hidden_rows, flow_cells = reasons("participant_flow")
     flow_rows = []
-    flow_columns = ("enrolled", "answered_pre", "answered_post", "complete_pre_post")
+    flow_columns = ["enrolled", *(["not_included"] if study.spec.get("include") else []),
+                    *(f"answered_{w}" for w in study.waves), *(f"complete_{a}_{b}" for a, b in study.contrasts)]
+    flow_header = [t("group", lang), t("flow_enrolled", lang),
+                   *([t("flow_not_included", lang)] if study.spec.get("include") else []),
+                   *(t("flow_answered", lang, wave=wave_label(study, w)) for w in study.waves),
+                   *(t("flow_complete", lang, contrast=contrast_label(study, c)) for c in study.contrasts)]
     for i, r in flow.iterrows():
         name = t("overall", lang) if r["group"] == "all" else str(r["group"]).replace("+", " · ")
         if str(r.get("suppressed")).lower() == "true":
-            flow_rows.append([name, _hidden_mark(flow_hidden_rows.get(i), min_n), "", "", ""])
+            flow_rows.append([name, _hidden_mark(flow_hidden_rows.get(i), min_n)] + [""] * (len(flow_columns) - 1))
         else:
             flow_rows.append([name] + [_hidden_mark(flow_cells.get((i, c)), min_n) if pd.isna(r[c])
                                        else str(int(r[c])) for c in flow_columns])
-    flow_table = Table([t("group", lang), t("flow_enrolled", lang), t("flow_baseline", lang),
-                        t("flow_followup", lang), t("flow_both_waves", lang)], flow_rows)
+    flow_table = Table(flow_header, flow_rows)
     flow_protected = "protect" in flow_hidden_rows.values() or "protect" in flow_cells.values()
 
-    rel_rows = [[r["instrument"], r["scale"], t(r["wave"], lang),
+    rel_rows = [[r["instrument"], r["scale"], wave_label(study, r["wave"]),
                  f"< {min_n}" if str(r.get("suppressed")).lower() == "true" else str(int(r["n"])),
                  format_number(r["alpha"], lang), format_number(r["omega"], lang)]
                 for _, r in reliability.iterrows()]
