@@ -222,10 +222,26 @@ class Attack:
         return out[0], out[1]
 
     def derived_small(self):
+        """Every sensitive count whose smallest and largest value meet at 1..min_n-1.
+
+        A few solutions for random positive objectives come first: a count that takes
+        two values among them is not determined, and needs no bounds of its own."""
+        rng = np.random.default_rng(0)
+        points = []
+        for _ in range(8):
+            res = linprog(rng.random(len(self.var)) + 0.01, A_ub=np.array(self.ub) if self.ub else None,
+                          b_ub=self.ub_b or None, A_eq=np.array(self.eq), b_eq=self.eq_b, bounds=(0, None),
+                          method="highs")
+            assert res.status == 0, res.message
+            points.append(res.x)
+        points = np.array(points)
         found = []
         for description, atoms in self.sensitive:
             if not atoms:
                 continue
+            values = points @ self.row(atoms)
+            if values.max() - values.min() > 1e-6 or not 0.5 < values[0] < self.min_n - 0.5:
+                continue  # two solutions disagree, or the value is not small
             lo, hi = self.bounds(atoms)
             if hi - lo < 1e-6 and 0.5 < lo < self.min_n - 0.5:
                 found.append((description, round(lo)))

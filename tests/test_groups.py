@@ -1,10 +1,6 @@
-"""Subgroups of any kind, include filters and missing-answer codes (CONTRACT v2 section 2),
-against shared/reference/waves.
-
-The reference has three waves; until contrasts beyond the first pair are built, its
-first contrast (foer -> efter) is checked exactly: the export without its follow-up
-rows is the same study for that contrast, because a child's group values and include
-conditions are the same in every row (the reference README says so).
+"""Several waves and contrasts, subgroups of any kind, include filters and missing-answer
+codes (CONTRACT v2 sections 2 and 4), against shared/reference/waves: every value of its
+expected files, all three contrasts.
 """
 from __future__ import annotations
 
@@ -14,19 +10,27 @@ import pytest
 import yaml
 
 from conftest import REFERENCE, make_study
+from evaluation import measures
 from evaluation.ingest import InvalidInputError, ingest_study
 from evaluation.instruments import score_responses
-from evaluation.stats import RESULT_COLUMNS, complete_pairs, results_table
+from evaluation.stats import RESULT_COLUMNS, results_table
 
 WAVES = REFERENCE / "waves"
-NUMERIC = [c for c in RESULT_COLUMNS if c not in ("outcome", "from_wave", "to_wave", "grouping", "group",
-                                                  "suppressed")]
+KEYS = ["outcome", "from_wave", "to_wave", "grouping", "group"]
+NUMERIC = [c for c in RESULT_COLUMNS if c not in (*KEYS, "suppressed")]
+
+
+def reference_spec(tmp_path=None) -> dict:
+    spec = yaml.safe_load((WAVES / "config.yaml").read_text(encoding="utf-8"))["studies"]["waves"]
+    spec["exports"] = [{"path": str(WAVES / "export.csv")}]
+    return spec
 
 
 def first_contrast_spec(tmp_path) -> dict:
+    """The reference without its follow-up rows, as a two-wave (v1-style) study."""
     export = pd.read_csv(WAVES / "export.csv", dtype=str, keep_default_na=False)
     export[export["runde"] != "opfølgning"].to_csv(tmp_path / "export.csv", index=False)
-    spec = yaml.safe_load((WAVES / "config.yaml").read_text(encoding="utf-8"))["studies"]["waves"]
+    spec = reference_spec()
     spec["exports"] = [{"path": str(tmp_path / "export.csv")}]
     spec["waves"] = {"pre": ["før"], "post": ["efter"]}
     del spec["contrasts"]
@@ -34,48 +38,96 @@ def first_contrast_spec(tmp_path) -> dict:
 
 
 @pytest.fixture(scope="module")
-def first_contrast(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("waves")
-    study = make_study(first_contrast_spec(tmp), study_id="waves")
+def reference():
+    study = make_study(reference_spec(), study_id="waves")
     ingested = ingest_study(study, b"k")
     scores = score_responses(ingested.responses, study.instruments, ["pid", "wave", *study.group_columns])
-    pairs = complete_pairs(scores, study.outcomes, study.group_columns)
+    pairs = measures.complete_pairs(scores, study.outcomes, study.group_columns, study.contrasts)
     results = results_table(pairs, study.groupings, ci_level=0.95, correction="holm", min_n=5)
     return study, ingested, results
 
 
 @pytest.fixture(scope="module")
 def expected() -> pd.DataFrame:
-    exp = pd.read_csv(WAVES / "expected.csv")
-    return exp[(exp["from_wave"] == "foer") & (exp["to_wave"] == "efter")].reset_index(drop=True)
+    return pd.read_csv(WAVES / "expected.csv")
 
 
-def test_every_cell_of_the_first_contrast_is_present(first_contrast, expected):
-    _, _, results = first_contrast
-    assert set(zip(results.outcome, results.grouping, results.group)) == \
-        set(zip(expected.outcome, expected.grouping, expected.group))
-    assert {"kommune+koen", "alder"} <= set(results.grouping)
+def test_waves_keep_the_configs_order_and_default_contrasts_start_at_the_first():
+    study = make_study(reference_spec(), study_id="waves")
+    assert study.waves == ["foer", "efter", "opfoelgning"]  # never sorted (efter < foer)
+    spec = reference_spec()
+    del spec["contrasts"]
+    assert make_study(spec, study_id="waves").contrasts == [("foer", "efter"), ("foer", "opfoelgning")]
+
+
+def test_every_cell_of_every_contrast_is_present(reference, expected):
+    _, _, results = reference
+    assert len(results) == len(expected) == 135
+    assert set(map(tuple, results[KEYS].to_numpy())) == set(map(tuple, expected[KEYS].to_numpy()))
+    assert list(dict.fromkeys(zip(results.from_wave, results.to_wave))) == [
+        ("foer", "efter"), ("foer", "opfoelgning"), ("efter", "opfoelgning")]
     assert set(results.loc[results.grouping == "alder", "group"]) == {"under 10", "10-13", "14 og derover"}
 
 
 @pytest.mark.parametrize("column", NUMERIC)
-def test_first_contrast_equals_r(first_contrast, expected, column):
-    _, _, results = first_contrast
-    m = expected.merge(results, on=["outcome", "grouping", "group"], suffixes=("_r", "_py"))
-    assert len(m) == len(expected) == 45
+def test_every_value_equals_r(reference, expected, column):
+    _, _, results = reference
+    m = expected.merge(results, on=KEYS, suffixes=("_r", "_py"))
+    assert len(m) == 135
     want, got = m[f"{column}_r"].astype(float).to_numpy(), m[f"{column}_py"].astype(float).to_numpy()
-    close = np.isclose(got, want, rtol=1e-6, atol=0) | (np.isnan(got) & np.isnan(want))
-    assert close.all(), m.loc[~close, ["outcome", "grouping", "group", f"{column}_r", f"{column}_py"]]
+    if column in ("n", "n_pre", "n_post", "df", "wilcoxon_v"):
+        close = (got == want) | (np.isnan(got) & np.isnan(want))
+    else:
+        close = np.isclose(got, want, rtol=1e-6, atol=0) | (np.isnan(got) & np.isnan(want))
+    assert close.all(), m.loc[~close, [*KEYS, f"{column}_r", f"{column}_py"]]
 
 
-def test_small_cells_are_flagged_as_r(first_contrast, expected):
-    _, _, results = first_contrast
-    m = expected.merge(results, on=["outcome", "grouping", "group"])
-    assert (m["suppressed"] == m["suppressed_primary"]).all()
+def test_small_cells_are_flagged_as_r(reference, expected):
+    _, _, results = reference
+    m = expected.merge(results, on=KEYS)
+    assert (m["suppressed"] == m["suppressed_primary"]).all() and m["suppressed"].sum() == 12
 
 
-def test_include_leaves_out_every_row_of_a_child(first_contrast):
-    _, ingested, _ = first_contrast
+def test_pre_and_post_belong_to_the_contrast(reference):
+    """In [efter, opfoelgning] n_pre counts the valid efter scores, the same number
+    as n_post of [foer, efter]."""
+    _, _, results = reference
+    r = results[(results.grouping == "all")].set_index(["outcome", "from_wave", "to_wave"])
+    for outcome in ("sdq_total", "kidscreen", "trivsel"):
+        assert r.at[(outcome, "efter", "opfoelgning"), "n_pre"] == r.at[(outcome, "foer", "efter"), "n_post"]
+        assert r.at[(outcome, "efter", "opfoelgning"), "pre_mean"] == pytest.approx(
+            r.at[(outcome, "efter", "opfoelgning"), "pre_mean"])
+
+
+def test_flow_counts_equal_the_reference(reference):
+    _, ingested, _ = reference
+    counts = pd.read_csv(WAVES / "expected_flow_counts.csv").set_index("what")
+    flow, people = ingested.flow, ingested.people
+    assert len(flow) == counts.at["input", "rows"] and flow["pid"].nunique() == counts.at["input", "people"]
+    left_out = flow[flow["status"] == "not_included"]
+    assert len(left_out) == counts.at["not_included", "rows"]
+    assert left_out["pid"].nunique() == counts.at["not_included", "people"]
+    included = flow[flow["status"] == "answered"]
+    assert len(included) == counts.at["included", "rows"]
+    assert included["pid"].nunique() == counts.at["included", "people"] == int(people["included"].sum())
+    assert ingested.missing_codes == {"who": counts.at["ved_ikke_all", "answers"]}
+
+
+def test_flow_table_counts_every_wave_and_contrast(reference):
+    study, ingested, _ = reference
+    people = measures.participation(ingested.flow, ingested.people, study.waves)
+    table = measures.flow_table(people, study.groupings, 0, study.waves, study.contrasts)
+    overall = table.iloc[0]
+    # the README's table of answered waves: 100 all three, 20 foer+efter, 17 foer only, ...
+    inc = people[people["included"]]
+    assert overall["enrolled"] == 160 and overall["not_included"] == 20
+    assert overall["answered_foer"] == inc["answered_foer"].sum()
+    assert overall["complete_foer_opfoelgning"] == (inc["answered_foer"] & inc["answered_opfoelgning"]).sum()
+    assert list(table.columns[2:10]) == measures.flow_count_columns(study.waves, study.contrasts)
+
+
+def test_include_leaves_out_every_row_of_a_child(reference):
+    _, ingested, _ = reference
     flow = ingested.flow
     left_out = flow[flow["status"] == "not_included"]
     assert left_out["pid"].nunique() == 20  # 17 by age, 3 without consent (one only in efter/opfølgning)
@@ -83,14 +135,10 @@ def test_include_leaves_out_every_row_of_a_child(first_contrast):
     assert set(left_out["pid"]) == set(ingested.people.loc[~ingested.people["included"], "pid"])
 
 
-def test_ved_ikke_is_missing_and_counted_not_invalid(first_contrast):
-    _, ingested, _ = first_contrast
+def test_ved_ikke_is_missing_and_counted_not_invalid(reference):
+    _, ingested, _ = reference
     assert ingested.issues.empty
-    notes = " ".join(ingested.notes)
-    assert "given as a missing-answer code" in notes
-    # the reference counts 28 answers "Ved ikke" over all waves; the follow-up rows are gone here
-    counts = pd.read_csv(WAVES / "expected_flow_counts.csv").set_index("what")
-    assert 0 < ingested.missing_codes["who"] <= counts.loc["ved_ikke_all", "answers"]
+    assert "given as a missing-answer code" in " ".join(ingested.notes)
 
 
 def test_without_the_code_ved_ikke_is_invalid(tmp_path):
@@ -167,17 +215,27 @@ def test_a_value_outside_every_bin_is_invalid(tmp_path):
 
 
 def test_the_whole_pipeline_publishes_the_reference_study(tmp_path):
-    """Every stage on the reference (first contrast): protected tables, the left-out
-    children in the flow table, and the missing-code count in the report."""
+    """Every stage on the three-wave reference: tables per contrast, protected together
+    (the independent attacker of test_disclosure finds nothing), the missing-code count
+    in the report."""
     from conftest import run_stages
+    from test_disclosure import Attack
 
-    study = make_study(first_contrast_spec(tmp_path), study_id="waves")
+    study = make_study(reference_spec(), study_id="waves")
     report = run_stages(study, tmp_path)
     flow = pd.read_csv(report / "tables/participant_flow.csv")
-    overall = flow[flow["grouping"] == "all"].iloc[0]
-    assert overall["not_included"] == 20 and overall["enrolled"] >= 140
+    assert list(flow.columns[2:10]) == measures.flow_count_columns(study.waves, study.contrasts)
     results = pd.read_csv(report / "tables/results.csv")
-    assert results.loc[results["n"].notna(), "n"].min() >= 5
+    assert len(results) == 135 and results.loc[results["n"].notna(), "n"].min() >= 5
+    bands = pd.read_csv(report / "tables/band_shares.csv")
+    assert set(zip(bands.from_wave, bands.to_wave)) == set(study.contrasts)
+    people = pd.read_parquet(tmp_path / "data/processed/waves/people.parquet")
+    columns = [c for c in study.groups if any(c in g for g in study.groupings)]
+    found = Attack(results, flow, bands, columns, study.groupings, list(study.outcomes), 5,
+                   [c for c in columns if people[c].isna().any()], include=True, waves=study.waves,
+                   contrasts=study.contrasts).derived_small()
+    assert not found, found[:5]
     html = (report / "report.html").read_text(encoding="utf-8")
     assert "svar var en kode for manglende svar (\u201cVed ikke\u201d)" in html
     assert "Kommune og køn" in html and "Alder: 14 og derover" in html
+    assert "Før \u2192 Opfølgning" in html  # wave names from the config's values
