@@ -109,3 +109,49 @@ def test_yaml_error_names_the_file(tmp_path):
     bad.write_text("studies: [unclosed\n")
     with pytest.raises(ConfigError, match="config.yaml is invalid"):
         load_config(bad)
+
+
+# ------------------------------------------------------------------ waves and contrasts
+def waves_study(**changes) -> dict:
+    spec = {"title": "t", "exports": [{"path": "e.csv"}], "columns": {"id": "id", "wave": "runde"},
+            "waves": {"foer": ["før"], "efter": ["efter"], "opfoelgning": ["opfølgning"]},
+            "instruments": {"own": {"items": ["k1"], "range": [1, 5]}},
+            "outcomes": {"o": {"instrument": "own", "scale": "total", "better": "higher"}}}
+    spec.update(changes)
+    return {"studies": {"s": spec}}
+
+
+def test_contrasts_default_to_the_first_wave_against_each_later_one():
+    study = Study.from_config(validate_config(waves_study()), "s")
+    assert study.waves == ["foer", "efter", "opfoelgning"]
+    assert study.contrasts == [("foer", "efter"), ("foer", "opfoelgning")]
+
+
+def test_a_reversed_or_unknown_contrast_is_a_config_error():
+    text = problems(waves_study(contrasts=[["efter", "foer"], ["foer", "slut"], ["foer", "foer"],
+                                           ["foer", "efter"], ["foer", "efter"]]))
+    assert "studies.s.contrasts[0]: [efter, foer] is reversed; a contrast is [earlier, later]" in text
+    assert "write [foer, efter]" in text
+    assert "studies.s.contrasts[1]: 'slut' is not a wave; waves: foer, efter, opfoelgning" in text
+    assert "studies.s.contrasts[2]: compares 'foer' with itself" in text
+    assert "studies.s.contrasts[4]: [foer, efter] is given twice" in text
+
+
+def test_wave_values_and_export_waves_are_checked():
+    text = problems(waves_study(waves={"foer": ["1", "Før"], "efter": [" før "]},
+                                exports=[{"path": "a.csv", "wave": "slut"},
+                                         {"path": "b.csv", "wide": {"foer": "_1", "midt": "_2"}}]))
+    assert "studies.s.waves.efter: ' før ' is also a value of wave 'foer'" in text
+    assert "studies.s.exports[0]: wave 'slut' is not one of the study's waves (foer, efter)" in text
+    assert "studies.s.exports[1]: wave 'midt' is not one of the study's waves" in text
+    assert "studies.s.waves: unknown" not in text
+    one = problems(waves_study(waves={"foer": ["1"]}))
+    assert "should be non-empty" in one or "does not have enough properties" in one
+
+
+def test_a_wave_with_no_values_needs_an_export_that_delivers_it():
+    text = problems(waves_study(waves={"foer": ["1"], "efter": ["2"], "opfoelgning": []}))
+    assert "studies.s.waves.opfoelgning: no values, and no export sets 'wave: opfoelgning'" in text
+    ok = waves_study(waves={"foer": ["1"], "efter": ["2"], "opfoelgning": []},
+                     exports=[{"path": "e.csv"}, {"path": "f.csv", "wave": "opfoelgning"}])
+    assert Study.from_config(validate_config(ok), "s").waves == ["foer", "efter", "opfoelgning"]

@@ -239,3 +239,28 @@ def test_the_whole_pipeline_publishes_the_reference_study(tmp_path):
     assert "svar var en kode for manglende svar (\u201cVed ikke\u201d)" in html
     assert "Kommune og køn" in html and "Alder: 14 og derover" in html
     assert "Før \u2192 Opfølgning" in html  # wave names from the config's values
+
+
+def test_a_wide_export_with_three_suffixes_gives_the_same_results(tmp_path, reference):
+    """The reference as one row per child, items suffixed _1/_2/_3: the same 135 rows."""
+    _, _, long_results = reference
+    long = pd.read_csv(WAVES / "export.csv", dtype=str, keep_default_na=False)
+    items = ["sdq_total", "kidscreen", "who1", "who2", "who3", "who4", "who5"]
+    order = {"før": 0, "efter": 1, "opfølgning": 2}
+    long = long.assign(_o=long["runde"].map(order)).sort_values(["id", "_o"])
+    wide = long.drop_duplicates("id")[["id", "kommune", "køn", "alder", "samtykke"]].set_index("id")
+    for value, suffix in (("før", "_1"), ("efter", "_2"), ("opfølgning", "_3")):
+        part = long[long["runde"] == value].set_index("id")[items]
+        wide = wide.join(part.add_suffix(suffix))
+    wide.fillna("").reset_index().to_csv(tmp_path / "wide.csv", index=False)
+    spec = reference_spec()
+    spec["exports"] = [{"path": str(tmp_path / "wide.csv"),
+                        "wide": {"foer": "_1", "efter": "_2", "opfoelgning": "_3"}}]
+    del spec["columns"]["wave"]
+    study = make_study(spec, study_id="waves")
+    ingested = ingest_study(study, b"k")
+    scores = score_responses(ingested.responses, study.instruments, ["pid", "wave", *study.group_columns])
+    pairs = measures.complete_pairs(scores, study.outcomes, study.group_columns, study.contrasts)
+    results = results_table(pairs, study.groupings)
+    pd.testing.assert_frame_equal(results, long_results)
+    assert (ingested.flow["status"] == "no_answer").sum() == 3 * 160 - 398  # a wave block nobody answered
