@@ -198,6 +198,13 @@ class CountModel:
                 n += len(names) ** 2
         self.n_atoms = n
         self.blocks = blocks
+        # the finest cell of every atom (-1: band atoms, which are not by cell)
+        self.atom_cell = np.full(n, -1, dtype=np.int64)
+        self.atom_cell[blocks["flow"]: blocks["flow"] + P * C] = np.repeat(np.arange(C), P)
+        self.atom_cell[blocks["excluded"]: blocks["excluded"] + C] = np.arange(C)
+        for k in self.outcomes:
+            base = blocks[f"outcome:{k}"]
+            self.atom_cell[base: base + J * C] = np.repeat(np.arange(C), J)
         x = np.zeros(n)
         answered = np.zeros(len(people), dtype=np.int64)
         for w, bit in self.bit.items():
@@ -405,30 +412,38 @@ class CountModel:
 
 
 # ------------------------------------------------------------------------- audit
-def _forced_zero(A: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Variables that are 0 in every non-negative solution of A x = b."""
+def _forced_zero(A: np.ndarray, b: np.ndarray, solution: np.ndarray | None = None) -> np.ndarray:
+    """Variables that are 0 in every non-negative solution of A x = b.
+
+    ``solution`` is one known solution (the true counts): a variable positive there
+    is not forced, so only the others need the linear programme.
+    """
     m, n = A.shape
     forced = np.zeros(n, dtype=bool)
     # an equation with non-negative coefficients and right-hand side 0 forces its variables to 0
     for i in np.flatnonzero(b == 0):
         if (A[i] >= 0).all():
             forced |= A[i] > 0
+    candidates = ~forced if solution is None else ~forced & (np.abs(solution) < 0.5)
     free = ~forced
-    if not free.any():
+    if not candidates.any():
         return forced
     Af = A[:, free]
     nf = int(free.sum())
-    # max Σ y  s.t.  Af x - b s = 0,  y <= x,  0 <= y <= 1,  x >= 0,  s >= 1
-    c = np.r_[np.zeros(nf), 0.0, -np.ones(nf)]
-    A_eq = sparse.hstack([sparse.csr_array(Af), sparse.csr_array(-b[:, None]), sparse.csr_array((m, nf))])
-    A_ub = sparse.hstack([-sparse.eye_array(nf), sparse.csr_array((nf, 1)), sparse.eye_array(nf)])
-    bounds = [(0, None)] * nf + [(1, None)] + [(0, 1)] * nf
-    res = optimize.linprog(c, A_ub=A_ub, b_ub=np.zeros(nf), A_eq=A_eq, b_eq=np.zeros(m), bounds=bounds,
+    cand = np.flatnonzero(candidates[free])
+    k = len(cand)
+    # max Σ y  s.t.  Af x - b s = 0,  y <= x (candidates),  0 <= y <= 1,  x >= 0,  s >= 1
+    c = np.r_[np.zeros(nf), 0.0, -np.ones(k)]
+    A_eq = sparse.hstack([sparse.csr_array(Af), sparse.csr_array(-b[:, None]), sparse.csr_array((m, k))])
+    pick = sparse.csr_array((np.full(k, -1.0), (np.arange(k), cand)), shape=(k, nf))
+    A_ub = sparse.hstack([pick, sparse.csr_array((k, 1)), sparse.eye_array(k)])
+    bounds = [(0, None)] * nf + [(1, None)] + [(0, 1)] * k
+    res = optimize.linprog(c, A_ub=A_ub, b_ub=np.zeros(k), A_eq=A_eq, b_eq=np.zeros(m), bounds=bounds,
                            method="highs")
     if res.status != 0:
         raise DisclosureError(f"the disclosure audit's linear programme failed: {res.message}")
     y = res.x[nf + 1:]
-    idx = np.flatnonzero(free)
+    idx = np.flatnonzero(free)[cand]
     forced[idx[y < 0.5]] = True
     return forced
 
@@ -478,20 +493,31 @@ def audit(model: CountModel, visible: np.ndarray, min_n: int,
     mark_rows = first_link + len(links) + np.arange(2 * len(marked))
     slack[mark_rows, len(link_rows) + np.arange(2 * len(marked))] = np.tile([-1.0, 1.0], len(marked))
     A = np.hstack([atoms, slack])
-    forced = _forced_zero(A, b) if len(A) else np.zeros(A.shape[1], dtype=bool)
+    # the true counts solve the system: each slack is its row's remainder
+    truth = np.r_[model.x, np.zeros(n_slack)]
+    if n_slack:
+        r, j = np.nonzero(slack)
+        truth[model.n_atoms + j] = (b[r] - atoms[r] @ model.x) / slack[r, j]
+    forced = _forced_zero(A, b, truth) if len(A) else np.zeros(A.shape[1], dtype=bool)
     free = ~forced
     Af = A[:, free]
     S = np.hstack([model.sensitive_forms(sensitive), np.zeros((len(sensitive), n_slack))])[:, free]
     values = np.array([s_.value for s_ in sensitive])
-    if Af.size:
-        q, r, _ = linalg.qr(Af.T, mode="economic", pivoting=True)
+    link_cell = np.array([_row_cell(row, model.atom_cell) for row, _ in model.links], dtype=np.int64)
+    row_cell = np.r_[np.full(len(shown_rows) + len(structural), -1), link_cell,
+                     np.full(2 * len(marked), -1)].astype(np.int64)
+    col_cell = np.r_[model.atom_cell, np.full(n_slack, -1)][free]
+    Gf, Sf = _eliminate_local(Af, S, row_cell, col_cell)
+    if Gf.size:
+        q, r, _ = linalg.qr(Gf.T, mode="economic", pivoting=True)
         diag = np.abs(np.diag(r))
         rank = int((diag > 1e-9 * max(1.0, diag.max(initial=0))).sum())
         basis = q[:, :rank]
-        residual = S - (S @ basis) @ basis.T
+        residual = Sf - (Sf @ basis) @ basis.T
     else:
-        residual = S
-    determined = np.linalg.norm(residual, axis=1) <= 1e-8 * np.maximum(1.0, np.linalg.norm(S, axis=1))
+        residual = Sf
+    scale = np.maximum(1.0, np.linalg.norm(Sf, axis=1))
+    determined = np.linalg.norm(residual, axis=1) <= 1e-8 * scale
     small = (values >= 1) & (values < min_n)
     violations = [int(i) for i in np.flatnonzero(determined & small)]
     contributors: dict[int, list[int]] = {}
@@ -501,6 +527,47 @@ def audit(model: CountModel, visible: np.ndarray, min_n: int,
         for i, used in zip(chosen, _certificates(A, b, full[chosen], values[chosen], which != -1)):
             contributors[i] = sorted({int(which[j]) for j in used if which[j] != -1})
     return AuditResult(determined, violations, contributors)
+
+
+def _row_cell(row: np.ndarray, atom_cell: np.ndarray) -> int:
+    """The one finest cell all atoms of an equation belong to, else -1."""
+    cells = np.unique(atom_cell[np.flatnonzero(row)])
+    return int(cells[0]) if len(cells) == 1 and cells[0] >= 0 else -1
+
+
+def _eliminate_local(A: np.ndarray, S: np.ndarray, row_cell: np.ndarray,
+                     col_cell: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The equations within one cell solved away: ``A N`` and ``S N`` for the other rows.
+
+    With ``N`` a basis of the solutions of every within-cell equation (block diagonal,
+    one small null space per cell), a form ``f`` lies in the row space of all
+    equations exactly when ``f N`` lies in the row space of the others times ``N``,
+    so the determination test runs on a much smaller matrix.
+    """
+    local = row_cell >= 0
+    if not local.any():
+        return A, S
+    rows, cols, vals = [], [], []
+    width = 0
+    order = np.argsort(col_cell, kind="stable")
+    cells, starts = np.unique(col_cell[order], return_index=True)
+    bounds = np.r_[starts, len(order)]
+    by_row = {c: np.flatnonzero(row_cell == c) for c in np.unique(row_cell[local])}
+    for c, lo, hi in zip(cells, bounds[:-1], bounds[1:]):
+        members = order[lo:hi]
+        eq = by_row.get(c) if c >= 0 else None
+        block = A[np.ix_(eq, members)] if eq is not None else np.zeros((0, len(members)))
+        block = block[np.abs(block).sum(axis=1) > 0]
+        basis = linalg.null_space(block) if len(block) else np.eye(len(members))
+        r, k = np.nonzero(np.abs(basis) > 1e-12)
+        rows.append(members[r])
+        cols.append(width + k)
+        vals.append(basis[r, k])
+        width += basis.shape[1]
+    N = sparse.csr_array((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+                         shape=(A.shape[1], width))
+    G = A[~local]
+    return (N.T @ G.T).T, (N.T @ S.T).T
 
 
 def _spread(violations: list[int], sensitive: list[Sensitive], limit: int) -> list[int]:
@@ -674,11 +741,13 @@ def protect(model: CountModel, min_n: int, max_rounds: int = 200) -> Protection:
                 unmarked.add(-2 - j)
             else:
                 hide(j, "protect")
+    checked = (visible.copy(), set(unmarked))  # what the last audit found safe
     # a "< min_n" taken back early may be safe again now that more is hidden
     for i in sorted(unmarked, key=lambda i: counts[i].value):
         trial = unmarked - {i}
         if not audit(model, visible, min_n, sensitive, trial, certificates=0).violations:
             unmarked = trial
+            checked = (visible.copy(), set(unmarked))
     out = Protection(rounds=rounds)
     # what the report says of a hidden count: "< min_n" when it is small itself
     # (the audit assumed exactly that), "–" when it was hidden to protect another
@@ -688,9 +757,10 @@ def protect(model: CountModel, min_n: int, max_rounds: int = 200) -> Protection:
             out.hidden[(c.table, c.row, c.column)] = why
             if c.key:
                 out.rows[(c.table, c.row)] = why
-    # the final proof: run the audit once more on exactly what will be published
-    final = audit(model, visible, min_n, sensitive, unmarked, certificates=0)
-    if final.violations:
+    # the final proof: the audit of exactly what will be published (the last one, unless something changed since)
+    same = np.array_equal(checked[0], visible) and checked[1] == unmarked
+    final = audit(model, visible, min_n, sensitive, unmarked, certificates=0) if not same else None
+    if final is not None and final.violations:
         raise DisclosureError("the disclosure audit found derivable small counts: "
                               + "; ".join(sensitive[i].description for i in final.violations[:5]))
     return out

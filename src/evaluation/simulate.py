@@ -14,7 +14,8 @@ are built so that the pipeline finds what the published evaluations found:
   Middelfart, Vejle and Vesthimmerland in an ``individuel`` or ``gruppe``
   variant; competence (PSOC efficacy) up in both variants, stress (PSS) down and
   satisfaction (PSOC satisfaction) up in the group variant only, the children's
-  difficulties (SDQ) slightly up. One long Excel file with a wave column.
+  difficulties (SDQ) slightly up. One long Excel file with a wave column for the
+  two waves, and a SurveyXact CSV of the 6-month follow-up (most gains hold).
 
 Command line::
 
@@ -32,7 +33,7 @@ import pandas as pd
 
 from .instruments import PSOC_SATISFACTION, PSS_REVERSED, SDQ_REVERSED, SDQ_SCALES
 
-__all__ = ["simulate_parents", "simulate_fosterfamilies", "write_parents",
+__all__ = ["simulate_parents", "simulate_fosterfamilies", "simulate_fosterfamilies_followup", "write_parents",
            "write_fosterfamilies", "main", "STUDIES"]
 
 SDQ_DA = ("Passer ikke", "Passer delvist", "Passer godt")
@@ -200,6 +201,10 @@ FOSTER_SITES = {  # municipality -> foster parents per variant
 
 def simulate_fosterfamilies(seed: int = 4, scale: float = 1.0) -> pd.DataFrame:
     """One long export (both waves) of the foster-family study."""
+    return _fosterfamilies(seed, scale)[0]
+
+
+def _fosterfamilies(seed: int, scale: float):
     rng = np.random.default_rng(seed)
     muni, variant = [], []
     for m, variants in FOSTER_SITES.items():
@@ -244,7 +249,51 @@ def simulate_fosterfamilies(seed: int = 4, scale: float = 1.0) -> pd.DataFrame:
             df[f"SDQ{k + 1}"] = sdq[:, k]
         frames.append(df[keep])
     out = pd.concat(frames, ignore_index=True)
-    return out.sample(frac=1, random_state=seed).reset_index(drop=True)
+    people = {"ids": ids, "muni": muni, "variant": variant, "sex": child_sex, "age": child_age, "follow": follow,
+              "traits": {"efficacy": efficacy, "satisfaction": satisfaction, "stress": stress, "child": child}}
+    return out.sample(frac=1, random_state=seed).reset_index(drop=True), people
+
+
+def simulate_fosterfamilies_followup(seed: int = 4, scale: float = 1.0) -> pd.DataFrame:
+    """The 6-month follow-up of the foster-family study: a SurveyXact export of its own.
+
+    The same foster parents, from a random stream of their own (the first two waves
+    are unchanged): most who answered after the programme answer again, and a few
+    who had not; the gains of the programme mostly hold. PSS is answered with labels,
+    and some answers are SurveyXact's "Ved ikke" (a missing-answer code in the config).
+    """
+    _, people = _fosterfamilies(seed, scale)
+    rng = np.random.default_rng(seed + 2000)
+    n = len(people["ids"])
+    answered_post = people["follow"]
+    answers = np.where(answered_post, rng.random(n) < 0.82, rng.random(n) < 0.3)
+    t = people["traits"]
+
+    def later(trait: Latent, keep: float) -> np.ndarray:  # most of the change holds
+        return keep * trait.post + (1 - keep) * trait.pre + 0.45 * rng.normal(size=n)
+
+    eff, sat, stress, child = (later(t["efficacy"], 0.85), later(t["satisfaction"], 0.8),
+                               later(t["stress"], 0.8), later(t["child"], 0.9))
+    psoc = np.empty((n, 16))
+    eff_items = _items(rng, eff, 16, 1, 6, 3.8, 0.85, 0.8)
+    sat_items = _items(rng, sat, 16, 1, 6, 3.5, 0.85, 0.8, PSOC_SATISFACTION)
+    for k in range(1, 17):
+        psoc[:, k - 1] = sat_items[:, k - 1] if k in PSOC_SATISFACTION else eff_items[:, k - 1]
+    pss = _items(rng, stress, 18, 1, 5, 2.3, 0.7, 0.7, PSS_REVERSED)
+    sdq = _sdq_items(rng, child)
+    df = pd.DataFrame({"Løbenummer": people["ids"], "Kommune": people["muni"], "Model": people["variant"],
+                       "Barnets køn": people["sex"], "Barnets alder": people["age"],
+                       "Besvarelsesdato": pd.Timestamp("2021-12-01") + pd.to_timedelta(rng.integers(0, 60, n),
+                                                                                         unit="D")})
+    for k in range(16):
+        df[f"PSOC{k + 1}"] = psoc[:, k]
+    for k in range(18):
+        labels = _labelled(pss[:, k], PSS_DA, 1).astype(object)
+        labels[rng.random(n) < 0.012] = "Ved ikke"
+        df[f"PSS{k + 1}"] = labels
+    for k in range(25):
+        df[f"SDQ{k + 1}"] = sdq[:, k]
+    return df[answers].reset_index(drop=True)
 
 
 def write_fosterfamilies(out_dir: str | Path, seed: int = 4, scale: float = 1.0) -> list[Path]:
@@ -254,7 +303,9 @@ def write_fosterfamilies(out_dir: str | Path, seed: int = 4, scale: float = 1.0)
     df = simulate_fosterfamilies(seed, scale)
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         df.to_excel(writer, sheet_name="Besvarelser", index=False)
-    return [path]
+    followup = out_dir / "fosterfamilies_opfoelgning.csv"
+    _write_surveyxact_csv(simulate_fosterfamilies_followup(seed, scale), followup)
+    return [path, followup]
 
 
 STUDIES = {"parents": write_parents, "fosterfamilies": write_fosterfamilies}
