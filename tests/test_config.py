@@ -29,7 +29,9 @@ def test_demo_config_is_valid_and_gets_defaults(demo):
     assert cfg["analysis"] == {"ci_level": 0.95, "correction": "holm", "min_n": 5, "on_invalid": "stop",
                                "figures": {"svg": False}}
     study = Study.from_config(cfg, "fosterfamilies")
-    assert study.groupings == [[], ["municipality"], ["variant"], ["municipality", "variant"]]
+    assert study.groupings == [[], ["municipality"], ["variant"], ["municipality", "variant"], ["sex"], ["age"]]
+    assert study.waves == ["pre", "post", "followup"]
+    assert study.contrasts == [("pre", "post"), ("pre", "followup")]
 
 
 def test_unknown_key_is_named_with_the_allowed_keys(demo):

@@ -9,15 +9,18 @@ from evaluation import simulate
 from evaluation.config import Study, load_config
 from evaluation.ingest import ingest_study
 from evaluation.instruments import score_responses
-from evaluation.stats import complete_pairs, results_table
+from evaluation.measures import complete_pairs
+from evaluation.stats import results_table
 
 
-def analyse(study_id: str, monkeypatch) -> pd.DataFrame:
+def analyse(study_id: str, monkeypatch, contrast=("pre", "post")) -> pd.DataFrame:
     monkeypatch.chdir(REPO)
     study = Study.from_config(load_config(REPO / "config" / "config.yaml"), study_id)
     ingested = ingest_study(study, b"demo")
     scores = score_responses(ingested.responses, study.instruments, ["pid", "wave", *study.group_columns])
-    res = results_table(complete_pairs(scores, study.outcomes, study.group_columns), study.groupings)
+    res = results_table(complete_pairs(scores, study.outcomes, study.group_columns, study.contrasts),
+                        study.groupings)
+    res = res[(res["from_wave"] == contrast[0]) & (res["to_wave"] == contrast[1])]
     return res.set_index(["outcome", "group"])
 
 
@@ -42,6 +45,16 @@ def test_fosterfamilies_pattern_by_variant(monkeypatch):
     assert 0 < child.diff_mean and child.d_z < 0.3   # slightly more difficulties
 
 
+def test_fosterfamilies_follow_up_keeps_most_of_the_gain(monkeypatch):
+    """The 6-month follow-up (a demo extension: the published evaluation had none):
+    competence still up against baseline; the children's difficulties not down."""
+    res = analyse("fosterfamilies", monkeypatch, ("pre", "followup"))
+    assert res.loc[("competence", "all")].p_t_adj < 0.05 and res.loc[("competence", "all")].d_z > 0.2
+    assert res.loc[("stress", "gruppe")].d_z < 0 and res.loc[("satisfaction", "gruppe")].d_z > 0
+    assert res.loc[("child_difficulties", "all")].diff_mean > 0
+    assert 90 <= res.loc[("competence", "all")].n <= 120
+
+
 def test_demo_exports_are_what_the_simulator_writes(tmp_path):
     """The committed exports are reproducible from the simulator's defaults."""
     simulate.write_parents(tmp_path)
@@ -50,6 +63,9 @@ def test_demo_exports_are_what_the_simulator_writes(tmp_path):
     expected = pd.read_excel(REPO / "data/raw/fosterfamilies.xlsx", engine="calamine")
     simulated = simulate.simulate_fosterfamilies().replace("", None)  # Excel keeps no empty strings
     pd.testing.assert_frame_equal(simulated, expected, check_dtype=False)
+    simulate.write_fosterfamilies(tmp_path)
+    name = "fosterfamilies_opfoelgning.csv"
+    assert (tmp_path / name).read_bytes() == (REPO / "data" / "raw" / name).read_bytes()
 
 
 def test_parents_sizes_and_attrition():

@@ -457,5 +457,6 @@ def test_demo_publication_withstands_the_attack(demo_run, study_id):
     people = pd.read_parquet(demo_run / "data" / "processed" / study_id / "people.parquet")
     missing = [c for c in columns if people[c].isna().any()]  # the parents have no child's age
     found = Attack(results, flow, bands, columns, study.groupings, list(study.outcomes),
-                   study.analysis["min_n"], missing).derived_small()
+                   study.analysis["min_n"], missing, include=bool(study.spec.get("include")), waves=study.waves,
+                   contrasts=study.contrasts).derived_small()
     assert not found, found[:5]

@@ -56,7 +56,9 @@ def da(value: float, digits: int = 2) -> str:
 def outcome_tables(workdir: Path, study_id: str) -> dict[str, list[list[str]]]:
     study = Study.from_config(load_config(workdir / "config.yaml"), study_id)
     tables = [t for t in html_tables(workdir / "reports" / study_id / "report.html")
-              if t and t[0] and t[0][0] == "Gruppe" and len(t[0]) == 10]
+              if t and t[0] and (t[0][0] == "Gruppe" and len(t[0]) == 10 or t[0][0] == "Målinger" and len(t[0]) == 11)]
+    # with several contrasts the first column names the contrast: left out here
+    tables = [[row[1:] for row in t] if t[0][0] == "Målinger" else t for t in tables]
     return dict(zip(study.outcomes, tables))
 
 
@@ -91,22 +93,32 @@ def test_suppressed_cells_show_no_number_anywhere(small_study):
     html = (small_study / "reports/fosterfamilies/report.html").read_text(encoding="utf-8")
     study = Study.from_config(load_config(small_study / "config.yaml"), "fosterfamilies")
     tables = outcome_tables(small_study, "fosterfamilies")
+    from evaluation.i18n import contrast_label
+
     for _, r in hidden.iterrows():
         label = r["group"].replace("+", " · ")
+        contrast = contrast_label(study, (r["from_wave"], r["to_wave"]))
+        # the same group's n published for another contrast may be drawn; this cell's may not
+        shown_elsewhere = ((published["outcome"] == r["outcome"]) & (published["group"] == r["group"])
+                           & (published["n"] == full.at[r.name, "n"])).any()
         # the forest and means plots of the outcome do not show the cell
         for draw in (figures.forest_plot, figures.means_plot):
             fig = draw(study, r["outcome"], published)
             texts = [t.get_text() for ax in fig.axes for t in [*ax.get_yticklabels(), *ax.texts]]
             texts += [t.get_text() for ax in fig.axes if ax.get_legend() for t in ax.get_legend().get_texts()]
-            assert not any(x.startswith(f"{label} (n=") or x.startswith(f"{r['group']} (n=") for x in texts)
+            n = int(full.at[r.name, "n"])
+            assert not any(x.startswith(f"{contrast}: {label} (n=") for x in texts)
+            assert shown_elsewhere or not any(x in (f"{label} (n={n})", f"{r['group']} (n={n})") for x in texts)
         # the cell's row in its outcome's table has no number
-        rows = [c for c in tables[r["outcome"]][1:] if c[0].endswith(f": {label}")]
-        assert len(rows) == 1 and rows[0][1] in ("< 5", "–")
-        assert not any(re.search(r"\d", c) for c in rows[0][2:])
+        position = list(published.index[published["outcome"] == r["outcome"]]).index(r.name)
+        row = tables[r["outcome"]][1 + position]
+        assert row[0].endswith(f": {label}") and row[1] in ("< 5", "–")
+        assert not any(re.search(r"\d", c) for c in row[2:])
     # the summary names only published subgroups (each bullet is one outcome)
     bullets = re.findall(r"<li>(.*?)</li>", html.split('id="summary"')[1].split("</section>")[0])
     for _, r in hidden.iterrows():
-        bullet = [b for b in bullets if b.startswith(study.outcome_label(r["outcome"]))]
+        contrast = contrast_label(study, (r["from_wave"], r["to_wave"]))
+        bullet = [b for b in bullets if b.startswith(f"{study.outcome_label(r['outcome'])} ({contrast})")]
         assert len(bullet) == 1 and f"{r['group'].replace('+', ' · ')} (d_z" not in bullet[0]
 
 

@@ -34,7 +34,8 @@ def test_scores_and_results_have_the_contract_columns(small_study):
     assert set(scores["wave"]) == {"pre", "post"}
     results = pd.read_csv(small_study / "data/processed/fosterfamilies/results.csv")
     assert list(results.columns) == RESULT_COLUMNS
-    assert set(results["grouping"]) == {"all", "municipality", "variant", "municipality+variant"}
+    assert set(results["grouping"]) == {"all", "municipality", "variant", "municipality+variant", "sex", "age"}
+    assert set(zip(results["from_wave"], results["to_wave"])) == {("pre", "post"), ("pre", "followup")}
 
 
 def test_published_table_blanks_suppressed_rows(small_study):

@@ -616,7 +616,9 @@ CERTIFICATES_PER_ROUND = 16  # derivations computed per round (each is a linear 
 
 def _hide_nested(model: CountModel, visible: np.ndarray, min_n: int, hide) -> None:
     """Within each cell: of two visible counts whose people are nested (one form
-    inside the other), hide the larger when their difference is small."""
+    inside the other), hide the larger when their difference is small (the larger
+    may be a row's key count: then the row goes, which spares rounds of hiding
+    single counts that the other groupings would have to follow)."""
     by_cell: dict[tuple, list[int]] = {}
     for i, c in enumerate(model.counts):
         if c.cell:

@@ -208,6 +208,8 @@ def format_number(value: float, lang: str, digits: int = 2) -> str:
     if value is None or value != value:
         return "–"
     text = f"{value:,.{digits}f}"
+    if text.startswith("-") and not text.strip("-0.,"):  # rounds to zero: no sign ("0,00", not "−0,00")
+        text = text[1:]
     if lang == "da":
         text = text.replace(",", "\u00a0").replace(".", ",")
     else:

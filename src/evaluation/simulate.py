@@ -272,8 +272,8 @@ def simulate_fosterfamilies_followup(seed: int = 4, scale: float = 1.0) -> pd.Da
     def later(trait: Latent, keep: float) -> np.ndarray:  # most of the change holds
         return keep * trait.post + (1 - keep) * trait.pre + 0.45 * rng.normal(size=n)
 
-    eff, sat, stress, child = (later(t["efficacy"], 0.85), later(t["satisfaction"], 0.8),
-                               later(t["stress"], 0.8), later(t["child"], 0.9))
+    eff, sat, stress, child = (later(t["efficacy"], 0.9), later(t["satisfaction"], 0.9),
+                               later(t["stress"], 0.9), later(t["child"], 0.9))
     psoc = np.empty((n, 16))
     eff_items = _items(rng, eff, 16, 1, 6, 3.8, 0.85, 0.8)
     sat_items = _items(rng, sat, 16, 1, 6, 3.5, 0.85, 0.8, PSOC_SATISFACTION)
@@ -289,7 +289,7 @@ def simulate_fosterfamilies_followup(seed: int = 4, scale: float = 1.0) -> pd.Da
         df[f"PSOC{k + 1}"] = psoc[:, k]
     for k in range(18):
         labels = _labelled(pss[:, k], PSS_DA, 1).astype(object)
-        labels[rng.random(n) < 0.012] = "Ved ikke"
+        labels[rng.random(n) < 0.005] = "Ved ikke"
         df[f"PSS{k + 1}"] = labels
     for k in range(25):
         df[f"SDQ{k + 1}"] = sdq[:, k]
