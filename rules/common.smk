@@ -4,7 +4,7 @@ import sys
 
 from snakemake.exceptions import WorkflowError
 
-from evaluation import pipeline
+from evaluation import stages
 from evaluation.config import ConfigError, Study, load_config, validate_config
 
 try:
@@ -44,7 +44,7 @@ def study_exports(wildcards):
 def exports_sha256(wildcards):
     """The content of every export: an export whose bytes changed re-runs its study,
     whatever its modification time (an older copy restored with `cp -p`)."""
-    return pipeline.exports_sha256(STUDIES[wildcards.study])
+    return stages.exports_sha256(STUDIES[wildcards.study])
 
 
 def id_key_file(wildcards):
@@ -58,7 +58,7 @@ def settings_of(stage):
     """An input function: the settings ``stage`` reads (it re-runs when they change)."""
 
     def settings(wildcards):
-        return pipeline.stage_settings(STUDIES[wildcards.study], stage)
+        return stages.stage_settings(STUDIES[wildcards.study], stage)
 
     settings.__name__ = f"{stage}_settings"
     return settings
@@ -67,7 +67,7 @@ def settings_of(stage):
 def publication_files(wildcards):
     """Everything the publish rule moves into reports/<study>/ at once."""
     base = f"data/processed/{wildcards.study}/publication"
-    return [f"{base}/{name}" for name in pipeline.PUBLICATION_FILES]
+    return [f"{base}/{name}" for name in stages.PUBLICATION_FILES]
 
 
 def cancel_leftover_timers():

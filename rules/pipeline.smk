@@ -1,4 +1,4 @@
-# One rule per stage; each calls evaluation.pipeline.run_stage, which runs the
+# One rule per stage; each calls evaluation.stages.run_stage, which runs the
 # stage's function with its inputs, outputs and log file. Named inputs and
 # outputs are the keys the stage functions read.
 
@@ -11,7 +11,7 @@ rule id_key:
     log:
         "logs/id_key.log",
     run:
-        pipeline.create_id_key(output[0], log[0])
+        stages.create_id_key(output[0], log[0])
 
 
 rule ingest:
@@ -30,7 +30,7 @@ rule ingest:
     log:
         "logs/{study}/ingest.log",
     run:
-        pipeline.run_stage("ingest", STUDIES[wildcards.study], input, output, log[0])
+        stages.run_stage("ingest", STUDIES[wildcards.study], input, output, log[0])
 
 
 rule score:
@@ -38,27 +38,31 @@ rule score:
         responses="data/processed/{study}/responses.parquet",
     output:
         scores="data/processed/{study}/scores.parquet",
-        reliability="data/processed/{study}/reliability.csv",
     params:
         settings=settings_of("score"),
     log:
         "logs/{study}/score.log",
     run:
-        pipeline.run_stage("score", STUDIES[wildcards.study], input, output, log[0])
+        stages.run_stage("score", STUDIES[wildcards.study], input, output, log[0])
 
 
 rule analyse:
+    # Every analysis of evaluation.analyses computes its full table here
+    # (data/processed/{study}/<name>.csv); adding an analysis adds a file, not a rule.
     input:
         scores="data/processed/{study}/scores.parquet",
+        responses="data/processed/{study}/responses.parquet",
+        flow="data/processed/{study}/flow.csv",
+        people="data/processed/{study}/people.parquet",
     output:
+        analyses=expand("data/processed/{{study}}/{name}.csv", name=stages.analysis_names()),
         pairs="data/processed/{study}/pairs.parquet",
-        results="data/processed/{study}/results.csv",
     params:
         settings=settings_of("analyse"),
     log:
         "logs/{study}/analyse.log",
     run:
-        pipeline.run_stage("analyse", STUDIES[wildcards.study], input, output, log[0])
+        stages.run_stage("analyse", STUDIES[wildcards.study], input, output, log[0])
 
 
 rule tables:
@@ -66,25 +70,20 @@ rule tables:
     # Published files are built in data/processed/{study}/publication/ and reach
     # reports/{study}/ only through the publish rule, as a whole.
     input:
-        results="data/processed/{study}/results.csv",
-        reliability="data/processed/{study}/reliability.csv",
+        analyses=expand("data/processed/{{study}}/{name}.csv", name=stages.analysis_names()),
         flow="data/processed/{study}/flow.csv",
         people="data/processed/{study}/people.parquet",
         issues="data/processed/{study}/data_issues.csv",
         scores="data/processed/{study}/scores.parquet",
     output:
-        results="data/processed/{study}/publication/tables/results.csv",
-        reliability="data/processed/{study}/publication/tables/reliability.csv",
-        participant_flow="data/processed/{study}/publication/tables/participant_flow.csv",
-        band_shares="data/processed/{study}/publication/tables/band_shares.csv",
-        issues="data/processed/{study}/publication/data_issues.csv",
+        tables=expand("data/processed/{{study}}/publication/{path}", path=stages.published_tables()),
         disclosure="data/processed/{study}/disclosure.json",
     params:
         settings=settings_of("tables"),
     log:
         "logs/{study}/tables.log",
     run:
-        pipeline.run_stage("tables", STUDIES[wildcards.study], input, output, log[0])
+        stages.run_stage("tables", STUDIES[wildcards.study], input, output, log[0])
 
 
 rule figures:
@@ -92,20 +91,18 @@ rule figures:
     # Snakemake process that runs the other rules as threads. It reads its
     # settings from the config file of the run, not from the command line.
     input:
-        results="data/processed/{study}/publication/tables/results.csv",
-        flow="data/processed/{study}/publication/tables/participant_flow.csv",
-        bands="data/processed/{study}/publication/tables/band_shares.csv",
+        tables=expand("data/processed/{{study}}/publication/{path}", path=stages.published_tables()),
         settings="data/processed/{study}/settings.json",
     output:
         figures=directory("data/processed/{study}/publication/figures"),
     params:
         python=sys.executable,
+        publication=lambda wildcards: f"data/processed/{wildcards.study}/publication",
     log:
         "logs/{study}/figures.log",
     shell:
         "{params.python:q} -m evaluation figures --study {wildcards.study:q} --settings {input.settings:q}"
-        " --results {input.results:q} --flow {input.flow:q} --bands {input.bands:q}"
-        " --out {output.figures:q} --log {log:q}"
+        " --publication {params.publication:q} --out {output.figures:q} --log {log:q}"
 
 
 rule settings:
@@ -117,16 +114,12 @@ rule settings:
     log:
         "logs/{study}/settings.log",
     run:
-        pipeline.write_settings(STUDIES[wildcards.study], output[0], log[0])
+        stages.write_settings(STUDIES[wildcards.study], output[0], log[0])
 
 
 rule report:
     input:
-        results="data/processed/{study}/publication/tables/results.csv",
-        reliability="data/processed/{study}/publication/tables/reliability.csv",
-        flow="data/processed/{study}/publication/tables/participant_flow.csv",
-        issues="data/processed/{study}/publication/data_issues.csv",
-        bands="data/processed/{study}/publication/tables/band_shares.csv",
+        tables=expand("data/processed/{{study}}/publication/{path}", path=stages.published_tables()),
         disclosure="data/processed/{study}/disclosure.json",
         scores="data/processed/{study}/scores.parquet",
         inputs="data/processed/{study}/inputs.json",
@@ -137,10 +130,12 @@ rule report:
         xlsx="data/processed/{study}/publication/tables.xlsx",
     params:
         settings=settings_of("report"),
+        publication=lambda wildcards: f"data/processed/{wildcards.study}/publication",
     log:
         "logs/{study}/report.log",
     run:
-        pipeline.run_stage("report", STUDIES[wildcards.study], input, output, log[0])
+        stages.run_stage("report", STUDIES[wildcards.study], dict(input.items(), publication=params.publication),
+                         output, log[0])
 
 
 rule publish:
@@ -152,4 +147,4 @@ rule publish:
     log:
         "logs/{study}/publish.log",
     run:
-        pipeline.run_stage("publish", STUDIES[wildcards.study], input, output, log[0])
+        stages.run_stage("publish", STUDIES[wildcards.study], input, output, log[0])

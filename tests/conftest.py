@@ -87,30 +87,25 @@ def demo_run(tmp_path_factory) -> Path:
 def run_stages(study: Study, root: Path, stages=("ingest", "score", "analyse", "tables", "figures", "report",
                                                "publish")) -> Path:
     """Every stage of one study, without Snakemake, with the workflow's file names under ``root``."""
-    from evaluation.pipeline import PUBLICATION_FILES, run_stage, write_settings
+    from evaluation.stages import PUBLICATION_FILES, analysis_names, published_tables, run_stage, write_settings
 
     p = root / "data" / "processed" / study.id
     pub = p / "publication"
+    analyses = [p / f"{name}.csv" for name in analysis_names()]
+    tables = [pub / path for path in published_tables()]
     files = {
         "ingest": ({}, {"responses": p / "responses.parquet", "flow": p / "flow.csv",
                         "issues": p / "data_issues.csv", "inputs": p / "inputs.json",
                         "people": p / "people.parquet"}),
-        "score": ({"responses": p / "responses.parquet"},
-                  {"scores": p / "scores.parquet", "reliability": p / "reliability.csv"}),
-        "analyse": ({"scores": p / "scores.parquet"}, {"pairs": p / "pairs.parquet", "results": p / "results.csv"}),
-        "tables": ({"results": p / "results.csv", "reliability": p / "reliability.csv", "flow": p / "flow.csv",
-                    "people": p / "people.parquet", "issues": p / "data_issues.csv",
-                    "scores": p / "scores.parquet"},
-                   {"results": pub / "tables/results.csv", "reliability": pub / "tables/reliability.csv",
-                    "participant_flow": pub / "tables/participant_flow.csv",
-                    "band_shares": pub / "tables/band_shares.csv", "issues": pub / "data_issues.csv",
-                    "disclosure": p / "disclosure.json"}),
-        "figures": ({"results": pub / "tables/results.csv", "flow": pub / "tables/participant_flow.csv",
-                     "bands": pub / "tables/band_shares.csv"}, {"figures": pub / "figures"}),
-        "report": ({"results": pub / "tables/results.csv", "reliability": pub / "tables/reliability.csv",
-                    "flow": pub / "tables/participant_flow.csv", "issues": pub / "data_issues.csv",
-                    "bands": pub / "tables/band_shares.csv", "disclosure": p / "disclosure.json",
-                    "scores": p / "scores.parquet", "inputs": p / "inputs.json", "figures": pub / "figures"},
+        "score": ({"responses": p / "responses.parquet"}, {"scores": p / "scores.parquet"}),
+        "analyse": ({"scores": p / "scores.parquet", "responses": p / "responses.parquet", "flow": p / "flow.csv",
+                     "people": p / "people.parquet"}, {"analyses": analyses, "pairs": p / "pairs.parquet"}),
+        "tables": ({"analyses": analyses, "flow": p / "flow.csv", "people": p / "people.parquet",
+                    "issues": p / "data_issues.csv", "scores": p / "scores.parquet"},
+                   {"tables": tables, "disclosure": p / "disclosure.json"}),
+        "figures": ({"publication": pub}, {"figures": pub / "figures"}),
+        "report": ({"publication": pub, "disclosure": p / "disclosure.json", "scores": p / "scores.parquet",
+                    "inputs": p / "inputs.json", "figures": pub / "figures"},
                    {"html": pub / "report.html", "docx": pub / "report.docx", "xlsx": pub / "tables.xlsx"}),
         "publish": ([str(pub / name) for name in PUBLICATION_FILES], [str(root / "reports" / f".{study.id}.published")]),
     }

@@ -8,7 +8,7 @@ import pytest
 
 from conftest import make_study
 from evaluation.ingest import InvalidInputError, ingest_study
-from evaluation.pipeline import run_stage
+from evaluation.stages import run_stage
 
 BAD = Path(__file__).parent / "data" / "bad"
 

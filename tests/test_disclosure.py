@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
 
-from evaluation import disclosure, measures
+from evaluation import analyses, disclosure, measures
 from evaluation.stats import results_table
 
 MISSING = "\u2205"
@@ -293,8 +293,10 @@ def protected_tables(people, columns, groupings, n_outcomes, min_n, rng, include
     band_table = measures.band_table(bands, ["o0"], contrasts)
     tables, protection = disclosure.protect_tables(
         people=people, validity=measures.validity(scores, outcomes, waves), bands=bands, group_columns=columns,
-        groupings=groupings, outcomes=list(outcomes), results=results, flow=flow, band_shares=band_table,
-        min_n=min_n, waves=waves, contrasts=contrasts, include=include)
+        groupings=groupings, outcomes=list(outcomes),
+        tables={"results": results, "participant_flow": flow, "band_shares": band_table},
+        analyses=[analyses.flow, analyses.paired_change, analyses.bands], min_n=min_n, waves=waves,
+        contrasts=contrasts, include=include)
     published = {"results": tables["results"], "flow": tables["participant_flow"], "bands": tables["band_shares"]}
     return published, results, flow, protection, band_table
 
@@ -436,8 +438,8 @@ def test_audit_fails_the_run_when_a_small_count_is_derivable():
     model = disclosure.study_model(
         people=people.assign(included=True), validity=pd.DataFrame({"outcome": [], "pid": [], "valid": []}),
         bands=pd.DataFrame(columns=["outcome", "from_wave", "to_wave", "pid", "band_first", "band_second"]),
-        group_columns=["g0"], groupings=[[], ["g0"]], outcomes=[], results=results.iloc[0:0], flow=flow,
-        band_shares=pd.DataFrame(columns=["outcome", "from_wave", "to_wave", "wave", "band", "n", "share", "total"]))
+        group_columns=["g0"], groupings=[[], ["g0"]], outcomes=[], tables={"participant_flow": flow},
+        analyses=[analyses.flow])
     visible = np.array([c.value >= 5 for c in model.counts])  # primary suppression only
     found = disclosure.audit(model, visible, 5)
     assert [model_s for model_s in found.violations]

@@ -13,22 +13,19 @@ import sys
 
 def _figures(argv: list[str]) -> int:
     from .config import Study
-    from .pipeline import run_stage
+    from .stages import run_stage
 
     parser = argparse.ArgumentParser(prog="python -m evaluation figures")
     parser.add_argument("--study", required=True)
     parser.add_argument("--settings", required=True, help="JSON file: {study: spec, analysis: settings}")
-    parser.add_argument("--results", required=True)
-    parser.add_argument("--flow", required=True)
-    parser.add_argument("--bands", required=True)
+    parser.add_argument("--publication", required=True, help="the study's publication folder (published tables)")
     parser.add_argument("--out", required=True, help="figure folder")
     parser.add_argument("--log", required=True)
     args = parser.parse_args(argv)
     with open(args.settings, encoding="utf-8") as fh:
         settings = json.load(fh)
     study = Study(args.study, settings["study"], settings["analysis"])
-    run_stage("figures", study, {"results": args.results, "flow": args.flow, "bands": args.bands},
-              {"figures": args.out}, args.log)
+    run_stage("figures", study, {"publication": args.publication}, {"figures": args.out}, args.log)
     return 0
 
 

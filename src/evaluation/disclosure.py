@@ -249,9 +249,9 @@ class CountModel:
             self.links.append((row, False))
         self.counts: list[Count] = []
         self.structural: list[np.ndarray] = []
-        self.within_row: list[tuple[str, str]] = [("n_pre", "n"), ("n_post", "n")]
-        for a, b in self.contrasts:
-            self.within_row += [(f"answered_{a}", f"complete_{a}_{b}"), (f"answered_{b}", f"complete_{a}_{b}")]
+        # (larger, smaller) columns of one row whose difference counts people: the
+        # analyses that add counts name theirs
+        self.within_row: list[tuple[str, str]] = []
 
     def count_forms(self) -> np.ndarray:
         """The forms of all published counts as one matrix (rows in ``counts`` order)."""
@@ -349,6 +349,16 @@ class CountModel:
                     if parent in by_cell:
                         families.append([by_cell[parent], *children])
         return families
+
+    def group_tuple(self, grouping: Sequence[str], label: str) -> tuple[str, ...]:
+        """The level of each column of a grouping in a published group name ('Aarhus+gruppe')."""
+        if not grouping:
+            return ()
+        lookup = {"+".join(g): g for g in self.groups_of(grouping)}
+        if label not in lookup:
+            raise DisclosureError(f"a published row names the group {label!r} of {'+'.join(grouping)}, "
+                                  "which nobody enrolled has")
+        return lookup[label]
 
     def groups_of(self, grouping: Sequence[str]) -> list[tuple[str, ...]]:
         """Every combination of levels of a grouping (rows that exist or are known zeros)."""
@@ -769,103 +779,66 @@ def protect(model: CountModel, min_n: int, max_rounds: int = 200) -> Protection:
 
 
 # ------------------------------------------------------------- the study's tables
-def _group_tuple(model: CountModel, grouping: list[str], label: str) -> tuple[str, ...] | None:
-    if not grouping:
-        return ()
-    lookup = {"+".join(g): g for g in model.groups_of(grouping)}
-    return lookup.get(label)
-
-
 def study_model(*, people: pd.DataFrame, validity: pd.DataFrame, bands: pd.DataFrame,
                 group_columns: Sequence[str], groupings: Sequence[Sequence[str]], outcomes: Sequence[str],
-                results: pd.DataFrame, flow: pd.DataFrame, band_shares: pd.DataFrame,
+                tables: dict[str, pd.DataFrame], analyses: Sequence, study=None,
                 waves: Sequence[str] = ("pre", "post"), contrasts: Sequence[Sequence[str]] = (("pre", "post"),),
                 include: bool = False) -> CountModel:
-    """The count model of a study's published tables (results, participant flow, band shares).
+    """The count model of a study's published tables: each analysis with counts of
+    people (``counts``) puts them in; row numbers are positions in its table.
 
-    Row numbers of the counts are positions in the given tables. Without ``include``
-    conditions nobody can be left out, and the attacker knows it (the config is
-    published): the left-out counts are zeros of the structure.
+    Without ``include`` conditions nobody can be left out, and the attacker knows it
+    (the config is published): the left-out counts are zeros of the structure.
     """
     model = CountModel(people, validity, bands, group_columns, groupings, outcomes, waves, contrasts)
-    everyone = np.ones(model.n_cells, dtype=bool)
     if not include:
-        model.structural.append(model.excluded(everyone))
-    seen_results: set[tuple] = set()
-    for i, r in enumerate(results.itertuples(index=False)):
-        grouping = [] if r.grouping == "all" else r.grouping.split("+")
-        group = _group_tuple(model, grouping, r.group)
-        if group is None:
-            raise DisclosureError(f"results row {r.outcome}/{r.grouping}/{r.group} has no people")
-        cells = model.cells(grouping, group)
-        a, b = str(r.from_wave), str(r.to_wave)
-        where = (f"{r.outcome}:{a}:{b}", tuple(grouping), group)
-        model.add("results", i, "n", model.outcome_form(r.outcome, model.has(a, b), cells), key=True, cell=where)
-        model.add("results", i, "n_pre", model.outcome_form(r.outcome, model.has(a), cells), shown=False,
-                  cell=where)
-        model.add("results", i, "n_post", model.outcome_form(r.outcome, model.has(b), cells), shown=False,
-                  cell=where)
-        seen_results.add((r.outcome, a, b, tuple(grouping), group))
-    seen_flow: set[tuple] = set()
-    for i, r in enumerate(flow.to_dict("records")):
-        grouping = [] if r["grouping"] == "all" else r["grouping"].split("+")
-        group = _group_tuple(model, grouping, r["group"])
-        cells = model.cells(grouping, group)
-        where = ("flow", tuple(grouping), group)
-        model.add("participant_flow", i, "enrolled", model.enrolled(cells), key=True, cell=where)
-        model.add("participant_flow", i, "not_included", model.excluded(cells), cell=where)
-        for w in model.waves:
-            model.add("participant_flow", i, f"answered_{w}", model.flow_form(model.has(w), cells), cell=where)
-        for a, b in model.contrasts:
-            model.add("participant_flow", i, f"complete_{a}_{b}", model.flow_form(model.has(a, b), cells),
-                      cell=where)
-        seen_flow.add((tuple(grouping), group))
-    # a combination without a row is a published zero
-    for grouping in model.groupings:
-        for group in model.groups_of(grouping):
-            cells = model.cells(grouping, group)
-            if (tuple(grouping), group) not in seen_flow:
-                model.structural.append(model.enrolled(cells))
-            for k in model.outcomes:
-                for a, b in model.contrasts:
-                    if (k, a, b, tuple(grouping), group) not in seen_results:
-                        either = model.bit[a] | model.bit[b]
-                        model.structural.append(model.outcome_form(k, lambda v, m=either: bool(v & m), cells))
-    for i, r in enumerate(band_shares.itertuples(index=False)):
-        key = (r.outcome, str(r.from_wave), str(r.to_wave))
-        if key not in model.band_names or r.band not in model.band_names[key]:
-            continue
-        side = 0 if str(r.wave) == key[1] else 1
-        model.add("band_shares", i, "n", model.band_form(key, side, r.band), key=True)
-        model.add("band_shares", i, "total", model.band_form(key, None, None),
-                  group_key=(*key, str(r.wave)), shown=False)
+        model.structural.append(model.excluded(np.ones(model.n_cells, dtype=bool)))
+    for analysis in analyses:
+        if hasattr(analysis, "counts") and analysis.NAME in tables:
+            analysis.counts(model, tables[analysis.NAME], study)
     return model
 
 
 def protect_tables(*, people: pd.DataFrame, validity: pd.DataFrame, bands: pd.DataFrame,
                    group_columns: Sequence[str], groupings: Sequence[Sequence[str]], outcomes: Sequence[str],
-                   results: pd.DataFrame, flow: pd.DataFrame, band_shares: pd.DataFrame, min_n: int,
+                   tables: dict[str, pd.DataFrame], analyses: Sequence, min_n: int, study=None,
                    waves: Sequence[str] = ("pre", "post"), contrasts: Sequence[Sequence[str]] = (("pre", "post"),),
                    include: bool = False) -> tuple[dict[str, pd.DataFrame], Protection]:
-    """A study's results, participant flow and band shares as published, protected together.
+    """Every table of a study as published, protected together (the only place that hides).
 
-    ``people`` is :func:`evaluation.measures.participation`, ``validity``
-    :func:`evaluation.measures.validity`, ``bands`` :func:`evaluation.measures.band_pairs`;
-    the tables are the unsuppressed ones. Returns the published tables (keys
-    ``results``, ``participant_flow``, ``band_shares``) and the decision behind them.
+    ``tables`` holds each analysis's full table by ``NAME``; ``people`` is
+    :func:`evaluation.measures.participation`, ``validity``
+    :func:`evaluation.measures.validity`, ``bands`` :func:`evaluation.measures.band_pairs`.
+    Tables with counts of people in the model are protected by :func:`protect`;
+    counts in no linear relation with them (``SMALL_ROWS``, ``SMALL_CELLS``) by the
+    small-count rule alone. Returns the published tables and the decision behind them.
     """
-    model = study_model(
-        people=people, validity=validity, bands=bands, group_columns=group_columns, groupings=groupings,
-        outcomes=list(outcomes), results=results, flow=flow, band_shares=band_shares, waves=waves,
-        contrasts=contrasts, include=include)
+    model = study_model(people=people, validity=validity, bands=bands, group_columns=group_columns,
+                        groupings=groupings, outcomes=outcomes, tables=tables, analyses=analyses, study=study,
+                        waves=waves, contrasts=contrasts, include=include)
     protection = protect(model, min_n)
-    published = {
-        "results": apply(results, protection, "results", ["outcome", "from_wave", "to_wave", "grouping", "group"]),
-        "participant_flow": apply(flow, protection, "participant_flow", ["grouping", "group"]),
-        "band_shares": apply(band_shares, protection, "band_shares",
-                             ["outcome", "from_wave", "to_wave", "wave", "band"],
-                             linked={"n": ["share"], "total": ["share"]}),
-    }
+    published = {}
+    for analysis in analyses:
+        if analysis.NAME not in tables:
+            continue
+        table = tables[analysis.NAME]
+        blank_with = getattr(analysis, "BLANK_WITH", None)
+        if hasattr(analysis, "counts"):
+            out = apply(table, protection, analysis.NAME, analysis.KEYS, blank_with)
+        else:
+            out = table.copy().reset_index(drop=True)
+        key = getattr(analysis, "SMALL_ROWS", None)
+        if key is not None:
+            small = is_small(out[key], min_n).to_numpy(dtype=bool)
+            columns = [key, *((blank_with or {}).get(key, ()))]
+            out = out.astype({c: object for c in columns})
+            out.loc[small, columns] = None
+            out["suppressed"] = small | (out["suppressed"].to_numpy(dtype=bool) if "suppressed" in out else False)
+        for column in getattr(analysis, "SMALL_CELLS", ()):
+            small = is_small(out[column].astype("Float64").fillna(0), min_n).to_numpy(dtype=bool)
+            out[column] = out[column].astype(object)
+            out.loc[small, column] = None
+        published[analysis.NAME] = out
     return published, protection
 
 

@@ -1,7 +1,8 @@
 """Every label, heading and sentence of the reports, in Danish and English."""
 from __future__ import annotations
 
-__all__ = ["t", "TEXTS", "format_number", "grouping_label", "wave_label", "contrast_label"]
+__all__ = ["t", "TEXTS", "format_number", "grouping_label", "wave_label", "contrast_label", "p_text", "p_phrase",
+           "hidden_mark", "group_name"]
 
 TEXTS: dict[str, dict[str, str]] = {
     "pre": {"da": "Før", "en": "Before"},
@@ -201,6 +202,32 @@ def contrast_label(study, contrast) -> str:
     """``Før → Efter``."""
     a, b = contrast
     return f"{wave_label(study, a)} \u2192 {wave_label(study, b)}"
+
+
+def p_text(value: float, lang: str) -> str:
+    """A p-value for a table: three decimals, '< 0,001' below."""
+    if value != value or value is None:
+        return "–"
+    if value < 0.001:
+        return "< 0,001" if lang == "da" else "< 0.001"
+    return format_number(value, lang, 3)
+
+
+def p_phrase(value: float, lang: str) -> str:
+    """'= 0,021' or '< 0,001', to follow a 'p' in a sentence."""
+    text = p_text(value, lang)
+    return text if text.startswith("<") else f"= {text}"
+
+
+def hidden_mark(reason: str | None, min_n: int) -> str:
+    """What the report shows for a hidden count: '< min_n' when it is small itself,
+    '–' when it was hidden to protect another (with a footnote)."""
+    return "–" if reason == "protect" else f"< {min_n}"
+
+
+def group_name(group: str, lang: str) -> str:
+    """A group value for people: 'all' is the overall group; 'Aarhus+gruppe' reads 'Aarhus · gruppe'."""
+    return t("overall", lang) if group == "all" else str(group).replace("+", " · ")
 
 
 def format_number(value: float, lang: str, digits: int = 2) -> str:

@@ -1,0 +1,96 @@
+"""The questions the report answers, one module each, in report order.
+
+Every module in :data:`ANALYSES` has the same shape (pingouin-style functions, no
+class tree); the workflow, the disclosure step, the figures and the report loop
+over them, so a new analysis is one new module here plus its texts and tests:
+
+``NAME``
+    its table: ``data/processed/<study>/<NAME>.csv`` (full, unrounded) and
+    ``reports/<study>/<PUBLISHED>`` (protected).
+``PUBLISHED``
+    where the published table goes in the publication (default ``tables/<NAME>.csv``).
+``NEEDS``
+    the processed data its ``compute`` reads (names of :class:`Data` attributes).
+``COLUMNS``
+    every column of its table and what it means (the contract test checks them).
+``KEYS``
+    the columns a hidden row keeps (CONTRACT section 7).
+``applies(study) -> bool``
+    whether the study has the question at all (a table without rows otherwise).
+``compute(data, study) -> DataFrame``
+    the full table, exactly ``COLUMNS``.
+``counts(model, table, study)`` (optional)
+    puts the table's counts of people into the disclosure model
+    (:class:`evaluation.disclosure.CountModel`): they are then protected together
+    with every other table of the study.
+``SMALL_ROWS`` / ``SMALL_CELLS`` / ``BLANK_WITH`` (optional)
+    counts in no linear relation with the others, hidden by the small-count rule
+    alone: a row whose ``SMALL_ROWS`` count is small is hidden; a small
+    ``SMALL_CELLS`` count is blank; ``BLANK_WITH`` names the columns that go with
+    a hidden count (a share with its ``n``).
+``figures(tables, study) -> dict[str, Figure]``
+    its figures, drawn from published tables only.
+``blocks(ctx) -> list[Section]``, ``findings(ctx) -> list[str]``,
+``methods(ctx) -> list[Block]`` (the last two optional)
+    its report sections, its lines in the summary and in the methods.
+
+No module here imports :mod:`evaluation.pipeline` (files) or :mod:`evaluation.stages`:
+below the report nothing knows a file path.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
+
+import pandas as pd
+
+from . import bands, data_issues, flow, paired_change, reliability
+
+__all__ = ["ANALYSES", "enabled", "Data", "Context", "published_path"]
+
+ANALYSES: list[ModuleType] = [flow, paired_change, bands, reliability, data_issues]
+
+
+def enabled(study) -> list[ModuleType]:
+    """The analyses that apply to a study, in report order."""
+    return [a for a in ANALYSES if a.applies(study)]
+
+
+def published_path(analysis: ModuleType) -> str:
+    """Where an analysis's published table goes, relative to the publication folder."""
+    return getattr(analysis, "PUBLISHED", f"tables/{analysis.NAME}.csv")
+
+
+@dataclass
+class Data:
+    """The processed data of one study that analyses read (each loaded by the caller)."""
+
+    scores: pd.DataFrame | None = None
+    pairs: pd.DataFrame | None = None
+    people: pd.DataFrame | None = None  # :func:`evaluation.measures.participation`
+    flow: pd.DataFrame | None = None  # flow.csv: every input row and its status
+    responses: pd.DataFrame | None = None
+    issues: pd.DataFrame | None = None  # data_issues.csv of ingest (with values)
+
+
+@dataclass
+class Context:
+    """What an analysis's report blocks read: published tables and facts, never raw data."""
+
+    study: Any
+    tables: dict[str, pd.DataFrame]  # published, by analysis NAME
+    hidden: dict[str, tuple[dict[int, str], dict[tuple[int, str], str]]] = field(default_factory=dict)
+    ingest: dict = field(default_factory=dict)  # inputs.json: missing codes, group changes
+
+    @property
+    def lang(self) -> str:
+        return self.study.language
+
+    @property
+    def min_n(self) -> int:
+        return self.study.analysis["min_n"]
+
+    def reasons(self, name: str) -> tuple[dict[int, str], dict[tuple[int, str], str]]:
+        """Hidden rows and single counts of a published table, and why ("small" | "protect")."""
+        return self.hidden.get(name, ({}, {}))

@@ -1,0 +1,152 @@
+"""Files: atomic writes, stage logs, published CSVs and file hashes.
+
+Every write goes to a temporary file that is renamed into place, so a failed job
+never leaves a half-written file. Nothing here knows a study or a statistic.
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import os
+import re
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable, Iterator
+
+import pandas as pd
+
+__all__ = ["stage_log", "atomic_path", "file_mode", "umask", "source_date", "normalise_zip", "write_with",
+           "write_csv", "write_parquet", "write_text", "neutralise_csv", "read_published_csv", "file_sha256"]
+
+
+@contextlib.contextmanager
+def stage_log(path: str | Path, name: str) -> Iterator[logging.Logger]:
+    """A logger that writes to the rule's ``log:`` file (one per job, thread-safe)."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    logger = logging.getLogger(f"evaluation.{name}.{id(object())}")
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    handler = logging.FileHandler(path, mode="w", encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    logger.addHandler(handler)
+    start = time.perf_counter()
+    try:
+        yield logger
+    except Exception as exc:
+        logger.error("%s failed: %s", name, exc)
+        raise
+    else:
+        logger.info("%s done in %.2f s", name, time.perf_counter() - start)
+    finally:
+        handler.close()
+        logger.removeHandler(handler)
+
+
+def umask() -> int:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)  # elsewhere: read it by setting it (not thread-safe, but rare)
+    os.umask(mask)
+    return mask
+
+
+def file_mode() -> int:
+    """The mode a new file gets under the process umask (0644 under 022, 0600 under 077)."""
+    return 0o666 & ~umask()
+
+
+def source_date() -> float | None:
+    """``SOURCE_DATE_EPOCH`` as a timestamp, if set: every date written is this one."""
+    value = os.environ.get("SOURCE_DATE_EPOCH")
+    return float(value) if value else None
+
+
+def normalise_zip(path: Path) -> None:
+    """Rewrite a DOCX/XLSX (a zip) with fixed entry dates and order: the same
+    content gives the same bytes (``SOURCE_DATE_EPOCH``, else 1980-01-01)."""
+    import zipfile
+
+    epoch = source_date()
+    stamp = time.gmtime(epoch)[:6] if epoch is not None else (1980, 1, 1, 0, 0, 0)
+    stamp = max(stamp, (1980, 1, 1, 0, 0, 0))
+    with zipfile.ZipFile(path) as zin:
+        entries = [(info.filename, zin.read(info.filename)) for info in zin.infolist()]
+    if epoch is not None:  # openpyxl stamps "modified" with the clock when it saves
+        iso = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch)).encode()
+        entries = [(name, re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)", rb"\g<1>" + iso +
+                                 rb"\g<2>", data) if name == "docProps/core.xml" else data)
+                   for name, data in entries]
+    tmp = path.with_name(path.name + ".zip-tmp")
+    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zout:
+        for name, data in entries:
+            info = zipfile.ZipInfo(name, date_time=stamp)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            zout.writestr(info, data)
+    os.replace(tmp, path)
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path next to ``path``; rename it into place on success."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.chmod(tmp, file_mode())  # mkstemp makes files private; outputs follow the umask
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def write_with(path: str | Path, writer: Callable[[Path], None]) -> None:
+    with atomic_path(path) as tmp:
+        writer(tmp)
+
+
+def write_csv(df: pd.DataFrame, path: str | Path) -> None:
+    write_with(path, lambda p: df.to_csv(p, index=False, encoding="utf-8"))
+
+
+def write_parquet(df: pd.DataFrame, path: str | Path) -> None:
+    write_with(path, lambda p: df.to_parquet(p, index=False))
+
+
+def neutralise_csv(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text cells that a spreadsheet would run as a formula (= + - @) get a leading '."""
+    out = frame.copy()
+    for c in out.columns:
+        if out[c].dtype == object or pd.api.types.is_string_dtype(out[c]):
+            out[c] = out[c].map(lambda v: "'" + v if isinstance(v, str) and v[:1] in "=+-@" else v)
+    return out
+
+
+def read_published_csv(path: str | Path, **kwargs) -> pd.DataFrame:
+    """A published table with the ' that :func:`neutralise_csv` put before = + - @ taken off."""
+    frame = pd.read_csv(path, **kwargs)
+    for c in frame.columns:
+        if frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c]):
+            frame[c] = frame[c].map(lambda v: v[1:] if isinstance(v, str) and v[:1] == "'" and v[1:2] in
+                                    ("=", "+", "-", "@") else v)
+    return frame
+
+
+def file_sha256(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def write_text(path: str | Path, text: str) -> None:
+    write_with(path, lambda p: p.write_text(text, encoding="utf-8"))

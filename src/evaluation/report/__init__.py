@@ -1,0 +1,82 @@
+"""The report: one document of sections, built from the analyses' blocks, written as
+HTML, Word and Excel by writers that walk the same document (section order exists
+once). Reads only published numbers: a hidden count is blank there, so it cannot
+reach the report. Every text comes from :mod:`evaluation.i18n`.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from ..disclosure import is_small
+from ..i18n import t
+from .document import Bullets, Document, Heading, Paragraph, Preformatted, Section, Table
+
+__all__ = ["build_document", "render_html", "write_docx", "write_xlsx", "Table", "Document"]
+
+
+def build_document(ctx, scores: pd.DataFrame, provenance: dict) -> Document:
+    """Summary, every analysis's sections in report order, methods, limitations, provenance.
+
+    ``ctx`` is an :class:`evaluation.analyses.Context` over the published tables;
+    ``scores`` (internal, never shown) gives the count of prorated scores.
+    """
+    from ..analyses import enabled
+
+    study, lang = ctx.study, ctx.lang
+    analyses = enabled(study)
+    findings = [f for a in analyses if hasattr(a, "findings") for f in a.findings(ctx)]
+    doc = Document(lang, study.title, f"{t('report', lang)} · {study.id}")
+    doc.sections.append(Section("summary", t("summary", lang),
+                                [Paragraph(t("summary_intro", lang)), Bullets(findings)]))
+    for a in analyses:
+        doc.sections += a.blocks(ctx)
+    methods = [b for a in analyses if hasattr(a, "methods") for b in a.methods(ctx)]
+    methods.append(Paragraph(t("suppressed_note", lang, min_n=ctx.min_n)))
+    methods += [Heading(t("scoring", lang)), Bullets(_scoring(study, scores, ctx.min_n))]
+    doc.sections.append(Section("methods", t("methods", lang), methods))
+    doc.sections.append(Section("limitations", t("limitations", lang), [Paragraph(t("limitations_text", lang))]))
+    doc.sections.append(Section("provenance", t("provenance", lang), [
+        Paragraph(f"{t('generated', lang)}: {provenance['generated']}"),
+        Heading(t("input_files", lang)),
+        Bullets([f"{f['path']}: {f['sha256']}" for f in provenance["inputs"]]),
+        Heading(t("packages", lang)),
+        Bullets([f"{k} {v}" for k, v in provenance["versions"].items()]),
+        Heading(t("config", lang)),
+        Preformatted(provenance["config"])]))
+    return doc
+
+
+def _scoring(study, scores: pd.DataFrame, min_n: int) -> list[str]:
+    """How each instrument was scored, with the number of prorated and unscorable scores."""
+    def count(v: int) -> str:  # counts in no table: hidden when small (CONTRACT section 7)
+        return f"< {min_n}" if is_small(v, min_n) else str(v)
+
+    out = []
+    for iid, instrument in study.instruments.items():
+        s = scores[scores["instrument"] == iid]
+        item_scales = s[s["scale"].isin(instrument.scale_items())]
+        total_items = {sc: len(ix) for sc, ix in instrument.scale_items().items()}
+        full = item_scales["scale"].map(total_items)
+        prorated = int((item_scales["score"].notna() & (item_scales["n_answered"] < full)).sum())
+        out.append(f"{iid}: {instrument.rule_text}. " + t("prorated", study.language, n=count(prorated),
+                                                            total=count(len(item_scales)),
+                                                            missing=count(int(item_scales["score"].isna().sum()))))
+    return out
+
+
+def render_html(doc: Document, figure_dir, provenance: dict | None = None) -> str:
+    from .html import render
+
+    return render(doc, figure_dir)
+
+
+def write_docx(doc: Document, figure_dir, path) -> None:
+    from .docx import write
+
+    write(doc, figure_dir, path)
+
+
+def write_xlsx(doc: Document, tables: dict[str, pd.DataFrame], path) -> None:
+    from .xlsx import write
+
+    write(doc, tables, path)

@@ -1,0 +1,360 @@
+"""What each rule of the workflow calls: read its inputs, call the library, write its
+outputs atomically. No statistics and no rules live here; an analyst can call these
+functions from Python too (``evaluation.pipeline`` is the same, for older scripts).
+
+Stage modules are imported inside the stage functions: a process that runs one stage
+(the figures process) then loads only what that stage needs.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+import time
+from importlib import metadata
+from pathlib import Path
+from typing import Mapping
+
+import pandas as pd
+
+from .config import Study
+from .io import (file_sha256, neutralise_csv, normalise_zip, read_published_csv, source_date, stage_log, umask,
+                 write_csv, write_parquet, write_text, write_with)
+
+__all__ = ["run_stage", "run_ingest", "run_score", "run_analyse", "run_tables", "run_figures", "run_report",
+           "run_publish", "stage_settings", "write_settings", "provenance", "create_id_key", "exports_sha256",
+           "analysis_names", "published_tables", "PUBLICATION_FILES", "STAGES"]
+
+
+def analysis_names() -> list[str]:
+    """Every analysis whose full table the analyse stage stores (data/processed/<study>/<name>.csv)."""
+    from .analyses import ANALYSES
+
+    return [a.NAME for a in ANALYSES if getattr(a, "STORED", True)]
+
+
+def published_tables() -> list[str]:
+    """Every analysis's published table, relative to the publication folder."""
+    from .analyses import ANALYSES, published_path
+
+    return [published_path(a) for a in ANALYSES]
+
+
+# ------------------------------------------------------------------------ stages
+def run_ingest(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], log: logging.Logger) -> None:
+    """Exports -> responses.parquet, flow.csv, data_issues.csv (data/processed/<study>/).
+
+    The pseudonymization key lives beside the processed data (CONTRACT section 4).
+    """
+    from .ingest import FLOW_COLUMNS, ISSUE_COLUMNS, InvalidInputError, ingest_study, load_id_key
+
+    processed_dir = Path(out["responses"]).parent.parent
+    try:
+        result = ingest_study(study, load_id_key(processed_dir))
+    except InvalidInputError as exc:  # the console may shorten the list; the log has every problem
+        for problem in exc.problems:
+            log.error(problem.message())
+        raise
+    log.info("%d input rows: %s", len(result.flow), result.flow["status"].value_counts().to_dict())
+    for note in result.notes:
+        log.info(note)
+    if len(result.issues):
+        log.warning("%d invalid values set missing (on_invalid: quarantine)", len(result.issues))
+    from .schemas import responses_schema, validate
+
+    validate(result.responses, responses_schema(study.instruments, study.group_columns, study.waves), "responses")
+    write_parquet(result.responses, out["responses"])
+    write_parquet(result.people, out["people"])
+    inputs_json = json.dumps({"exports": result.inputs, "missing_codes": result.missing_codes,
+                              "group_changes": result.group_changes}, indent=1)
+    write_text(out["inputs"], inputs_json)
+    write_csv(result.flow[FLOW_COLUMNS], out["flow"])
+    write_csv(result.issues[ISSUE_COLUMNS], out["issues"])
+
+
+def run_score(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], log: logging.Logger) -> None:
+    """responses.parquet -> scores.parquet: every scale score per person and wave."""
+    from .instruments import score_responses
+    from .schemas import scores_schema, validate
+
+    responses = pd.read_parquet(inputs["responses"])
+    scores = score_responses(responses, study.instruments, ["pid", "wave", *study.group_columns])
+    if "family" not in scores:
+        scores.insert(2 + len(study.groups), "family", pd.Series(pd.NA, index=scores.index, dtype="string"))
+    groups = list(study.groups)
+    scores = scores[["pid", "wave", *groups, "family", "instrument", "scale", "score", "n_answered", "band"]]
+    validate(scores, scores_schema(groups, study.waves), "scores")
+    log.info("%d scores, %d empty", len(scores), int(scores["score"].isna().sum()))
+    write_parquet(scores, out["scores"])
+
+
+def _data(study: Study, inputs: Mapping[str, str], needs: set[str]):
+    """The processed data the analyses need, read once."""
+    from . import measures
+    from .analyses import Data
+
+    data = Data()
+    if needs & {"scores", "pairs"}:
+        data.scores = pd.read_parquet(inputs["scores"])
+    if "pairs" in needs:
+        data.pairs = measures.complete_pairs(data.scores, study.outcomes, study.group_columns, study.contrasts)
+    if needs & {"people", "flow"}:
+        data.flow = pd.read_csv(inputs["flow"], dtype={"pid": "string", "source": "string"})
+        data.people = measures.participation(data.flow, pd.read_parquet(inputs["people"]), study.waves)
+    if "responses" in needs:
+        data.responses = pd.read_parquet(inputs["responses"])
+    if "issues" in needs:
+        data.issues = pd.read_csv(inputs["issues"], dtype=str)
+    return data
+
+
+def run_analyse(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], log: logging.Logger) -> None:
+    """Every analysis's full, unrounded table (data/processed/<study>/<name>.csv), and
+    the complete pairs of every contrast (pairs.parquet)."""
+    from .analyses import ANALYSES
+
+    stored = [a for a in ANALYSES if getattr(a, "STORED", True)]
+    data = _data(study, inputs, {n for a in stored for n in a.NEEDS} | {"pairs"})
+    for analysis, path in zip(stored, out["analyses"]):
+        table = analysis.compute(data, study) if analysis.applies(study) else pd.DataFrame(columns=list(
+            analysis.COLUMNS))
+        write_csv(table, path)
+        log.info("%s: %d rows", analysis.NAME, len(table))
+    write_parquet(data.pairs, out["pairs"])
+
+
+def run_tables(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], log: logging.Logger) -> None:
+    """Every analysis's table as published, protected together (CONTRACT section 7,
+    :mod:`.disclosure`), and ``disclosure.json`` (which counts are hidden and why) for
+    the report."""
+    from . import disclosure, measures
+    from .analyses import ANALYSES
+
+    min_n = study.analysis["min_n"]
+    stored = [a for a in ANALYSES if getattr(a, "STORED", True)]
+    tables = {a.NAME: pd.read_csv(path) for a, path in zip(stored, inputs["analyses"])}
+    data = _data(study, inputs, {"scores", "people", "flow", "issues"})
+    for analysis in ANALYSES:
+        if not getattr(analysis, "STORED", True):
+            tables[analysis.NAME] = analysis.compute(data, study)
+    published, protection = disclosure.protect_tables(
+        people=data.people, validity=measures.validity(data.scores, study.outcomes, study.waves),
+        bands=measures.band_pairs(data.scores, study.outcomes, study.contrasts), group_columns=study.group_columns,
+        groupings=study.groupings, outcomes=list(study.outcomes), tables=tables, analyses=ANALYSES, min_n=min_n,
+        study=study, waves=study.waves, contrasts=study.contrasts, include=bool(study.spec.get("include")))
+    for analysis, path in zip(ANALYSES, out["tables"]):
+        write_csv(neutralise_csv(published[analysis.NAME]), path)
+    reasons = {}
+    for name in published:
+        rows, cells = protection.table(name)
+        reasons[name] = {"rows": {str(r): why for r, why in rows.items()},
+                         "cells": [[r, c, why] for (r, c), why in cells.items()]}
+    write_text(out["disclosure"], json.dumps(reasons, indent=1, sort_keys=True))
+    log.info("published %d tables; %d counts hidden (%d rounds of complementary suppression)",
+             len(published), len(protection.hidden), protection.rounds)
+
+
+def _published(study: Study, directory: str | Path) -> dict[str, pd.DataFrame]:
+    """Every published table of a study, by analysis name, from its publication folder."""
+    from .analyses import ANALYSES, published_path
+
+    return {a.NAME: read_published_csv(Path(directory) / published_path(a), **({"dtype": str} if a.NAME ==
+                                                                                 "data_issues" else {}))
+            for a in ANALYSES}
+
+
+def run_figures(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], log: logging.Logger) -> None:
+    """Every analysis's figures as PNG (and SVG with ``figures: {svg: true}``), from
+    published tables only."""
+    from . import figures
+    from .analyses import enabled
+
+    tables = _published(study, inputs["publication"])
+    directory = Path(out["figures"])
+    svg = bool(study.analysis["figures"]["svg"])
+    written = []
+    for analysis in enabled(study):
+        draw = getattr(analysis, "figures", None)
+        for stem, figure in (draw(tables, study) if draw else {}).items():
+            written += figures.save_figure(figure, directory / stem, svg)
+    directory.mkdir(parents=True, exist_ok=True)
+    log.info("wrote %d figure files", len(written))
+
+
+def run_report(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], log: logging.Logger) -> None:
+    """The report as self-contained HTML, Word (report.docx) and Excel (tables.xlsx)."""
+    from .analyses import Context
+    from .report import build_document, render_html, write_docx, write_xlsx
+
+    tables = _published(study, inputs["publication"])
+    hidden = json.loads(Path(inputs["disclosure"]).read_text())
+    reasons = {name: ({int(r): why for r, why in d.get("rows", {}).items()},
+                      {(int(r), c): why for r, c, why in d.get("cells", [])}) for name, d in hidden.items()}
+    ingest_facts = json.loads(Path(inputs["inputs"]).read_text())
+    ctx = Context(study, tables, reasons, ingest_facts)
+    prov = provenance(study, ingest_facts["exports"])
+    doc = build_document(ctx, pd.read_parquet(inputs["scores"], columns=["instrument", "scale", "score",
+                                                                         "n_answered"]), prov)
+    figure_dir = Path(inputs["figures"])
+    html = render_html(doc, figure_dir)
+    write_text(out["html"], html)
+    write_with(out["docx"], lambda p: (write_docx(doc, figure_dir, p), normalise_zip(p)))
+    write_with(out["xlsx"], lambda p: (write_xlsx(doc, tables, p), normalise_zip(p)))
+    log.info("report written: %d characters of HTML, report.docx, tables.xlsx", len(html))
+
+
+def exports_sha256(study: Study) -> list[str]:
+    """SHA-256 of every export of a study ("missing" for one that does not exist)."""
+    return [file_sha256(e["path"]) if Path(e["path"]).is_file() else "missing" for e in study.spec["exports"]]
+
+
+def create_id_key(path: str | Path, log_path: str | Path | None = None) -> None:
+    """The workflow's ``id_key`` rule: make sure the key file exists (see ``load_id_key``)."""
+    from .ingest import load_id_key
+
+    if not os.environ.get("EVALUATION_ID_KEY"):
+        load_id_key(Path(path).parent)
+    if log_path:
+        with stage_log(log_path, "id_key") as log:
+            log.info("pseudonymization key in %s (mode %o)", path, Path(path).stat().st_mode & 0o777)
+
+
+_PRESENTATION = ("label",)  # keys that only change how a thing is shown
+
+
+def _without(mapping: Mapping, keys: tuple[str, ...]) -> dict:
+    return {k: v for k, v in mapping.items() if k not in keys}
+
+
+def stage_settings(study: Study, stage: str) -> str:
+    """The settings one stage reads, as JSON: a rule re-runs only when they change
+    (a new report language re-runs the figures and the report, not ingest)."""
+    spec, a = study.spec, study.analysis
+    groups = {g: _without(v, _PRESENTATION) for g, v in study.groups.items()}
+    outcomes = {o: {"instrument": v["instrument"], "scale": v["scale"]} for o, v in study.outcomes.items()}
+    reads = {
+        "ingest": {"exports": spec["exports"], "columns": spec["columns"], "waves": spec["waves"],
+                   "groups": {g: _without(v, ("reference",)) for g, v in groups.items()},
+                   "include": spec.get("include"), "missing": spec.get("missing"),
+                   "instruments": spec["instruments"], "on_invalid": a["on_invalid"]},
+        "score": {"instruments": spec["instruments"], "missing": spec.get("missing"), "groups": list(groups),
+                  "waves": list(spec["waves"]),
+                  "family": "family" in spec["columns"]},
+        "analyse": {"outcomes": outcomes, "groupings": study.groupings, "waves": study.waves,
+                    "contrasts": study.contrasts, "instruments": spec["instruments"], "ci_level": a["ci_level"],
+                    "correction": a["correction"], "min_n": a["min_n"]},
+        "tables": {"outcomes": outcomes, "groupings": study.groupings, "groups": list(groups),
+                   "waves": study.waves, "contrasts": study.contrasts,
+                   "include": bool(spec.get("include")), "min_n": a["min_n"], "exports": len(spec["exports"])},
+    }
+    if stage in reads:
+        return json.dumps(reads[stage], ensure_ascii=False, sort_keys=True, default=str)
+    # figures and report: everything they show
+    return json.dumps({"study": spec, "analysis": a}, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def write_settings(study: Study, path: str | Path, log_path: str | Path | None = None) -> None:
+    """The study's validated settings as JSON (what the figures process reads);
+    exports by position only, as a file name may hold a CPR number."""
+    spec = {**study.spec, "exports": [{"path": f"export {k}"} for k in range(1, len(study.spec["exports"]) + 1)]}
+    text = json.dumps({"study": spec, "analysis": study.analysis}, ensure_ascii=False, default=str)
+    write_text(path, text)
+    if log_path:
+        with stage_log(log_path, "settings") as log:
+            log.info("%d characters of settings", len(text))
+
+
+def provenance(study: Study, inputs: list[dict]) -> dict:
+    """What a reviewer needs to reproduce the report: inputs (by position and
+    SHA-256 of the bytes read), config, versions, time (``SOURCE_DATE_EPOCH`` if set)."""
+    packages = ["evaluation", "numpy", "pandas", "scipy", "statsmodels", "matplotlib", "snakemake"]
+    versions = {}
+    for p in packages:
+        try:
+            versions[p] = metadata.version(p)
+        except metadata.PackageNotFoundError:
+            versions[p] = "not installed"
+    epoch = source_date()
+    stamp = time.gmtime(epoch) if epoch is not None else time.localtime()
+    spec = dict(study.spec)  # exports by position: a file or sheet name may identify someone
+    spec["exports"] = [{"export": f"export {k}", **{key: v for key, v in e.items() if key not in ("path", "sheet")}}
+                       for k, e in enumerate(study.spec["exports"], start=1)]
+    return {
+        "inputs": [{"path": i["export"], "sha256": i["sha256"]} for i in inputs],
+        "config": json.dumps({"study": study.id, **spec, "analysis": study.analysis}, ensure_ascii=False, indent=1,
+                             default=str),
+        "versions": versions,
+        "generated": time.strftime("%Y-%m-%d %H:%M:%S %Z" if epoch is None else "%Y-%m-%d %H:%M:%S UTC", stamp),
+    }
+
+
+def _publication_files() -> list[str]:
+    return [*published_tables(), "figures", "report.html", "report.docx", "tables.xlsx"]
+
+
+PUBLICATION_FILES = _publication_files()
+
+
+def run_publish(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], log: logging.Logger) -> None:
+    """Move the study's publication into ``reports/<study>/`` as a whole.
+
+    The files are copied into a staging folder beside it, checked once more for
+    anything that looks like a CPR number, and swapped in by renames: a failure
+    or a kill at any point leaves the last complete publication, or (between the
+    two renames) none, never a mix. Leftovers of an interrupted run are removed.
+    """
+    import shutil
+
+    from .privacy import scan_publication
+
+    marker = Path(out[0])
+    reports = marker.parent
+    source = Path(inputs[0]).parents[len(Path(PUBLICATION_FILES[0]).parts) - 1]
+    target = reports / study.id
+    reports.mkdir(parents=True, exist_ok=True)
+    for leftover in reports.glob(f".{study.id}.staging-*"):
+        shutil.rmtree(leftover, ignore_errors=True)
+    for leftover in reports.glob(f".{study.id}.old-*"):
+        shutil.rmtree(leftover, ignore_errors=True)
+    staging = Path(tempfile.mkdtemp(dir=reports, prefix=f".{study.id}.staging-"))
+    try:
+        for name in PUBLICATION_FILES:
+            src, dst = source / name, staging / name
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            if src.is_dir():
+                shutil.copytree(src, dst)
+            else:
+                shutil.copy2(src, dst)
+        found = scan_publication(staging)
+        if found:
+            raise RuntimeError("the publication holds what looks like a CPR number, so it was not published: "
+                               + "; ".join(found[:5]))
+        os.chmod(staging, 0o777 & ~umask())  # mkdtemp makes it private
+        old = None
+        if target.exists():
+            old = Path(tempfile.mkdtemp(dir=reports, prefix=f".{study.id}.old-"))
+            os.rename(target, old / study.id)
+        os.rename(staging, target)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+    write_with(marker, lambda p: p.write_text(json.dumps(
+        {name: file_sha256(target / name) for name in PUBLICATION_FILES if (target / name).is_file()},
+        indent=1, sort_keys=True)))
+    log.info("published reports/%s", study.id)
+
+
+STAGES = {"ingest": run_ingest, "score": run_score, "analyse": run_analyse, "tables": run_tables,
+          "figures": run_figures, "report": run_report, "publish": run_publish}
+
+
+def run_stage(name: str, study: Study, inputs: Mapping[str, str], outputs: Mapping[str, str],
+              log_path: str) -> None:
+    """Run one stage of one study with its own log file (what every rule calls)."""
+    with stage_log(log_path, name) as log:
+        named_in = dict(inputs.items()) if hasattr(inputs, "items") else {}
+        named_out = dict(outputs.items()) if hasattr(outputs, "items") else {}
+        STAGES[name](study, named_in or list(inputs), named_out or list(outputs), log)
