@@ -87,7 +87,7 @@ def demo_run(tmp_path_factory) -> Path:
 def run_stages(study: Study, root: Path, stages=("ingest", "score", "analyse", "tables", "figures", "report",
                                                "publish")) -> Path:
     """Every stage of one study, without Snakemake, with the workflow's file names under ``root``."""
-    from evaluation.stages import PUBLICATION_FILES, analysis_names, published_tables, run_stage, write_settings
+    from evaluation.stages import analysis_names, publication_files, published_tables, run_stage, write_settings
 
     p = root / "data" / "processed" / study.id
     pub = p / "publication"
@@ -107,7 +107,7 @@ def run_stages(study: Study, root: Path, stages=("ingest", "score", "analyse", "
         "report": ({"publication": pub, "disclosure": p / "disclosure.json", "scores": p / "scores.parquet",
                     "inputs": p / "inputs.json", "figures": pub / "figures"},
                    {"html": pub / "report.html", "docx": pub / "report.docx", "xlsx": pub / "tables.xlsx"}),
-        "publish": ([str(pub / name) for name in PUBLICATION_FILES], [str(root / "reports" / f".{study.id}.published")]),
+        "publish": ([str(pub / name) for name in publication_files()], [str(root / "reports" / f".{study.id}.published")]),
     }
     write_settings(study, p / "settings.json")
     for stage in stages:

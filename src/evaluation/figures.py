@@ -101,7 +101,8 @@ def means_plot(study: Study, outcome: str, results: pd.DataFrame) -> Figure:
         ax.set_xlim(-0.4, len(waves) - 0.6)
         title = t("overall", lang) if grouping == "all" else grouping_label(study, grouping)
         ax.set_title(title, fontsize=9)
-        ax.legend(frameon=False, fontsize=7, loc="best")
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(frameon=False, fontsize=7, loc="best")
     better = study.outcomes[outcome]["better"]
     axes[0].set_ylabel(f"{study.outcome_label(outcome)}\n({t('better_' + better, lang)})", fontsize=9)
     fig.suptitle(f"{study.outcome_label(outcome)}: {t('mean', lang)} [{int(round(level * 100))} % CI]",
@@ -237,5 +238,6 @@ def band_plot(study: Study, outcome: str, bands: pd.DataFrame) -> Figure | None:
     ax.set_yticks(range(len(bars) - 1, -1, -1), [label for label, _ in bars], fontsize=8)
     ax.set_xlim(0, 100)
     ax.set_xlabel("%")
-    ax.legend(ncol=len(names), loc="lower center", bbox_to_anchor=(0.5, 1.02), frameon=False, fontsize=8)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(ncol=len(names), loc="lower center", bbox_to_anchor=(0.5, 1.02), frameon=False, fontsize=8)
     return fig

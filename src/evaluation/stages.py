@@ -24,7 +24,7 @@ from .io import (file_sha256, neutralise_csv, normalise_zip, read_published_csv,
 
 __all__ = ["run_stage", "run_ingest", "run_score", "run_analyse", "run_tables", "run_figures", "run_report",
            "run_publish", "stage_settings", "write_settings", "provenance", "create_id_key", "exports_sha256",
-           "analysis_names", "published_tables", "PUBLICATION_FILES", "STAGES"]
+           "analysis_names", "published_tables", "publication_files", "PUBLICATION_FILES", "STAGES"]
 
 
 def analysis_names() -> list[str]:
@@ -289,11 +289,12 @@ def provenance(study: Study, inputs: list[dict]) -> dict:
     }
 
 
-def _publication_files() -> list[str]:
+def publication_files() -> list[str]:
+    """Everything the publish stage moves into reports/<study>/, relative to the publication folder."""
     return [*published_tables(), "figures", "report.html", "report.docx", "tables.xlsx"]
 
 
-PUBLICATION_FILES = _publication_files()
+PUBLICATION_FILES = publication_files()  # as the workflow was loaded; stages call publication_files()
 
 
 def run_publish(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], log: logging.Logger) -> None:
@@ -310,7 +311,8 @@ def run_publish(study: Study, inputs: Mapping[str, str], out: Mapping[str, str],
 
     marker = Path(out[0])
     reports = marker.parent
-    source = Path(inputs[0]).parents[len(Path(PUBLICATION_FILES[0]).parts) - 1]
+    files = publication_files()
+    source = Path(inputs[0]).parents[len(Path(files[0]).parts) - 1]
     target = reports / study.id
     reports.mkdir(parents=True, exist_ok=True)
     for leftover in reports.glob(f".{study.id}.staging-*"):
@@ -319,7 +321,7 @@ def run_publish(study: Study, inputs: Mapping[str, str], out: Mapping[str, str],
         shutil.rmtree(leftover, ignore_errors=True)
     staging = Path(tempfile.mkdtemp(dir=reports, prefix=f".{study.id}.staging-"))
     try:
-        for name in PUBLICATION_FILES:
+        for name in files:
             src, dst = source / name, staging / name
             dst.parent.mkdir(parents=True, exist_ok=True)
             if src.is_dir():
@@ -342,7 +344,7 @@ def run_publish(study: Study, inputs: Mapping[str, str], out: Mapping[str, str],
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
     write_with(marker, lambda p: p.write_text(json.dumps(
-        {name: file_sha256(target / name) for name in PUBLICATION_FILES if (target / name).is_file()},
+        {name: file_sha256(target / name) for name in files if (target / name).is_file()},
         indent=1, sort_keys=True)))
     log.info("published reports/%s", study.id)
 

@@ -1,0 +1,189 @@
+"""One battery of checks over every module in evaluation.analyses.ANALYSES (DESIGN.md,
+"Tests that come with it"), on the demo studies and on a small study full of tiny
+cells: the shape of the module, its table's columns, the disclosure of what it
+publishes, the numbers of its report blocks, and that it knows no file path.
+"""
+from __future__ import annotations
+
+import ast
+import inspect
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from conftest import REPO, run_stages
+from evaluation import analyses
+from evaluation.analyses import ANALYSES, Context, published_path
+from evaluation.config import Study, load_config
+from evaluation.disclosure import is_small
+from evaluation.io import read_published_csv
+from evaluation.report.document import Section, Table
+
+REQUIRED = ("NAME", "NEEDS", "KEYS", "COLUMNS", "applies", "compute", "blocks")
+
+
+def expected_columns(analysis, study) -> list[str]:
+    return analysis.columns(study) if hasattr(analysis, "columns") else list(analysis.COLUMNS)
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory) -> Path:
+    """Both demo studies at a fifth of their size: almost every subgroup is tiny."""
+    import shutil
+
+    from evaluation import simulate
+
+    root = tmp_path_factory.mktemp("tiny")
+    simulate.write_parents(root / "data" / "raw", seed=21, scale=0.18)
+    simulate.write_fosterfamilies(root / "data" / "raw", seed=22, scale=0.2)
+    shutil.copy(REPO / "config" / "config.yaml", root / "config.yaml")
+    for sid in ("parents", "fosterfamilies"):
+        run_stages(load_study(root, sid), root)
+    return root
+
+
+def load_study(root: Path, sid: str) -> Study:
+    import evaluation as ev
+
+    return ev.load_study(root / "config.yaml", sid, root=root)
+
+
+def published(root: Path, study: Study) -> dict[str, pd.DataFrame]:
+    base = root / "reports" / study.id
+    return {a.NAME: read_published_csv(base / published_path(a), **({"dtype": str} if a.NAME == "data_issues"
+                                                                     else {})) for a in ANALYSES}
+
+
+def context(root: Path, study: Study) -> Context:
+    hidden = json.loads((root / "data" / "processed" / study.id / "disclosure.json").read_text())
+    reasons = {name: ({int(r): why for r, why in d["rows"].items()}, {(int(r), c): why for r, c, why in d["cells"]})
+               for name, d in hidden.items()}
+    ingest = json.loads((root / "data" / "processed" / study.id / "inputs.json").read_text())
+    return Context(study, published(root, study), reasons, ingest)
+
+
+@pytest.fixture(params=["demo", "tiny"], scope="module")
+def run(request, demo_run, tiny):
+    return demo_run if request.param == "demo" else tiny
+
+
+@pytest.mark.parametrize("analysis", ANALYSES, ids=lambda a: a.NAME)
+def test_module_has_the_shape_of_an_analysis(analysis):
+    missing = [name for name in REQUIRED if not hasattr(analysis, name)]
+    assert not missing, f"{analysis.__name__} lacks {missing}"
+    assert set(analysis.KEYS) <= set(analysis.COLUMNS)
+    assert all(n in analyses.Data.__dataclass_fields__ for n in analysis.NEEDS)
+    assert analysis.__doc__, "the module says which question it answers"
+
+
+@pytest.mark.parametrize("analysis", ANALYSES, ids=lambda a: a.NAME)
+def test_module_knows_no_file_path(analysis):
+    """Below the report nothing knows a file: no import of stages, io or pipeline."""
+    tree = ast.parse(inspect.getsource(analysis))
+    imported = {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    assert not {m for m in imported if m.split(".")[-1] in ("stages", "io", "pipeline")}, imported
+
+
+@pytest.mark.parametrize("sid", ["parents", "fosterfamilies"])
+@pytest.mark.parametrize("analysis", ANALYSES, ids=lambda a: a.NAME)
+def test_full_table_has_exactly_its_columns(run, sid, analysis):
+    study = load_study(run, sid)
+    processed = run / "data" / "processed" / sid
+    if getattr(analysis, "STORED", True):
+        table = pd.read_csv(processed / f"{analysis.NAME}.csv")
+    else:
+        table = analysis.compute(analyses.Data(issues=pd.read_csv(processed / "data_issues.csv", dtype=str)), study)
+    assert list(table.columns) == expected_columns(analysis, study)
+    public = published(run, study)[analysis.NAME]
+    assert len(public) == len(table)
+    assert [c for c in public.columns if c != "suppressed"] == [c for c in expected_columns(analysis, study)
+                                                                 if c != "suppressed"]
+
+
+@pytest.mark.parametrize("sid", ["parents", "fosterfamilies"])
+def test_published_tables_pass_the_disclosure_audit(run, sid):
+    """The independent attacker finds no small count in the linked tables; every
+    count outside them is 0 or at least min_n."""
+    from test_disclosure import Attack
+
+    study = load_study(run, sid)
+    tables = published(run, study)
+    min_n = study.analysis["min_n"]
+    people = pd.read_parquet(run / "data" / "processed" / sid / "people.parquet")
+    columns = [c for c in study.groups if any(c in g for g in study.groupings)]
+    found = Attack(tables["results"], tables["participant_flow"], tables["band_shares"], columns,
+                   study.groupings, list(study.outcomes), min_n, [c for c in columns if people[c].isna().any()],
+                   include=bool(study.spec.get("include")), waves=study.waves,
+                   contrasts=study.contrasts).derived_small()
+    assert not found, found[:5]
+    for analysis in ANALYSES:
+        for column in [getattr(analysis, "SMALL_ROWS", None), *getattr(analysis, "SMALL_CELLS", ())]:
+            if column:
+                values = pd.to_numeric(tables[analysis.NAME][column], errors="coerce").dropna()
+                assert not is_small(values, min_n).any(), (analysis.NAME, column)
+        hidden = tables[analysis.NAME].get("suppressed", pd.Series(dtype=bool)).astype(str).str.lower() == "true"
+        rest = [c for c in tables[analysis.NAME].columns if c not in (*analysis.KEYS, "suppressed")]
+        assert tables[analysis.NAME].loc[hidden, rest].isna().all().all(), analysis.NAME
+
+
+def _numbers(text: str) -> list[str]:
+    return re.findall(r"\d[\d\u00a0]*(?:,\d+)?", text)
+
+
+@pytest.mark.parametrize("sid", ["parents", "fosterfamilies"])
+@pytest.mark.parametrize("analysis", ANALYSES, ids=lambda a: a.NAME)
+def test_every_count_in_the_blocks_is_published(run, sid, analysis):
+    """Each whole number in a table of the analysis's report sections is a number of its
+    published table (counts are never computed again for the report)."""
+    study = load_study(run, sid)
+    ctx = context(run, study)
+    sections = analysis.blocks(ctx)
+    assert all(isinstance(s, Section) for s in sections)
+    table = ctx.tables[analysis.NAME]
+    values = set()
+    for c in table.columns:
+        for v in table[c].dropna():
+            if isinstance(v, (int, float)) and float(v).is_integer():
+                values.add(str(int(v)))
+            else:
+                values.update(_numbers(str(v)))
+    for section in sections:
+        for block in section.blocks:
+            if not isinstance(block, Table):
+                continue
+            for row in block.rows:
+                for cell in row[1:]:
+                    if re.fullmatch(r"\d+", cell):
+                        assert cell in values, (analysis.NAME, row)
+                    elif re.fullmatch(r"(\d+) \(.*%\)", cell):
+                        assert cell.split(" ")[0] in values, (analysis.NAME, row)
+
+
+def test_a_new_analysis_is_one_module(monkeypatch, tmp_path):
+    """An analysis added to ANALYSES is computed, published and reported with no other
+    edit: its table, its section in the report, its line in the summary."""
+    import types
+
+    import evaluation as ev
+
+    module = types.ModuleType("evaluation.analyses.answered_items")
+    module.__doc__ = "How many items people answered (a demonstration module)."
+    module.NAME, module.NEEDS, module.KEYS = "answered_items", ("scores",), ["instrument", "wave"]
+    module.COLUMNS = {"instrument": "instrument id", "wave": "wave", "mean_answered": "mean items answered"}
+    module.applies = lambda study: True
+    module.compute = lambda data, study: (data.scores.groupby(["instrument", "wave"], as_index=False)["n_answered"]
+                                          .mean().rename(columns={"n_answered": "mean_answered"}))
+    module.blocks = lambda ctx: [Section("answered-items", "Besvarede spørgsmål",
+                                         [Table(["instrument", "wave", "mean"],
+                                                ctx.tables["answered_items"].astype(str).values.tolist())])]
+    module.findings = lambda ctx: ["Svarprocent: se afsnittet om besvarede spørgsmål."]
+    monkeypatch.setattr(analyses, "ANALYSES", [*ANALYSES, module])
+    study = ev.load_study(REPO / "config" / "config.yaml", "parents", root=REPO)
+    report = run_stages(study, tmp_path)
+    assert (report / "tables" / "answered_items.csv").exists()
+    html = (report / "report.html").read_text(encoding="utf-8")
+    assert 'id="answered-items"' in html and "Svarprocent: se afsnittet" in html
