@@ -114,3 +114,11 @@ def run_stages(study: Study, root: Path, stages=("ingest", "score", "analyse", "
         inputs, outputs = files[stage]
         run_stage(stage, study, inputs, outputs, str(root / "logs" / study.id / f"{stage}.log"))
     return root / "reports" / study.id
+
+
+def study_people(processed, study):
+    """people.parquet with the study's baseline-band groups (known after scoring)."""
+    from evaluation import measures
+
+    people = pd.read_parquet(processed / "people.parquet")
+    return measures.with_baseline_bands(people, pd.read_parquet(processed / "scores.parquet"), study)

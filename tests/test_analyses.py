@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from conftest import REPO, run_stages
+from conftest import REPO, run_stages, study_people
 from evaluation import analyses
 from evaluation.analyses import ANALYSES, Context, published_path
 from evaluation.config import Study, load_config
@@ -113,7 +113,7 @@ def test_published_tables_pass_the_disclosure_audit(run, sid):
     study = load_study(run, sid)
     tables = published(run, study)
     min_n = study.analysis["min_n"]
-    people = pd.read_parquet(run / "data" / "processed" / sid / "people.parquet")
+    people = study_people(run / "data" / "processed" / sid, study)
     columns = [c for c in study.groups if any(c in g for g in study.groupings)]
     found = Attack(tables["results"], tables["participant_flow"], tables["band_shares"], columns,
                    study.groupings, list(study.outcomes), min_n, [c for c in columns if people[c].isna().any()],

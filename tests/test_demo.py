@@ -9,7 +9,7 @@ from evaluation import simulate
 from evaluation.config import Study, load_config
 from evaluation.ingest import ingest_study
 from evaluation.instruments import score_responses
-from evaluation.measures import complete_pairs
+from evaluation.measures import complete_pairs, with_baseline_bands
 from evaluation.stats import results_table
 
 
@@ -18,7 +18,8 @@ def analyse(study_id: str, monkeypatch, contrast=("pre", "post")) -> pd.DataFram
     study = Study.from_config(load_config(REPO / "config" / "config.yaml"), study_id)
     ingested = ingest_study(study, b"demo")
     scores = score_responses(ingested.responses, study.instruments, ["pid", "wave", *study.group_columns])
-    res = results_table(complete_pairs(scores, study.outcomes, study.group_columns, study.contrasts),
+    scores = with_baseline_bands(scores, scores, study)
+    res = results_table(complete_pairs(scores, study.outcomes, study.person_columns, study.contrasts),
                         study.groupings)
     res = res[(res["from_wave"] == contrast[0]) & (res["to_wave"] == contrast[1])]
     return res.set_index(["outcome", "group"])

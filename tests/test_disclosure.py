@@ -448,6 +448,7 @@ def test_audit_fails_the_run_when_a_small_count_is_derivable():
 
 @pytest.mark.parametrize("study_id", ["parents", "fosterfamilies"])
 def test_demo_publication_withstands_the_attack(demo_run, study_id):
+    from conftest import study_people
     from evaluation.config import Study, load_config
 
     study = Study.from_config(load_config(demo_run / "config.yaml"), study_id)
@@ -456,7 +457,7 @@ def test_demo_publication_withstands_the_attack(demo_run, study_id):
     flow = pd.read_csv(base / "participant_flow.csv")
     bands = pd.read_csv(base / "band_shares.csv")
     columns = [c for c in study.groups if any(c in g for g in study.groupings)]
-    people = pd.read_parquet(demo_run / "data" / "processed" / study_id / "people.parquet")
+    people = study_people(demo_run / "data" / "processed" / study_id, study)
     missing = [c for c in columns if people[c].isna().any()]  # the parents have no child's age
     found = Attack(results, flow, bands, columns, study.groupings, list(study.outcomes),
                    study.analysis["min_n"], missing, include=bool(study.spec.get("include")), waves=study.waves,

@@ -264,3 +264,48 @@ def test_a_wide_export_with_three_suffixes_gives_the_same_results(tmp_path, refe
     results = results_table(pairs, study.groupings)
     pd.testing.assert_frame_equal(results, long_results)
     assert (ingested.flow["status"] == "no_answer").sum() == 3 * 160 - 398  # a wave block nobody answered
+
+
+def test_a_baseline_band_group_is_the_band_at_the_first_wave():
+    """`start: {baseline_band: trivsel}`: each child's WHO-5 band at foer; the results of
+    the grouping equal the reference rows restricted to the children of each band."""
+    spec = reference_spec()
+    spec["groups"]["start"] = {"baseline_band": "trivsel", "label": {"da": "Trivsel ved start", "en": "Start"}}
+    spec["groupings"] = [["start"]]
+    study = make_study(spec, study_id="waves")
+    assert study.person_columns[-1] == "start" and "start" not in study.group_columns
+    ingested = ingest_study(study, b"k")
+    scored = score_responses(ingested.responses, study.instruments, ["pid", "wave", *study.group_columns])
+    scores = measures.with_baseline_bands(scored, scored, study)
+    pairs = measures.complete_pairs(scores, study.outcomes, study.person_columns, study.contrasts)
+    results = results_table(pairs, study.groupings)
+    who = scores[(scores.instrument == "who") & (scores.scale == "total")]
+    start = who[who.wave == "foer"].dropna(subset=["band"]).set_index("pid")["band"]
+    assert set(results.loc[results.grouping == "start", "group"]) == set(start)
+    for band in set(start):
+        members = set(start.index[start == band])
+        for outcome in study.outcomes:
+            p = pairs[(pairs.outcome == outcome) & (pairs.from_wave == "foer") & (pairs.to_wave == "efter")]
+            p = p[p.pid.isin(members)]
+            row = results[(results.outcome == outcome) & (results.from_wave == "foer") & (results.to_wave == "efter")
+                          & (results.grouping == "start") & (results.group == band)]
+            assert int(row["n"].iloc[0]) == int((p.pre.notna() & p.post.notna()).sum())
+            d = (p.post - p.pre).dropna()
+            assert row["diff_mean"].iloc[0] == pytest.approx(d.mean(), rel=1e-12)
+
+
+def test_baseline_band_config_errors_name_the_key():
+    from evaluation.config import ConfigError, validate_config
+
+    spec = reference_spec()
+    spec["groups"]["a"] = {"baseline_band": "nothing"}
+    spec["groups"]["b"] = {"baseline_band": "sdq_total"}
+    spec["groups"]["c"] = {"baseline_band": "trivsel", "bins": [0, 1], "labels": ["x"]}
+    spec["include"]["c"] = ["x"]
+    with pytest.raises(ConfigError) as info:
+        validate_config({"studies": {"waves": spec}})
+    text = "\n".join(info.value.problems)
+    assert "groups.a.baseline_band: 'nothing' is not an outcome" in text
+    assert "groups.b.baseline_band: outcome 'sdq_total' has no bands" in text
+    assert "groups.c.bins: a baseline_band group's values are the outcome's bands" in text
+    assert "include.c: a baseline_band group is known only after scoring" in text

@@ -29,8 +29,8 @@ def test_every_output_of_the_contract_exists(small_study):
 
 def test_scores_and_results_have_the_contract_columns(small_study):
     scores = pd.read_parquet(small_study / "data/processed/parents/scores.parquet")
-    assert list(scores.columns) == ["pid", "wave", "municipality", "child_age", "family", "instrument",
-                                    "scale", "score", "n_answered", "band"]
+    assert list(scores.columns) == ["pid", "wave", "municipality", "child_age", "start_difficulties", "family",
+                                    "instrument", "scale", "score", "n_answered", "band"]
     assert set(scores["wave"]) == {"pre", "post"}
     results = pd.read_csv(small_study / "data/processed/fosterfamilies/results.csv")
     assert list(results.columns) == RESULT_COLUMNS

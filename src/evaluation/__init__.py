@@ -50,8 +50,10 @@ def ingest(study: Study, key: bytes | None = None):
 def score(study: Study, ingested) -> pd.DataFrame:
     """Every scale score per person and wave (CONTRACT section 4, ``scores.parquet``)."""
     from .instruments import score_responses
+    from .measures import with_baseline_bands
 
-    return score_responses(ingested.responses, study.instruments, ["pid", "wave", *study.group_columns])
+    scores = score_responses(ingested.responses, study.instruments, ["pid", "wave", *study.group_columns])
+    return with_baseline_bands(scores, scores, study)
 
 
 def measure(study: Study, scores: pd.DataFrame) -> pd.DataFrame:
@@ -59,16 +61,14 @@ def measure(study: Study, scores: pd.DataFrame) -> pd.DataFrame:
     (``pre``, ``post``), with the person's groups."""
     from .measures import complete_pairs
 
-    return complete_pairs(scores, study.outcomes, study.group_columns, study.contrasts)
+    return complete_pairs(scores, study.outcomes, study.person_columns, study.contrasts)
 
 
 def analyse(study: Study, pairs: pd.DataFrame | None = None) -> pd.DataFrame:
     """The unsuppressed results table (CONTRACT section 4); from the exports when
     ``pairs`` is not given."""
-    from .stats import results_table
+    from .analyses import Data, paired_change
 
     if pairs is None:
         pairs = measure(study, score(study, ingest(study)))
-    a = study.analysis
-    return results_table(pairs, study.groupings, ci_level=a["ci_level"], correction=a["correction"],
-                         min_n=a["min_n"])
+    return paired_change.compute(Data(pairs=pairs), study)

@@ -119,7 +119,8 @@ def _check_mapped_once(p: str, study: Mapping) -> list[str]:
     problems = []
     mapped: dict[str, str] = {}
     roles = [(f"columns.{role}", role, column) for role, column in study["columns"].items()]
-    roles += [(f"groups.{gid}.column", f"group {gid}", g["column"]) for gid, g in study.get("groups", {}).items()]
+    roles += [(f"groups.{gid}.column", f"group {gid}", g["column"]) for gid, g in study.get("groups", {}).items()
+              if "column" in g]
     for where, role, column in roles:
         if column in mapped:
             problems.append(f"{p}.{where}: export column {column!r} is already mapped as "
@@ -157,6 +158,21 @@ def _check_groups(p: str, study: dict) -> list[str]:
         gp = f"{p}.groups.{gid}"
         if gid == "family" or gid == "all":
             problems.append(f"{gp}: {gid!r} is reserved; name the group otherwise")
+        if "baseline_band" in g:
+            outcome = study["outcomes"].get(g["baseline_band"])
+            if outcome is None:
+                problems.append(f"{gp}.baseline_band: {g['baseline_band']!r} is not an outcome; outcomes: "
+                                f"{', '.join(study['outcomes'])}")
+            elif not _has_bands(study, outcome):
+                problems.append(f"{gp}.baseline_band: outcome {g['baseline_band']!r} has no bands (SDQ scales and "
+                                "the WHO-5 total have)")
+            for key in ("bins", "labels", "expected"):
+                if key in g:
+                    problems.append(f"{gp}.{key}: a baseline_band group's values are the outcome's bands; drop {key}")
+            if gid in study.get("include", {}):
+                problems.append(f"{p}.include.{gid}: a baseline_band group is known only after scoring; "
+                                "include can test an export column only")
+            continue
         if "bins" in g:
             bins = g["bins"]
             if not all(math.isfinite(b) for b in bins) or any(a >= b for a, b in zip(bins, bins[1:])):
@@ -247,6 +263,13 @@ def _check_waves(p: str, study: dict) -> list[str]:
     return problems
 
 
+def _has_bands(study: dict, outcome: dict) -> bool:
+    """Whether an outcome's scale has clinical bands (SDQ scales, the WHO-5 total)."""
+    spec = study["instruments"].get(outcome["instrument"], {})
+    builtin = spec.get("builtin", "")
+    return builtin.startswith("sdq") or (builtin == "who5" and outcome["scale"] == "total")
+
+
 def _check_study(sid: str, study: dict) -> list[str]:
     from .privacy import find_cpr
 
@@ -254,7 +277,7 @@ def _check_study(sid: str, study: dict) -> list[str]:
     problems = []
     cols = study["columns"]
     mapped = {column: role for role, column in cols.items()}
-    mapped.update({g["column"]: f"group {gid}" for gid, g in study["groups"].items()})
+    mapped.update({g["column"]: f"group {gid}" for gid, g in study["groups"].items() if "column" in g})
     problems += _check_groups(p, study)
 
     def texts(value, where):
@@ -463,9 +486,46 @@ class Study:
 
     @property
     def group_columns(self) -> list[str]:
-        """What ingest carries per person besides the pseudonym: every group id, then
-        ``family`` (pseudonymized) when it is mapped."""
+        """What ingest carries per person besides the pseudonym: every group read from an
+        export column, then ``family`` (pseudonymized) when it is mapped."""
+        return [*(g for g, spec in self.groups.items() if "column" in spec),
+                *(["family"] if "family" in self.columns else [])]
+
+    @property
+    def baseline_bands(self) -> dict[str, str]:
+        """Groups whose value is a person's band of an outcome at the first wave: id -> outcome."""
+        return {g: spec["baseline_band"] for g, spec in self.groups.items() if "baseline_band" in spec}
+
+    @property
+    def person_columns(self) -> list[str]:
+        """What scores, pairs and people carry per person: every group id in config
+        order (baseline bands included), then ``family``."""
         return [*self.groups, *(["family"] if "family" in self.columns else [])]
+
+    def levels(self, gid: str) -> list[str] | None:
+        """A group's values in the order people expect them (bins: the labels; a baseline
+        band: the bands from best to worst; otherwise the ``expected`` values); None:
+        sort them as text."""
+        from .instruments import BAND_ORDER
+
+        g = self.groups.get(gid, {})
+        if "bins" in g:
+            return [str(v) for v in g["labels"]]
+        if "baseline_band" in g:
+            return list(BAND_ORDER)
+        if "expected" in g:
+            return [str(v) for v in g["expected"]]
+        return None
+
+    def group_sort_key(self, grouping: str, group: str) -> tuple:
+        """Sort key of a published group ('Aarhus+gruppe') within its grouping."""
+        if grouping == "all":
+            return ()
+        key = []
+        for gid, value in zip(grouping.split("+"), str(group).split("+")):
+            order = self.levels(gid)
+            key.append((order.index(value), "") if order and value in order else (len(order or ()), value))
+        return tuple(key)
 
     def export_column(self, name: str) -> str:
         """The export column of a group id or of a ``columns`` role (id, wave, family)."""

@@ -16,7 +16,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from .config import Study
-from .i18n import contrast_label, grouping_label, t, wave_label
+from .i18n import contrast_label, group_text, grouping_label, t, wave_label
 from .instruments import band_sort_key
 
 __all__ = ["means_plot", "forest_plot", "flow_plot", "band_plot", "save_figure"]
@@ -93,7 +93,7 @@ def means_plot(study: Study, outcome: str, results: pd.DataFrame) -> Figure:
                 means = np.array([r["pre_mean"], r["post_mean"]], dtype=float)
                 half = q * np.array([r["pre_sd"], r["post_sd"]], dtype=float) / np.sqrt(n)
                 x = np.array([position[a], position[b]], dtype=float) + shift + k * 0.02
-                name = t("overall", lang) if group == "all" else str(group)
+                name = group_text(study, grouping, group)
                 label = f"{name} (n={int(n)})" if k == 0 else None
                 ax.errorbar(x, means, yerr=half, color=colour, marker="o", capsize=3, label=label,
                             linestyle=styles[k % len(styles)])
@@ -114,7 +114,7 @@ def forest_plot(study: Study, outcome: str, results: pd.DataFrame) -> Figure:
     """d_z with its CI for the overall row and every published group of the outcome."""
     lang = study.language
     rows = results[(results["outcome"] == outcome) & _published(results) & results["d_z"].notna()]
-    labels = [t("overall", lang) if g == "all" else g.replace("+", " · ") for g in rows["group"]]
+    labels = [group_text(study, gg, g) for gg, g in zip(rows["grouping"], rows["group"])]
     labels = [f"{lab} (n={int(n)})" for lab, n in zip(labels, rows["n"])]
     if len(study.contrasts) > 1:
         labels = [f"{contrast_label(study, (a, b))}: {lab}"

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 __all__ = ["t", "TEXTS", "format_number", "grouping_label", "wave_label", "contrast_label", "p_text", "p_phrase",
-           "hidden_mark", "group_name"]
+           "hidden_mark", "group_name", "group_text"]
 
 TEXTS: dict[str, dict[str, str]] = {
     "pre": {"da": "Før", "en": "Before"},
@@ -97,6 +97,14 @@ TEXTS: dict[str, dict[str, str]] = {
                         "en": "Groups and counts of fewer than {min_n} people are not shown (\"< {min_n}\"). Numbers "
                               "from which a hidden number could be worked out are hidden too (\"–\"). No figure "
                               "shows individuals."},
+    "baseline_band_note": {"da": "Grupper efter båndet ved første måling ({groups}): de, der startede højt, vil i "
+                                 "gennemsnit ligge lavere næste gang, og omvendt, også uden nogen indsats "
+                                 "(regression mod middelværdien). Forskellen mellem grupperne er derfor ikke "
+                                 "programmets virkning.",
+                           "en": "Groups by the band at the first wave ({groups}): those who started high will on "
+                                 "average score lower the next time, and vice versa, even without any programme "
+                                 "(regression to the mean). The difference between these groups is therefore not "
+                                 "the programme's effect."},
     "protected_footnote": {"da": "–: skjult, fordi et skjult tal ellers kunne regnes ud fra det (det er selv ikke "
                                  "nødvendigvis lille).",
                            "en": "–: hidden because a hidden number could otherwise be worked out from it (it is "
@@ -228,6 +236,19 @@ def hidden_mark(reason: str | None, min_n: int) -> str:
 def group_name(group: str, lang: str) -> str:
     """A group value for people: 'all' is the overall group; 'Aarhus+gruppe' reads 'Aarhus · gruppe'."""
     return t("overall", lang) if group == "all" else str(group).replace("+", " · ")
+
+
+def group_text(study, grouping: str, group: str) -> str:
+    """A group for people: 'Samlet' for all, values joined by ' · ', a baseline band by
+    its name in the report language ('Meget høj')."""
+    lang = study.language
+    if grouping == "all" or group == "all":
+        return t("overall", lang)
+    parts = []
+    for gid, value in zip(grouping.split("+"), str(group).split("+")):
+        key = f"band_{value}"
+        parts.append(t(key, lang) if gid in getattr(study, "baseline_bands", {}) and key in TEXTS else value)
+    return " · ".join(parts)
 
 
 def format_number(value: float, lang: str, digits: int = 2) -> str:

@@ -619,7 +619,7 @@ def _resolve_groups(rows: pd.DataFrame, study: Study) -> tuple[pd.DataFrame, lis
     rows = rows.copy()
     kept = rows["status"] == "kept"
     answered = rows[kept]
-    for c in study.groups:
+    for c in (g for g in study.groups if g in study.group_columns):
         first = _first_answered(answered, c, study)
         later = answered[c].notna() & (answered[c] != answered["raw_id"].map(first))
         n_people = answered.loc[later, "raw_id"].nunique()

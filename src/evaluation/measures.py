@@ -12,7 +12,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-__all__ = ["complete_pairs", "participation", "flow_table", "flow_count_columns", "validity", "band_pairs",
+__all__ = ["complete_pairs", "in_group_order", "baseline_bands", "with_baseline_bands", "participation", "flow_table", "flow_count_columns", "validity", "band_pairs",
            "band_table", "PAIR_KEYS"]
 
 DEFAULT_WAVES = ("pre", "post")
@@ -63,6 +63,53 @@ def complete_pairs(scores: pd.DataFrame, outcomes: dict[str, dict], group_column
     out = pd.concat(frames, ignore_index=True)[columns]
     out.columns.name = None
     return out
+
+
+def in_group_order(table: pd.DataFrame, study, keys: Sequence[str] = ()) -> pd.DataFrame:
+    """The rows of a table by ``keys`` (each in its order of first appearance), then
+    grouping (in the config's order) and group in the order people expect (bins,
+    bands, expected values; other values as text), with a fresh index."""
+    order = {"all": 0, **{"+".join(g): i + 1 for i, g in enumerate(study.groupings[1:])}}
+    codes = [pd.factorize(table[k])[0] for k in keys]
+    groupings, groups = table["grouping"].tolist(), table["group"].tolist()
+    rows = sorted(range(len(table)), key=lambda i: (*(c[i] for c in codes), order.get(groupings[i], len(order)),
+                                                    study.group_sort_key(groupings[i], groups[i])))
+    return table.iloc[rows].reset_index(drop=True)
+
+
+def baseline_bands(scores: pd.DataFrame, outcomes: dict[str, dict], groups: dict[str, str],
+                   first_wave: str) -> pd.DataFrame:
+    """Per person: the band of an outcome at the first wave, for each ``baseline_band``
+    group (``groups``: group id -> outcome id); empty without a banded score there.
+
+    >>> s = pd.DataFrame({"pid": ["a", "a", "b"], "wave": ["pre", "post", "post"], "instrument": "sdq",
+    ...                   "scale": "total", "score": [20.0, 12.0, 9.0], "band": ["abnormal", "normal", "normal"]})
+    >>> baseline_bands(s, {"o": {"instrument": "sdq", "scale": "total"}}, {"start": "o"}, "pre")
+      pid     start
+    0   a  abnormal
+    1   b       NaN
+    """
+    out = pd.DataFrame({"pid": pd.unique(scores["pid"])})
+    for gid, outcome in groups.items():
+        sel = _outcome_scores(scores, outcomes[outcome])
+        sel = sel[(sel["wave"] == first_wave) & sel["score"].notna() & sel["band"].notna()]
+        out[gid] = out["pid"].map(sel.drop_duplicates("pid").set_index("pid")["band"])
+    return out
+
+
+def with_baseline_bands(frame: pd.DataFrame, scores: pd.DataFrame, study) -> pd.DataFrame:
+    """``frame`` (one or more rows per ``pid``) with the study's baseline-band groups as
+    columns, every group column in config order before the rest."""
+    if not study.baseline_bands:
+        return frame
+    bands = baseline_bands(scores, study.outcomes, study.baseline_bands, study.waves[0]).set_index("pid")
+    out = frame.copy()
+    for gid in study.baseline_bands:
+        out[gid] = out["pid"].map(bands[gid]).astype(object)
+    present = [c for c in study.person_columns if c in out.columns]
+    rest = [c for c in out.columns if c not in present and c != "pid"]
+    first = [c for c in out.columns[: list(out.columns).index("pid") + 1]]
+    return out[[*first, *present, *[c for c in rest if c not in first]]]
 
 
 def participation(flow: pd.DataFrame, people: pd.DataFrame,

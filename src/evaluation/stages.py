@@ -78,8 +78,11 @@ def run_score(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], l
     from .instruments import score_responses
     from .schemas import scores_schema, validate
 
+    from .measures import with_baseline_bands
+
     responses = pd.read_parquet(inputs["responses"])
     scores = score_responses(responses, study.instruments, ["pid", "wave", *study.group_columns])
+    scores = with_baseline_bands(scores, scores, study)
     if "family" not in scores:
         scores.insert(2 + len(study.groups), "family", pd.Series(pd.NA, index=scores.index, dtype="string"))
     groups = list(study.groups)
@@ -95,13 +98,16 @@ def _data(study: Study, inputs: Mapping[str, str], needs: set[str]):
     from .analyses import Data
 
     data = Data()
-    if needs & {"scores", "pairs"}:
+    if needs & {"scores", "pairs"} or (needs & {"people"} and study.baseline_bands):
         data.scores = pd.read_parquet(inputs["scores"])
     if "pairs" in needs:
-        data.pairs = measures.complete_pairs(data.scores, study.outcomes, study.group_columns, study.contrasts)
+        data.pairs = measures.complete_pairs(data.scores, study.outcomes, study.person_columns, study.contrasts)
     if needs & {"people", "flow"}:
         data.flow = pd.read_csv(inputs["flow"], dtype={"pid": "string", "source": "string"})
-        data.people = measures.participation(data.flow, pd.read_parquet(inputs["people"]), study.waves)
+        people = pd.read_parquet(inputs["people"])
+        if study.baseline_bands:
+            people = measures.with_baseline_bands(people, data.scores, study)
+        data.people = measures.participation(data.flow, people, study.waves)
     if "responses" in needs:
         data.responses = pd.read_parquet(inputs["responses"])
     if "issues" in needs:
@@ -140,7 +146,7 @@ def run_tables(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], 
             tables[analysis.NAME] = analysis.compute(data, study)
     published, protection = disclosure.protect_tables(
         people=data.people, validity=measures.validity(data.scores, study.outcomes, study.waves),
-        bands=measures.band_pairs(data.scores, study.outcomes, study.contrasts), group_columns=study.group_columns,
+        bands=measures.band_pairs(data.scores, study.outcomes, study.contrasts), group_columns=study.person_columns,
         groupings=study.groupings, outcomes=list(study.outcomes), tables=tables, analyses=ANALYSES, min_n=min_n,
         study=study, waves=study.waves, contrasts=study.contrasts, include=bool(study.spec.get("include")))
     for analysis, path in zip(ANALYSES, out["tables"]):
@@ -235,11 +241,12 @@ def stage_settings(study: Study, stage: str) -> str:
     outcomes = {o: {"instrument": v["instrument"], "scale": v["scale"]} for o, v in study.outcomes.items()}
     reads = {
         "ingest": {"exports": spec["exports"], "columns": spec["columns"], "waves": spec["waves"],
-                   "groups": {g: _without(v, ("reference",)) for g, v in groups.items()},
+                   "groups": {g: _without(v, ("reference",)) for g, v in groups.items() if "column" in v},
                    "include": spec.get("include"), "missing": spec.get("missing"),
                    "instruments": spec["instruments"], "on_invalid": a["on_invalid"]},
         "score": {"instruments": spec["instruments"], "missing": spec.get("missing"), "groups": list(groups),
-                  "waves": list(spec["waves"]),
+                  "waves": list(spec["waves"]), "baseline_bands": study.baseline_bands,
+                  "outcomes": {o: outcomes[o] for o in set(study.baseline_bands.values())},
                   "family": "family" in spec["columns"]},
         "analyse": {"outcomes": outcomes, "groupings": study.groupings, "waves": study.waves,
                     "contrasts": study.contrasts, "instruments": spec["instruments"], "ci_level": a["ci_level"],

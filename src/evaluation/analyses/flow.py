@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .. import measures
-from ..i18n import contrast_label, group_name, hidden_mark, t, wave_label
+from ..i18n import contrast_label, group_text, hidden_mark, t, wave_label
 from ..report.document import FigureRef, Paragraph, Section, Table
 
 NAME = "participant_flow"
@@ -41,7 +41,11 @@ def compute(data, study) -> pd.DataFrame:
     # invalid and duplicate rows; a wave block nobody answered is no row left out, so a
     # long and a wide export of the same answers give the same counts
     excluded = int(data.flow["status"].isin(["invalid", "duplicate"]).sum())
-    return measures.flow_table(data.people, study.groupings, excluded, study.waves, study.contrasts)
+    table = measures.flow_table(data.people, study.groupings, excluded, study.waves, study.contrasts)
+    overall = table.loc[0, "excluded_rows"]
+    table = measures.in_group_order(table, study)
+    table["excluded_rows"] = pd.array([overall] + [pd.NA] * (len(table) - 1), dtype="Int64")
+    return table
 
 
 def counts(model, table: pd.DataFrame, study) -> None:
@@ -87,7 +91,7 @@ def table(ctx) -> Table:
               *(t("flow_complete", lang, contrast=contrast_label(study, c)) for c in study.contrasts)]
     rows = []
     for i, r in flow.iterrows():
-        name = group_name(r["group"], lang)
+        name = group_text(study, r["grouping"], r["group"])
         if str(r.get("suppressed")).lower() == "true":
             rows.append([name, hidden_mark(rows_hidden.get(i), ctx.min_n)] + [""] * (len(shown) - 1))
         else:

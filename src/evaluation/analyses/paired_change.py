@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..i18n import (contrast_label, format_number, group_name, grouping_label, hidden_mark, p_phrase, p_text,
-                    t)
+from ..i18n import contrast_label, format_number, group_text, grouping_label, hidden_mark, p_phrase, p_text, t
 from ..report.document import FigureRef, Heading, Paragraph, Section, Table
 
 NAME = "results"
@@ -35,9 +34,12 @@ def applies(study) -> bool:
 def compute(data, study) -> pd.DataFrame:
     from ..stats import results_table
 
+    from ..measures import in_group_order
+
     a = study.analysis
-    return results_table(data.pairs, study.groupings, ci_level=a["ci_level"], correction=a["correction"],
-                         min_n=a["min_n"])
+    table = results_table(data.pairs, study.groupings, ci_level=a["ci_level"], correction=a["correction"],
+                          min_n=a["min_n"])
+    return in_group_order(table, study, ["from_wave", "to_wave", "outcome"])
 
 
 def counts(model, table: pd.DataFrame, study) -> None:
@@ -100,7 +102,7 @@ def results_rows(ctx, outcome: str) -> Table:
     hidden = _hidden(published)
     for i, r in published[published["outcome"] == outcome].iterrows():
         grouping = grouping_label(study, r["grouping"])
-        label = grouping if r["group"] == "all" else f"{grouping}: {group_name(r['group'], lang)}"
+        label = grouping if r["group"] == "all" else f"{grouping}: {group_text(study, r['grouping'], r['group'])}"
         lead = [contrast_label(study, (r["from_wave"], r["to_wave"]))] if several else []
         if hidden[i]:
             rows.append([*lead, label, hidden_mark(reasons.get(i), ctx.min_n)]
@@ -124,6 +126,9 @@ def blocks(ctx) -> list[Section]:
     reasons, _ = ctx.reasons(NAME)
     published = ctx.tables[NAME]
     out = [Paragraph(t("suppressed_note", lang, min_n=ctx.min_n), note=True)]
+    if study.baseline_bands:
+        names = ", ".join(grouping_label(study, g).lower() for g in study.baseline_bands)
+        out.append(Paragraph(t("baseline_band_note", lang, groups=names), note=True))
     for outcome in study.outcomes:
         label = study.outcome_label(outcome)
         out += [Heading(label), results_rows(ctx, outcome)]
@@ -161,8 +166,8 @@ def findings(ctx) -> list[str]:
                      dz=format_number(overall["d_z"], lang), p=p_phrase(overall["p_t_adj"], lang)))
         sub = rows[(rows["grouping"] != "all") & ~hidden[rows.index] & (rows["p_t_adj"] < SIGNIFICANT)]
         if len(sub):
-            groups = ", ".join(f"{group_name(g, lang)} (d_z = {format_number(d, lang)})"
-                               for g, d in zip(sub["group"], sub["d_z"]))
+            groups = ", ".join(f"{group_text(study, gg, g)} (d_z = {format_number(d, lang)})"
+                               for gg, g, d in zip(sub["grouping"], sub["group"], sub["d_z"]))
             out[-1] += " " + t("finding_group", lang, groups=groups)
     return out
 
