@@ -253,6 +253,32 @@ class CountModel:
         # analyses that add counts name theirs
         self.within_row: list[tuple[str, str]] = []
 
+    def count_matrix(self):
+        """The forms of all published counts as one sparse matrix (rows in ``counts`` order)."""
+        if getattr(self, "_count_matrix", None) is None or self._count_matrix.shape[0] != len(self.counts):
+            self._count_matrix = sparse.csr_array(self.count_forms())
+        return self._count_matrix
+
+    def structure_matrices(self):
+        """Structural zeros and links as sparse matrices, which links are inequalities,
+        and the one cell each link lies in (-1: several)."""
+        key = (len(self.structural), len(self.links))
+        if getattr(self, "_structure_key", None) != key:
+            self._structure_key = key
+            self._structure = (
+                sparse.csr_array(np.array(self.structural).reshape(-1, self.n_atoms)),
+                sparse.csr_array(np.array([row for row, _ in self.links]).reshape(-1, self.n_atoms)),
+                np.array([ineq for _, ineq in self.links], dtype=bool),
+                np.array([_row_cell(row, self.atom_cell) for row, _ in self.links], dtype=np.int64))
+        return self._structure
+
+    def sensitive_matrix(self, sensitive: list["Sensitive"]):
+        key = id(sensitive)
+        if getattr(self, "_sensitive_matrix_key", None) != key:
+            self._sensitive_matrix_key = key
+            self._sensitive_matrix = sparse.csr_array(self.sensitive_forms(sensitive))
+        return self._sensitive_matrix
+
     def count_forms(self) -> np.ndarray:
         """The forms of all published counts as one matrix (rows in ``counts`` order)."""
         if getattr(self, "_count_forms", None) is None or len(self._count_forms) != len(self.counts):
@@ -422,29 +448,31 @@ class CountModel:
 
 
 # ------------------------------------------------------------------------- audit
-def _forced_zero(A: np.ndarray, b: np.ndarray, solution: np.ndarray | None = None) -> np.ndarray:
-    """Variables that are 0 in every non-negative solution of A x = b.
+def _forced_zero(A, b: np.ndarray, solution: np.ndarray | None = None) -> np.ndarray:
+    """Variables that are 0 in every non-negative solution of A x = b (``A`` sparse).
 
     ``solution`` is one known solution (the true counts): a variable positive there
     is not forced, so only the others need the linear programme.
     """
+    A = sparse.csr_array(A)
     m, n = A.shape
     forced = np.zeros(n, dtype=bool)
     # an equation with non-negative coefficients and right-hand side 0 forces its variables to 0
-    for i in np.flatnonzero(b == 0):
-        if (A[i] >= 0).all():
-            forced |= A[i] > 0
+    negative = np.asarray((A < 0).sum(axis=1)).ravel() > 0
+    zero_rows = np.flatnonzero((b == 0) & ~negative)
+    if len(zero_rows):
+        forced |= np.asarray(A[zero_rows].sum(axis=0)).ravel() > 0
     candidates = ~forced if solution is None else ~forced & (np.abs(solution) < 0.5)
     free = ~forced
     if not candidates.any():
         return forced
-    Af = A[:, free]
+    Af = A.tocsc()[:, free]
     nf = int(free.sum())
     cand = np.flatnonzero(candidates[free])
     k = len(cand)
     # max Σ y  s.t.  Af x - b s = 0,  y <= x (candidates),  0 <= y <= 1,  x >= 0,  s >= 1
     c = np.r_[np.zeros(nf), 0.0, -np.ones(k)]
-    A_eq = sparse.hstack([sparse.csr_array(Af), sparse.csr_array(-b[:, None]), sparse.csr_array((m, k))])
+    A_eq = sparse.hstack([Af, sparse.csr_array(-b[:, None]), sparse.csr_array((m, k))])
     pick = sparse.csr_array((np.full(k, -1.0), (np.arange(k), cand)), shape=(k, nf))
     A_ub = sparse.hstack([pick, sparse.csr_array((k, 1)), sparse.eye_array(k)])
     bounds = [(0, None)] * nf + [(1, None)] + [(0, 1)] * k
@@ -484,37 +512,35 @@ def audit(model: CountModel, visible: np.ndarray, min_n: int,
     counts = model.counts
     marked = [i for i, c in enumerate(counts)
               if not visible[i] and c.shown and is_small(c.value, min_n) and i not in unmarked]
-    forms = model.count_forms()
+    forms = model.count_matrix()
     shown_rows = np.flatnonzero(visible)
-    structural = np.array(model.structural).reshape(-1, model.n_atoms)
-    links = np.array([row for row, _ in model.links]).reshape(-1, model.n_atoms)
-    inequality = np.array([ineq for _, ineq in model.links], dtype=bool)
+    structural, links, inequality, link_cell = model.structure_matrices()
     marks = np.repeat(np.array(marked, dtype=np.int64), 2)
-    atoms = np.vstack([forms[shown_rows], structural, links, forms[marks]])
-    b = np.r_[[counts[i].value for i in shown_rows], np.zeros(len(structural) + len(links)),
+    atoms = sparse.vstack([forms[shown_rows], structural, links, forms[marks]], format="csr")
+    b = np.r_[[counts[i].value for i in shown_rows], np.zeros(structural.shape[0] + links.shape[0]),
               np.tile([1.0, min_n - 1.0], len(marked))].astype(float)
-    which = np.r_[shown_rows, -np.ones(len(structural) + len(links), dtype=np.int64), -2 - marks].astype(np.int64)
+    n_fixed = structural.shape[0] + links.shape[0]
+    which = np.r_[shown_rows, -np.ones(n_fixed, dtype=np.int64), -2 - marks].astype(np.int64)
     # slacks: flow - outcome - s = 0 for an inequality link; count - s = 1 and count + s = min_n - 1 for a marker
     n_slack = int(inequality.sum()) + 2 * len(marked)
-    slack = np.zeros((len(atoms), n_slack))
-    first_link = len(shown_rows) + len(structural)
+    first_link = len(shown_rows) + structural.shape[0]
     link_rows = first_link + np.flatnonzero(inequality)
-    slack[link_rows, np.arange(len(link_rows))] = -1.0
-    mark_rows = first_link + len(links) + np.arange(2 * len(marked))
-    slack[mark_rows, len(link_rows) + np.arange(2 * len(marked))] = np.tile([-1.0, 1.0], len(marked))
-    A = np.hstack([atoms, slack])
+    mark_rows = first_link + links.shape[0] + np.arange(2 * len(marked))
+    slack_rows = np.r_[link_rows, mark_rows].astype(np.int64)
+    slack_vals = np.r_[-np.ones(len(link_rows)), np.tile([-1.0, 1.0], len(marked))]
+    slack = sparse.csr_array((slack_vals, (slack_rows, np.arange(n_slack))), shape=(atoms.shape[0], n_slack))
+    A = sparse.hstack([atoms, slack], format="csr")
     # the true counts solve the system: each slack is its row's remainder
     truth = np.r_[model.x, np.zeros(n_slack)]
     if n_slack:
-        r, j = np.nonzero(slack)
-        truth[model.n_atoms + j] = (b[r] - atoms[r] @ model.x) / slack[r, j]
-    forced = _forced_zero(A, b, truth) if len(A) else np.zeros(A.shape[1], dtype=bool)
+        truth[model.n_atoms + np.arange(n_slack)] = (b[slack_rows] - atoms[slack_rows] @ model.x) / slack_vals
+    forced = _forced_zero(A, b, truth) if A.shape[0] else np.zeros(A.shape[1], dtype=bool)
     free = ~forced
-    Af = A[:, free]
-    S = np.hstack([model.sensitive_forms(sensitive), np.zeros((len(sensitive), n_slack))])[:, free]
+    Af = A.tocsc()[:, free].tocsr()
+    sens = model.sensitive_matrix(sensitive)
+    S = sparse.hstack([sens, sparse.csr_array((sens.shape[0], n_slack))], format="csc")[:, free]
     values = np.array([s_.value for s_ in sensitive])
-    link_cell = np.array([_row_cell(row, model.atom_cell) for row, _ in model.links], dtype=np.int64)
-    row_cell = np.r_[np.full(len(shown_rows) + len(structural), -1), link_cell,
+    row_cell = np.r_[np.full(len(shown_rows) + structural.shape[0], -1), link_cell,
                      np.full(2 * len(marked), -1)].astype(np.int64)
     col_cell = np.r_[model.atom_cell, np.full(n_slack, -1)][free]
     Gf, Sf = _eliminate_local(Af, S, row_cell, col_cell)
@@ -533,8 +559,8 @@ def audit(model: CountModel, visible: np.ndarray, min_n: int,
     contributors: dict[int, list[int]] = {}
     chosen = violations if certificates is None else _spread(violations, sensitive, certificates)
     if chosen:
-        full = np.hstack([model.sensitive_forms(sensitive), np.zeros((len(sensitive), n_slack))])
-        for i, used in zip(chosen, _certificates(A, b, full[chosen], values[chosen], which != -1)):
+        full = np.hstack([sens[chosen].toarray(), np.zeros((len(chosen), n_slack))])
+        for i, used in zip(chosen, _certificates(A, b, full, values[chosen], which != -1)):
             contributors[i] = sorted({int(which[j]) for j in used if which[j] != -1})
     return AuditResult(determined, violations, contributors)
 
@@ -545,39 +571,45 @@ def _row_cell(row: np.ndarray, atom_cell: np.ndarray) -> int:
     return int(cells[0]) if len(cells) == 1 and cells[0] >= 0 else -1
 
 
-def _eliminate_local(A: np.ndarray, S: np.ndarray, row_cell: np.ndarray,
-                     col_cell: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _eliminate_local(A, S, row_cell: np.ndarray, col_cell: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The equations within one cell solved away: ``A N`` and ``S N`` for the other rows.
 
     With ``N`` a basis of the solutions of every within-cell equation (block diagonal,
     one small null space per cell), a form ``f`` lies in the row space of all
     equations exactly when ``f N`` lies in the row space of the others times ``N``,
-    so the determination test runs on a much smaller matrix.
+    so the determination test runs on a much smaller (dense) matrix. ``A`` and ``S``
+    are sparse.
     """
     local = row_cell >= 0
-    if not local.any():
-        return A, S
+    A = sparse.csr_array(A)
     rows, cols, vals = [], [], []
     width = 0
     order = np.argsort(col_cell, kind="stable")
     cells, starts = np.unique(col_cell[order], return_index=True)
     bounds = np.r_[starts, len(order)]
     by_row = {c: np.flatnonzero(row_cell == c) for c in np.unique(row_cell[local])}
+    Acsc = A[np.flatnonzero(local)].tocsc() if local.any() else None
+    local_index = {r: k for k, r in enumerate(np.flatnonzero(local))}
     for c, lo, hi in zip(cells, bounds[:-1], bounds[1:]):
         members = order[lo:hi]
         eq = by_row.get(c) if c >= 0 else None
-        block = A[np.ix_(eq, members)] if eq is not None else np.zeros((0, len(members)))
-        block = block[np.abs(block).sum(axis=1) > 0]
+        if eq is not None and len(eq):
+            block = Acsc[:, members].tocsr()[[local_index[r] for r in eq]].toarray()
+            block = block[np.abs(block).sum(axis=1) > 0]
+        else:
+            block = np.zeros((0, len(members)))
         basis = linalg.null_space(block) if len(block) else np.eye(len(members))
         r, k = np.nonzero(np.abs(basis) > 1e-12)
         rows.append(members[r])
         cols.append(width + k)
         vals.append(basis[r, k])
         width += basis.shape[1]
-    N = sparse.csr_array((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+    N = sparse.csr_array((np.concatenate(vals) if vals else np.zeros(0),
+                          (np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64),
+                           np.concatenate(cols) if cols else np.zeros(0, dtype=np.int64))),
                          shape=(A.shape[1], width))
-    G = A[~local]
-    return (N.T @ G.T).T, (N.T @ S.T).T
+    G = A[np.flatnonzero(~local)]
+    return (G @ N).toarray(), (sparse.csr_array(S) @ N).toarray()
 
 
 def _spread(violations: list[int], sensitive: list[Sensitive], limit: int) -> list[int]:

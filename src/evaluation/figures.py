@@ -45,6 +45,38 @@ def save_figure(fig: Figure, stem: Path, svg: bool = False) -> list[Path]:
     return written
 
 
+_DRAWINGS: dict = {}  # what the forked workers of save_all draw (inherited, never pickled)
+
+
+def _save_one(stem: str, directory: str, svg: bool) -> list[str]:
+    drawing = _DRAWINGS[stem]
+    figure = drawing() if callable(drawing) else drawing
+    return [str(p) for p in save_figure(figure, Path(directory) / stem, svg)]
+
+
+def save_all(drawings: dict, directory: Path, svg: bool = False, workers: int = 1) -> list[Path]:
+    """Draw and save every figure (``stem -> Figure`` or a function that draws it).
+
+    With ``workers > 1`` on a system that forks, the figures are drawn by that many
+    processes forked from this one (drawing is pure Python, bound by one core each);
+    every figure is drawn the same way either way, so the files are the same bytes.
+    """
+    import multiprocessing
+
+    global _DRAWINGS
+    _DRAWINGS = dict(drawings)
+    stems = list(drawings)
+    try:
+        if workers > 1 and len(stems) > 2 and "fork" in multiprocessing.get_all_start_methods():
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                parts = pool.starmap(_save_one, [(stem, str(directory), svg) for stem in stems], chunksize=1)
+        else:
+            parts = [_save_one(stem, str(directory), svg) for stem in stems]
+    finally:
+        _DRAWINGS = {}
+    return [Path(p) for part in parts for p in part]
+
+
 def _published(results: pd.DataFrame) -> pd.Series:
     return ~results["suppressed"].map(_is_true) & results["n"].notna()
 

@@ -178,13 +178,13 @@ def run_figures(study: Study, inputs: Mapping[str, str], out: Mapping[str, str],
 
     tables = _published(study, inputs["publication"])
     directory = Path(out["figures"])
+    directory.mkdir(parents=True, exist_ok=True)
     svg = bool(study.analysis["figures"]["svg"])
-    written = []
+    drawings = {}  # stem -> a Figure, or a function that draws it
     for analysis in enabled(study):
         draw = getattr(analysis, "figures", None)
-        for stem, figure in (draw(tables, study) if draw else {}).items():
-            written += figures.save_figure(figure, directory / stem, svg)
-    directory.mkdir(parents=True, exist_ok=True)
+        drawings.update(draw(tables, study) if draw else {})
+    written = figures.save_all(drawings, directory, svg, workers=min(2, os.cpu_count() or 1))
     log.info("wrote %d figure files", len(written))
 
 

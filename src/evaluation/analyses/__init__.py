@@ -28,8 +28,9 @@ over them, so a new analysis is one new module here plus its texts and tests:
     alone: a row whose ``SMALL_ROWS`` count is small is hidden; a small
     ``SMALL_CELLS`` count is blank; ``BLANK_WITH`` names the columns that go with
     a hidden count (a share with its ``n``).
-``figures(tables, study) -> dict[str, Figure]``
-    its figures, drawn from published tables only.
+``figures(tables, study) -> dict[str, Figure | Callable[[], Figure]]``
+    its figures by file stem, drawn from published tables only (a function that
+    draws one lets the figures stage draw them in parallel).
 ``blocks(ctx) -> list[Section]``, ``findings(ctx) -> list[str]``,
 ``methods(ctx) -> list[Block]`` (the last two optional)
     its report sections, its lines in the summary and in the methods.

@@ -75,7 +75,7 @@ def counts(model, table: pd.DataFrame, study) -> None:
 def figures(tables: dict[str, pd.DataFrame], study) -> dict:
     from .. import figures as draw
 
-    return {"flow": draw.flow_plot(study, tables[NAME], tables["results"])}
+    return {"flow": lambda: draw.flow_plot(study, tables[NAME], tables["results"])}
 
 
 def table(ctx) -> Table:

@@ -72,9 +72,9 @@ def figures(tables: dict[str, pd.DataFrame], study) -> dict:
 
     results = tables[NAME]
     out = {}
-    for outcome in study.outcomes:
-        out[f"means_{outcome}"] = draw.means_plot(study, outcome, results)
-        out[f"forest_{outcome}"] = draw.forest_plot(study, outcome, results)
+    for outcome in study.outcomes:  # drawn when saved (possibly in parallel)
+        out[f"means_{outcome}"] = lambda o=outcome: draw.means_plot(study, o, results)
+        out[f"forest_{outcome}"] = lambda o=outcome: draw.forest_plot(study, o, results)
     return out
 
 
