@@ -143,36 +143,47 @@ def means_plot(study: Study, outcome: str, results: pd.DataFrame) -> Figure:
 
 
 def forest_plot(study: Study, outcome: str, results: pd.DataFrame) -> Figure:
-    """d_z with its CI for the overall row and every published group of the outcome."""
+    """d_z with its CI for the overall row and every published group of the outcome; one
+    panel per contrast, side by side, groups on a shared axis (a group hidden in a
+    contrast has no point there)."""
     lang = study.language
     rows = results[(results["outcome"] == outcome) & _published(results) & results["d_z"].notna()]
-    labels = [group_text(study, gg, g) for gg, g in zip(rows["grouping"], rows["group"])]
-    labels = [f"{lab} (n={int(n)})" for lab, n in zip(labels, rows["n"])]
-    if len(study.contrasts) > 1:
-        labels = [f"{contrast_label(study, (a, b))}: {lab}"
-                  for lab, a, b in zip(labels, rows["from_wave"], rows["to_wave"])]
-    height = 0.32 * max(len(rows), 2) + 1.2
-    width = 6.4
-    # fixed margins sized to the longest label: no layout engine (a second text pass)
-    left = min(0.6, (0.075 * max((len(x) for x in labels), default=10) + 0.2) / width)
+    contrasts = [c for c in study.contrasts
+                 if ((rows["from_wave"] == c[0]) & (rows["to_wave"] == c[1])).any()] or study.contrasts[:1]
+    several = len(study.contrasts) > 1
+    groups = list(dict.fromkeys(zip(rows["grouping"], rows["group"])))
+    labels = [group_text(study, gg, g) for gg, g in groups]
+    if not several:  # one contrast: the label carries the cell's n
+        n_of = dict(zip(zip(rows["grouping"], rows["group"]), rows["n"]))
+        labels = [f"{lab} (n={int(n_of[key])})" for lab, key in zip(labels, groups)]
+    height = 0.3 * max(len(groups), 2) + 1.3
+    width = 3.2 + 2.6 * len(contrasts)
+    left = min(0.45, (0.075 * max((len(x) for x in labels), default=10) + 0.25) / width)
     fig = Figure(figsize=(width, height))
-    fig.subplots_adjust(left=left, right=0.97, top=1 - 0.45 / height, bottom=0.75 / height)
-    ax = fig.add_subplot()
+    fig.subplots_adjust(left=left, right=0.98, top=1 - 0.6 / height, bottom=0.75 / height, wspace=0.08)
     if rows.empty:
+        ax = fig.add_subplot()
         ax.text(0.5, 0.5, t("suppressed_figure", lang), ha="center", va="center", transform=ax.transAxes)
         ax.set_axis_off()
         return fig
-    y = np.arange(len(rows))[::-1]
-    colours = [OKABE_ITO["black"] if g == "all" else OKABE_ITO["blue"] for g in rows["grouping"]]
-    ax.errorbar(rows["d_z"], y, xerr=[rows["d_z"] - rows["d_z_ci_low"], rows["d_z_ci_high"] - rows["d_z"]],
-                fmt="none", ecolor=OKABE_ITO["grey"], capsize=3)
-    ax.scatter(rows["d_z"], y, c=colours, zorder=3, s=np.clip(rows["n"].astype(float), 10, 120))
-    ax.axvline(0, color=OKABE_ITO["grey"], linestyle="--", linewidth=1)
-    ax.set_yticks(y, labels)
+    axes = fig.subplots(1, len(contrasts), sharey=True, sharex=True, squeeze=False)[0]
+    position = {key: len(groups) - 1 - k for k, key in enumerate(groups)}
+    for ax, (a, b) in zip(axes, contrasts):
+        part = rows[(rows["from_wave"] == a) & (rows["to_wave"] == b)]
+        y = np.array([position[key] for key in zip(part["grouping"], part["group"])], dtype=float)
+        colours = [OKABE_ITO["black"] if g == "all" else OKABE_ITO["blue"] for g in part["grouping"]]
+        ax.errorbar(part["d_z"], y, xerr=[part["d_z"] - part["d_z_ci_low"], part["d_z_ci_high"] - part["d_z"]],
+                    fmt="none", ecolor=OKABE_ITO["grey"], capsize=3)
+        ax.scatter(part["d_z"], y, c=colours, zorder=3, s=np.clip(part["n"].astype(float), 10, 120))
+        ax.axvline(0, color=OKABE_ITO["grey"], linestyle="--", linewidth=1)
+        if several:
+            ax.set_title(contrast_label(study, (a, b)), fontsize=9)
+    axes[0].set_yticks(range(len(groups) - 1, -1, -1), labels)
+    axes[0].set_ylim(-0.7, len(groups) - 0.3)
     better = study.outcomes[outcome]["better"]
     direction = t("improvement_right" if better == "higher" else "improvement_left", lang)
-    ax.set_xlabel(f"Cohen's d_z [{int(round(study.analysis['ci_level'] * 100))} % CI] — {direction}")
-    ax.set_title(study.outcome_label(outcome))
+    fig.supxlabel(f"Cohen's d_z [{int(round(study.analysis['ci_level'] * 100))} % CI] — {direction}", fontsize=9)
+    fig.suptitle(study.outcome_label(outcome), fontsize=10)
     return fig
 
 
