@@ -13,16 +13,19 @@ Every published count is a linear form over *atomic counts*: the people of one
 finest cell (a combination of values of every group column used by a grouping,
 "missing" being a value of its own where someone lacks a value) in one status:
 
-* participation: answered both waves, the first only, the second only;
-* per outcome: complete pair, valid score at the first wave only, at the second only;
-* per banded outcome: complete pairs by (band before, band after), overall only
-  (band shares are published overall only, so their cells need no finer split).
+* participation: the set of waves a person answered (a bit mask, ``2^W − 1`` of
+  them), and left out by ``include``;
+* per outcome: the pair (waves answered, waves with a valid score), the second
+  within the first;
+* per banded outcome and contrast: complete pairs by (band at the earlier wave,
+  band at the later one), overall only (band shares are published overall only).
 
-The blocks are linked the way the data are: a valid score needs an answer, so for
-every cell ``complete_k <= both``, ``valid_first_k <= answered_first``,
-``valid_second_k <= answered_second`` (with slack variables ``>= 0``), and the band
-atoms of an outcome add up to its complete pairs. A table row that does not exist
-is a published zero.
+The blocks are linked the way the data are: in every cell, the people who answered
+a set of waves are the sum of that set's (answered, valid) atoms of each outcome,
+and the band atoms of an outcome and contrast add up to its complete pairs. A
+table row that does not exist is a published zero. Each analysis
+(:mod:`evaluation.analyses`) says which atoms each of its published counts sums
+(its ``counts`` function), so a new table is protected with all the others.
 
 The attacker knows every visible count, the structure and that counts are not
 negative. A *sensitive* count (the people of any cell of any grouping at any
@@ -31,9 +34,10 @@ status: enrolled, answered a wave, complete, one wave only, in a band) is
 decided exactly for the linear-programming relaxation in two steps: one linear
 programme finds the variables forced to zero (the implicit equalities of the
 polytope, Goldman & Tucker's strictly complementary trick: maximise
-``Σ min(x_i, 1)`` over the cone ``Ax = bs, s >= 1``), and on the remaining
-variables, whose relative interior is then open, a count is determined exactly
-when its form lies in the row space of the equations.
+``Σ min(x_i, 1)`` over the cone ``Ax = bs, s >= 1``, only for atoms that are zero in
+the true counts), and on the remaining variables, whose relative interior is then
+open, a count is determined exactly when its form lies in the row space of the
+equations (tested after the equations within one cell are solved away).
 
 Protection starts from primary suppression (every count from 1 to ``min_n − 1``)
 and, while the audit finds a determined small count, hides the cheapest visible
