@@ -60,7 +60,9 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import linalg, optimize, sparse
+
+# scipy (its linear programming in particular) is imported where it is used: the
+# figures and report processes import this module for is_small() alone
 
 __all__ = ["Count", "CountModel", "DisclosureError", "Protection", "protect", "audit", "study_model",
            "protect_tables", "apply", "is_small"]
@@ -259,6 +261,8 @@ class CountModel:
 
     def count_matrix(self):
         """The forms of all published counts as one sparse matrix (rows in ``counts`` order)."""
+        from scipy import sparse
+
         if getattr(self, "_count_matrix", None) is None or self._count_matrix.shape[0] != len(self.counts):
             self._count_matrix = sparse.csr_array(self.count_forms())
         return self._count_matrix
@@ -266,6 +270,8 @@ class CountModel:
     def structure_matrices(self):
         """Structural zeros and links as sparse matrices, which links are inequalities,
         and the one cell each link lies in (-1: several)."""
+        from scipy import sparse
+
         key = (len(self.structural), len(self.links))
         if getattr(self, "_structure_key", None) != key:
             self._structure_key = key
@@ -277,6 +283,8 @@ class CountModel:
         return self._structure
 
     def sensitive_matrix(self, sensitive: list["Sensitive"]):
+        from scipy import sparse
+
         key = id(sensitive)
         if getattr(self, "_sensitive_matrix_key", None) != key:
             self._sensitive_matrix_key = key
@@ -458,6 +466,8 @@ def _forced_zero(A, b: np.ndarray, solution: np.ndarray | None = None) -> np.nda
     ``solution`` is one known solution (the true counts): a variable positive there
     is not forced, so only the others need the linear programme.
     """
+    from scipy import optimize, sparse
+
     A = sparse.csr_array(A)
     m, n = A.shape
     forced = np.zeros(n, dtype=bool)
@@ -512,6 +522,8 @@ def audit(model: CountModel, visible: np.ndarray, min_n: int,
     ``certificates`` caps how many violations get their derivation (contributors)
     computed, one per cell first (None: all, 0: none); each costs a linear programme.
     """
+    from scipy import linalg, sparse
+
     sensitive = model.sensitive() if sensitive is None else sensitive
     counts = model.counts
     marked = [i for i, c in enumerate(counts)
@@ -584,6 +596,8 @@ def _eliminate_local(A, S, row_cell: np.ndarray, col_cell: np.ndarray) -> tuple[
     so the determination test runs on a much smaller (dense) matrix. ``A`` and ``S``
     are sparse.
     """
+    from scipy import linalg, sparse
+
     local = row_cell >= 0
     A = sparse.csr_array(A)
     rows, cols, vals = [], [], []
@@ -636,6 +650,8 @@ def _certificates(A: np.ndarray, b: np.ndarray, F: np.ndarray, values: np.ndarra
     that it names few published counts; all forms are solved as one block-diagonal
     linear programme. Returns the rows used by either multiplier, per form.
     """
+    from scipy import optimize, sparse
+
     m, n = A.shape
     w = np.where(hideable, 1.0, 0.0)
     At = sparse.csr_array(A.T)
