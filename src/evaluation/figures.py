@@ -242,25 +242,14 @@ def _is_true(value) -> bool:
     return str(value).lower() == "true"
 
 
-def band_plot(study: Study, outcome: str, bands: pd.DataFrame) -> Figure | None:
-    """Share in each band at both waves of each contrast (published counts only), or
-    None without bands."""
+def band_plot(study: Study, bars: list[tuple[str, pd.DataFrame]]) -> Figure | None:
+    """Share in each band, one bar per (label, published band rows of one wave of one
+    contrast), top to bottom; None without bands. Suppressed counts are not drawn."""
     lang = study.language
-    rows = bands[bands["outcome"] == outcome]
-    if rows.empty:
+    if not bars:
         return None
-    names = sorted(dict.fromkeys(rows["band"]), key=band_sort_key)
+    names = sorted(dict.fromkeys(b for _, rows in bars for b in rows["band"]), key=band_sort_key)
     colours = ["#009E73", "#F0E442", "#E69F00", "#D55E00"]
-    bars = []  # (label, rows of one wave of one contrast), top to bottom
-    for a, b in study.contrasts:
-        part = rows[(rows["from_wave"] == a) & (rows["to_wave"] == b)]
-        if part.empty:
-            continue
-        for wave in (a, b):
-            label = wave_label(study, wave)
-            if len(study.contrasts) > 1:
-                label = f"{label} ({contrast_label(study, (a, b))})"
-            bars.append((label, part[part["wave"] == wave]))
     fig = Figure(figsize=(6.8, 0.5 * len(bars) + 1.4))
     longest = max((len(label) for label, _ in bars), default=6)
     fig.subplots_adjust(left=min(0.5, 0.02 + 0.013 * longest), right=0.97, top=1 - 0.7 / (0.5 * len(bars) + 1.4),

@@ -44,11 +44,28 @@ def counts(model, table: pd.DataFrame, study) -> None:
 def figures(tables: dict[str, pd.DataFrame], study) -> dict:
     from .. import figures as draw
 
+    bands = tables[NAME]
     out = {}
     for outcome in study.outcomes:
-        figure = draw.band_plot(study, outcome, tables[NAME])
-        if figure is not None:
-            out[f"bands_{outcome}"] = figure
+        bars = band_columns(study, bands[bands["outcome"] == outcome])
+        if bars:
+            out[f"bands_{outcome}"] = lambda bars=bars: draw.band_plot(study, bars)
+    return out
+
+
+def band_columns(study, rows: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
+    """The band rows of one outcome split by contrast and wave, each with its label
+    ("Før", or "Før (Før → Opfølgning)" when there are several contrasts)."""
+    out = []
+    for a, b in study.contrasts:
+        part = rows[(rows["from_wave"] == a) & (rows["to_wave"] == b)]
+        if part.empty:
+            continue
+        for wave in (a, b):
+            label = wave_label(study, wave)
+            if len(study.contrasts) > 1:
+                label = f"{label} ({contrast_label(study, (a, b))})"
+            out.append((label, part[part["wave"] == wave]))
     return out
 
 
@@ -62,16 +79,7 @@ def band_rows(ctx, outcome: str) -> Table | None:
     rows = bands[bands["outcome"] == outcome]
     if rows.empty:
         return None
-    columns = []  # (header, rows of one wave of one contrast)
-    for a, b in study.contrasts:
-        part = rows[(rows["from_wave"] == a) & (rows["to_wave"] == b)]
-        if part.empty:
-            continue
-        for wave in (a, b):
-            name = wave_label(study, wave)
-            if len(study.contrasts) > 1:
-                name = f"{name} ({contrast_label(study, (a, b))})"
-            columns.append((name, part[part["wave"] == wave]))
+    columns = band_columns(study, rows)  # (header, rows of one wave of one contrast)
     body = []
     for band in sorted(dict.fromkeys(rows["band"]), key=band_sort_key):
         cells = [t(f"band_{band}", lang)]
