@@ -271,5 +271,6 @@ def band_plot(study: Study, bars: list[tuple[str, pd.DataFrame]]) -> Figure | No
     ax.set_xlim(0, 100)
     ax.set_xlabel("%")
     if ax.get_legend_handles_labels()[0]:
-        ax.legend(ncol=len(names), loc="lower center", bbox_to_anchor=(0.5, 1.02), frameon=False, fontsize=8)
+        # centred on the figure, not the axes: the labels on the left shift the axes right
+        fig.legend(ncol=len(names), loc="upper center", bbox_to_anchor=(0.5, 0.995), frameon=False, fontsize=8)
     return fig
