@@ -137,8 +137,12 @@ def means_plot(study: Study, outcome: str, results: pd.DataFrame) -> Figure:
             ax.legend(frameon=False, fontsize=7, loc="best")
     better = study.outcomes[outcome]["better"]
     axes[0].set_ylabel(f"{study.outcome_label(outcome)}\n({t('better_' + better, lang)})", fontsize=9)
-    fig.suptitle(f"{study.outcome_label(outcome)}: {t('mean', lang)} [{int(round(level * 100))} % CI]",
-                 fontsize=10)
+    title = f"{study.outcome_label(outcome)}: {t('mean', lang)} [{int(round(level * 100))} % CI]"
+    if len(contrasts) > 1:  # which line is which contrast (n in the legend: the first one's)
+        names = {"-": "—", "--": "– –", ":": "···", "-.": "–·"}
+        title += "   " + ", ".join(f"{names[styles[k % len(styles)]]} {contrast_label(study, c)}"
+                                   for k, c in enumerate(contrasts))
+    fig.suptitle(title, fontsize=10)
     return fig
 
 
