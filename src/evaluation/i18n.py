@@ -87,10 +87,10 @@ TEXTS: dict[str, dict[str, str]] = {
                            "en": "{label}: too few answers to report."},
     "finding_group": {"da": "Signifikante ændringer i undergrupper: {groups}.",
                       "en": "Significant changes in subgroups: {groups}."},
-    "summary_intro": {"da": "Ændringer fra før- til eftermåling blandt deltagere, der besvarede begge målinger. "
-                            "Signifikant betyder justeret p < 0,05.",
-                      "en": "Changes from baseline to follow-up among participants who answered both waves. "
-                            "Significant means adjusted p < 0.05."},
+    "summary_intro": {"da": "Ændringer mellem to målinger blandt deltagere med en gyldig score ved dem begge (før → "
+                            "efter, medmindre andet er angivet). Signifikant betyder justeret p < 0,05.",
+                      "en": "Changes between two waves among participants with a valid score at both (before → "
+                            "after unless said otherwise). Significant means adjusted p < 0.05."},
     "suppressed_note": {"da": "Grupper og tal med færre end {min_n} personer vises ikke (\"< {min_n}\"). Tal, der "
                               "kunne bruges til at regne et skjult tal ud, skjules også (\"–\"). Ingen figur viser "
                               "enkeltpersoner.",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .. import measures
-from ..i18n import contrast_label, group_text, hidden_mark, t, wave_label
+from ..i18n import contrast_label, group_text, grouping_label, hidden_mark, t, wave_label
 from ..report.document import FigureRef, Paragraph, Section, Table
 
 NAME = "participant_flow"
@@ -91,7 +91,8 @@ def table(ctx) -> Table:
               *(t("flow_complete", lang, contrast=contrast_label(study, c)) for c in study.contrasts)]
     rows = []
     for i, r in flow.iterrows():
-        name = group_text(study, r["grouping"], r["group"])
+        name = (group_text(study, r["grouping"], r["group"]) if r["grouping"] == "all"
+                else f"{grouping_label(study, r['grouping'])}: {group_text(study, r['grouping'], r['group'])}")
         if str(r.get("suppressed")).lower() == "true":
             rows.append([name, hidden_mark(rows_hidden.get(i), ctx.min_n)] + [""] * (len(shown) - 1))
         else:
