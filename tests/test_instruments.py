@@ -111,7 +111,7 @@ def test_sdq_scale_missing_below_three_items_and_total_missing_with_it():
 
 # ------------------------------------------------------------------ bands
 def _band(instrument, scale, score):
-    return instrument._bands(scale, np.array([float(score)]))[0]
+    return instrument.bands_of(scale, np.array([float(score)]))[0]
 
 
 @pytest.mark.parametrize("bands, scale, score, want", [

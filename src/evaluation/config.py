@@ -20,7 +20,8 @@ from typing import Any, Mapping
 import jsonschema
 import yaml
 
-from .instruments import BUILTIN_N_ITEMS, BUILTIN_SCALES, Instrument, build_instruments
+from .instruments import Instrument, build_instruments, builtin_checks, builtin_scales, has_bands
+from .instruments.custom import check as custom_checks
 
 __all__ = ["ConfigError", "Study", "load_config", "validate_config", "ANALYSIS_DEFAULTS"]
 
@@ -265,9 +266,7 @@ def _check_waves(p: str, study: dict) -> list[str]:
 
 def _has_bands(study: dict, outcome: dict) -> bool:
     """Whether an outcome's scale has clinical bands (SDQ scales, the WHO-5 total)."""
-    spec = study["instruments"].get(outcome["instrument"], {})
-    builtin = spec.get("builtin", "")
-    return builtin.startswith("sdq") or (builtin == "who5" and outcome["scale"] == "total")
+    return has_bands(study["instruments"].get(outcome["instrument"], {}), outcome["scale"])
 
 
 def _check_study(sid: str, study: dict) -> list[str]:
@@ -300,36 +299,9 @@ def _check_study(sid: str, study: dict) -> list[str]:
     for iid, spec in study["instruments"].items():
         ip = f"{p}.instruments.{iid}"
         if "builtin" in spec:
-            b = spec["builtin"]
-            if len(spec["items"]) != BUILTIN_N_ITEMS[b]:
-                problems.append(f"{ip}.items: {b} has {BUILTIN_N_ITEMS[b]} items in the official "
-                                f"order; {len(spec['items'])} given")
-            if "min_answered" in spec and b not in ("who5", "pss"):
-                problems.append(f"{ip}.min_answered: only who5 and pss take min_answered; "
-                                f"{b} follows its published missing-item rule")
-            if "min_answered" in spec and spec["min_answered"] > len(spec["items"]):
-                problems.append(f"{ip}.min_answered: {spec['min_answered']} is more than the "
-                                f"{len(spec['items'])} items")
-            if "impact" in spec and not b.startswith("sdq"):
-                problems.append(f"{ip}.impact: only SDQ instruments have impact items")
-            if "bands" in spec and not b.startswith("sdq"):
-                problems.append(f"{ip}.bands: only SDQ instruments have 3- and 4-band cut-offs")
+            problems += builtin_checks(spec, ip)
         else:
-            lo, hi = spec["range"]
-            if not all(math.isfinite(x) and abs(x) <= 1e9 for x in (lo, hi)):
-                problems.append(f"{ip}.range: [{lo}, {hi}] must be finite numbers between -1e9 and 1e9")
-                continue
-            if lo >= hi:
-                problems.append(f"{ip}.range: [{lo}, {hi}] must be [min, max] with min < max")
-            for item in spec.get("reverse", []):
-                if item not in spec["items"]:
-                    problems.append(f"{ip}.reverse: {item!r} is not one of the instrument's items")
-            if spec.get("min_answered", 0) > len(spec["items"]):
-                problems.append(f"{ip}.min_answered: {spec['min_answered']} is more than the "
-                                f"{len(spec['items'])} items")
-            for label, value in spec.get("labels", {}).items():
-                if not lo <= value <= hi:
-                    problems.append(f"{ip}.labels: {label!r} maps to {value}, outside range [{lo}, {hi}]")
+            problems += custom_checks(spec, ip)
     seen: dict[str, str] = {}
     for iid, spec in study["instruments"].items():
         columns = list(spec["items"]) + list((spec.get("impact") or {}).values())
@@ -347,12 +319,7 @@ def _check_study(sid: str, study: dict) -> list[str]:
             problems.append(f"{op}.instrument: {spec['instrument']!r} is not defined; defined "
                             f"instruments: {', '.join(study['instruments'])}")
             continue
-        if "builtin" in inst:
-            scales = list(BUILTIN_SCALES[inst["builtin"]])
-            if inst["builtin"].startswith("sdq") and "impact" not in inst:
-                scales.remove("impact")
-        else:
-            scales = ["total"]
+        scales = builtin_scales(inst)
         if spec["scale"] not in scales:
             problems.append(f"{op}.scale: {spec['scale']!r} is not a scale of {spec['instrument']}; "
                             f"use one of {', '.join(scales)}")

@@ -1,0 +1,92 @@
+"""Internal consistency: Cronbach's alpha and McDonald's omega per instrument scale and wave."""
+from __future__ import annotations
+
+import math
+from typing import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .base import Instrument
+
+__all__ = ["cronbach_alpha", "mcdonald_omega", "reliability"]
+
+
+def cronbach_alpha(items: np.ndarray) -> float:
+    """Cronbach's alpha of complete cases (rows x items).
+
+    Notes
+    -----
+    alpha = k / (k - 1) * (1 - sum(var_i) / var(sum)), variances with n - 1
+    (Cronbach 1951); equals ``psych::alpha(...)$total$raw_alpha``.
+
+    Examples
+    --------
+    >>> round(float(cronbach_alpha(np.array([[1, 2], [2, 3], [3, 3]]))), 4)
+    0.8571
+    """
+    x = np.asarray(items, dtype=float)
+    k = x.shape[1]
+    if k < 2 or x.shape[0] < 2:
+        return math.nan
+    total_var = x.sum(axis=1).var(ddof=1)
+    if total_var == 0:
+        return math.nan
+    return k / (k - 1) * (1 - x.var(axis=0, ddof=1).sum() / total_var)
+
+
+def mcdonald_omega(items: np.ndarray, max_iter: int = 500, tol: float = 1e-8) -> float:
+    """McDonald's omega total from a one-factor model (principal axis factoring).
+
+    Notes
+    -----
+    Loadings come from iterated principal axis factoring of the item correlation
+    matrix (communalities start at the squared multiple correlations);
+    omega = (sum lambda)^2 / ((sum lambda)^2 + sum(1 - lambda^2)) (McDonald 1999).
+    """
+    x = np.asarray(items, dtype=float)
+    if x.shape[1] < 3 or x.shape[0] < 3 or np.any(x.std(axis=0, ddof=1) == 0):
+        return math.nan
+    r = np.corrcoef(x, rowvar=False)
+    try:
+        h2 = 1 - 1 / np.diag(np.linalg.inv(r))
+    except np.linalg.LinAlgError:
+        h2 = np.full(r.shape[0], 0.5)
+    loadings = np.sqrt(np.clip(h2, 0, 1))
+    for _ in range(max_iter):
+        reduced = r.copy()
+        np.fill_diagonal(reduced, h2)
+        values, vectors = np.linalg.eigh(reduced)
+        loadings = vectors[:, -1] * math.sqrt(max(values[-1], 0.0))
+        new_h2 = np.clip(loadings**2, 0, 1)
+        if np.max(np.abs(new_h2 - h2)) < tol:
+            h2 = new_h2
+            break
+        h2 = new_h2
+    if loadings.sum() < 0:
+        loadings = -loadings
+    common = loadings.sum() ** 2
+    return float(common / (common + np.sum(1 - np.clip(loadings**2, 0, 1))))
+
+
+def reliability(responses: pd.DataFrame, instruments: Mapping[str, Instrument],
+                waves: Sequence[str] = ("pre", "post")) -> pd.DataFrame:
+    """Cronbach's alpha and McDonald's omega per instrument scale and wave (in ``waves`` order).
+
+    Computed on the keyed items of each item-level scale, complete cases per wave,
+    with their number ``n`` (CONTRACT section 4, ``reliability.csv``).
+    """
+    rows = []
+    for iid, instrument in instruments.items():
+        asked_col = f"{iid}__asked"
+        data = responses[responses[asked_col]] if asked_col in responses else responses
+        keyed = instrument.keyed(data)
+        for wave in waves:
+            in_wave = (data["wave"] == wave).to_numpy()
+            for scale, idx in instrument.scale_items().items():
+                x = keyed[in_wave][:, list(idx)]
+                x = x[~np.isnan(x).any(axis=1)]
+                rows.append({"instrument": iid, "scale": scale, "wave": wave, "n": len(x),
+                             "alpha": cronbach_alpha(x) if len(idx) > 1 else math.nan,
+                             "omega": mcdonald_omega(x) if len(idx) > 2 else math.nan})
+    return pd.DataFrame(rows, columns=["instrument", "scale", "wave", "n", "alpha", "omega"])
