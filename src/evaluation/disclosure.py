@@ -674,6 +674,7 @@ def _certificates(A: np.ndarray, b: np.ndarray, F: np.ndarray, values: np.ndarra
 
 
 CERTIFICATES_PER_ROUND = 16  # derivations computed per round (each is a linear programme)
+RESTORE_OVERALL = 12  # hidden counts of the overall rows tried again at the end (an audit each)
 
 
 def _hide_nested(model: CountModel, visible: np.ndarray, min_n: int, hide) -> None:
@@ -811,6 +812,17 @@ def protect(model: CountModel, min_n: int, max_rounds: int = 200) -> Protection:
         trial = unmarked - {i}
         if not audit(model, visible, min_n, sensitive, trial, certificates=0).violations:
             unmarked = trial
+            checked = (visible.copy(), set(unmarked))
+    # the overall rows matter most to a reader: a count hidden there to protect another
+    # is shown again when the audit still finds nothing (largest first; few audits)
+    for i in sorted((i for i, c in enumerate(counts) if not visible[i] and not c.key and not c.group_key
+                     and c.cell and c.cell[1] == () and not is_small(c.value, min_n)),
+                    key=lambda i: -counts[i].value)[:RESTORE_OVERALL]:
+        visible[i] = True
+        if audit(model, visible, min_n, sensitive, unmarked, certificates=0).violations:
+            visible[i] = False
+        else:
+            reason.pop(i, None)
             checked = (visible.copy(), set(unmarked))
     out = Protection(rounds=rounds)
     # what the report says of a hidden count: "< min_n" when it is small itself
