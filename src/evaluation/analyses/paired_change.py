@@ -166,7 +166,8 @@ def findings(ctx) -> list[str]:
                      dz=format_number(overall["d_z"], lang), p=p_phrase(overall["p_t_adj"], lang)))
         sub = rows[(rows["grouping"] != "all") & ~hidden[rows.index] & (rows["p_t_adj"] < SIGNIFICANT)]
         if len(sub):
-            groups = ", ".join(f"{group_text(study, gg, g)} (d_z = {format_number(d, lang)})"
+            groups = ", ".join(f"{grouping_label(study, gg).lower()}: {group_text(study, gg, g)} "
+                               f"(d_z = {format_number(d, lang)})"
                                for gg, g, d in zip(sub["grouping"], sub["group"], sub["d_z"]))
             out[-1] += " " + t("finding_group", lang, groups=groups)
     return out
