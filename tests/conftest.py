@@ -55,17 +55,23 @@ def run_snakemake(workdir: Path, *extra: str):
     return subprocess.run(cmd, capture_output=True, text=True, timeout=600)
 
 
-@pytest.fixture(scope="session")
-def small_study(tmp_path_factory) -> Path:
-    """Both demo studies at 40 % size (so that some cells are suppressed), run once."""
+def simulated_demo(workdir: Path, seeds: tuple[int, int], scales: tuple[float, float]) -> Path:
+    """A study folder with both demo studies simulated afresh (parents, foster families)
+    at the given seeds and sizes, and the demo config."""
     import shutil
 
     from evaluation import simulate
 
-    workdir = tmp_path_factory.mktemp("study")
-    simulate.write_parents(workdir / "data" / "raw", seed=11, scale=0.4)
-    simulate.write_fosterfamilies(workdir / "data" / "raw", seed=12, scale=0.4)
+    simulate.write_parents(workdir / "data" / "raw", seed=seeds[0], scale=scales[0])
+    simulate.write_fosterfamilies(workdir / "data" / "raw", seed=seeds[1], scale=scales[1])
     shutil.copy(REPO / "config" / "config.yaml", workdir / "config.yaml")
+    return workdir
+
+
+@pytest.fixture(scope="session")
+def small_study(tmp_path_factory) -> Path:
+    """Both demo studies at 40 % size (so that some cells are suppressed), run once."""
+    workdir = simulated_demo(tmp_path_factory.mktemp("study"), seeds=(11, 12), scales=(0.4, 0.4))
     proc = run_snakemake(workdir)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return workdir

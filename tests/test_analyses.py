@@ -14,12 +14,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from conftest import REPO, run_stages, study_people
+from conftest import REPO, run_stages, simulated_demo, study_people
 from evaluation import analyses
-from evaluation.analyses import ANALYSES, Context, published_path
-from evaluation.config import Study, load_config
+from evaluation.analyses import ANALYSES, Context, read_published
+from evaluation.config import Study
 from evaluation.disclosure import is_small
-from evaluation.io import read_published_csv
 from evaluation.report.document import Section, Table
 
 REQUIRED = ("NAME", "NEEDS", "KEYS", "COLUMNS", "applies", "compute", "blocks")
@@ -32,14 +31,7 @@ def expected_columns(analysis, study) -> list[str]:
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory) -> Path:
     """Both demo studies at a fifth of their size: almost every subgroup is tiny."""
-    import shutil
-
-    from evaluation import simulate
-
-    root = tmp_path_factory.mktemp("tiny")
-    simulate.write_parents(root / "data" / "raw", seed=21, scale=0.18)
-    simulate.write_fosterfamilies(root / "data" / "raw", seed=22, scale=0.2)
-    shutil.copy(REPO / "config" / "config.yaml", root / "config.yaml")
+    root = simulated_demo(tmp_path_factory.mktemp("tiny"), seeds=(21, 22), scales=(0.18, 0.2))
     for sid in ("parents", "fosterfamilies"):
         run_stages(load_study(root, sid), root)
     return root
@@ -52,9 +44,7 @@ def load_study(root: Path, sid: str) -> Study:
 
 
 def published(root: Path, study: Study) -> dict[str, pd.DataFrame]:
-    base = root / "reports" / study.id
-    return {a.NAME: read_published_csv(base / published_path(a), **({"dtype": str} if a.NAME == "data_issues"
-                                                                     else {})) for a in ANALYSES}
+    return {a.NAME: read_published(a, root / "reports" / study.id) for a in ANALYSES}
 
 
 def context(root: Path, study: Study) -> Context:

@@ -178,9 +178,16 @@ def test_group_value_is_the_one_at_the_first_answered_wave(tmp_path):
     assert any("another by at a later wave" in n for n in result.notes) and result.issues.empty
 
 
-def test_group_config_errors_name_the_key():
+def config_problems(spec: dict, study_id: str = "s") -> str:
+    """Every problem the config check finds in one study, one per line."""
     from evaluation.config import ConfigError, validate_config
 
+    with pytest.raises(ConfigError) as info:
+        validate_config({"studies": {study_id: spec}})
+    return "\n".join(info.value.problems)
+
+
+def test_group_config_errors_name_the_key():
     spec = {"title": "t", "exports": [{"path": "e.csv"}], "columns": {"id": "id", "wave": "runde"},
             "waves": {"pre": ["før"], "post": ["efter"]},
             "groups": {"alder": {"column": "age", "bins": [0, 10, 5], "labels": ["a"]},
@@ -188,9 +195,7 @@ def test_group_config_errors_name_the_key():
             "include": {"samtykke": ["ja"]}, "groupings": [["alder"], ["region"]],
             "instruments": {"own": {"items": ["k1"], "range": [1, 5]}},
             "outcomes": {"o": {"instrument": "own", "scale": "total", "better": "higher"}}}
-    with pytest.raises(ConfigError) as info:
-        validate_config({"studies": {"s": spec}})
-    text = "\n".join(info.value.problems)
+    text = config_problems(spec)
     assert "studies.s.groups.alder.bins: [0, 10, 5] must be finite and increasing" in text
     assert "studies.s.groups.alder.labels: give 2 labels, one per bin" in text
     assert "studies.s.groups.koen.reference: 'andet' is not one of pige, dreng" in text
@@ -295,16 +300,16 @@ def test_a_baseline_band_group_is_the_band_at_the_first_wave():
 
 
 def test_baseline_band_config_errors_name_the_key():
-    from evaluation.config import ConfigError, validate_config
-
     spec = reference_spec()
     spec["groups"]["a"] = {"baseline_band": "nothing"}
     spec["groups"]["b"] = {"baseline_band": "sdq_total"}
     spec["groups"]["c"] = {"baseline_band": "trivsel", "bins": [0, 1], "labels": ["x"]}
     spec["include"]["c"] = ["x"]
-    with pytest.raises(ConfigError) as info:
-        validate_config({"studies": {"waves": spec}})
-    text = "\n".join(info.value.problems)
+    spec["instruments"]["sdq_items"] = {"builtin": "sdq_parent", "items": [f"s{k}" for k in range(1, 26)]}
+    spec["outcomes"]["external"] = {"instrument": "sdq_items", "scale": "externalising", "better": "lower"}
+    spec["groups"]["d"] = {"baseline_band": "external"}  # externalising has no cut-offs
+    text = config_problems(spec, "waves")
+    assert "groups.d.baseline_band: outcome 'external' has no bands" in text
     assert "groups.a.baseline_band: 'nothing' is not an outcome" in text
     assert "groups.b.baseline_band: outcome 'sdq_total' has no bands" in text
     assert "groups.c.bins: a baseline_band group's values are the outcome's bands" in text

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 __all__ = ["t", "TEXTS", "format_number", "grouping_label", "wave_label", "contrast_label", "p_text", "p_phrase",
-           "hidden_mark", "group_name", "group_text"]
+           "hidden_mark", "group_text"]
 
 TEXTS: dict[str, dict[str, str]] = {
     "pre": {"da": "Før", "en": "Before"},
@@ -23,13 +23,8 @@ TEXTS: dict[str, dict[str, str]] = {
     "suppressed_figure": {"da": "For få besvarelser til at vise figuren",
                           "en": "Too few answers to show this figure"},
     "flow_enrolled": {"da": "Deltagere med gyldige besvarelser", "en": "Participants with valid answers"},
-    "flow_baseline": {"da": "Besvarede førmåling", "en": "Answered at baseline"},
-    "flow_followup": {"da": "Besvarede eftermåling", "en": "Answered at follow-up"},
-    "flow_both_waves": {"da": "Besvarede begge målinger", "en": "Answered both waves"},
     "flow_analysed": {"da": "Analyseret (gyldig score ved begge målinger)",
                       "en": "Analysed (valid score at both waves)"},
-    "flow_lost": {"da": "Tabt før eftermåling", "en": "Lost to follow-up"},
-    "flow_followup_only": {"da": "Kun eftermåling", "en": "Follow-up only"},
     "flow_excluded": {"da": "Udeladte rækker\n(dubletter, ugyldige)",
                       "en": "Rows left out\n(duplicates, invalid)"},
     "report": {"da": "Evalueringsrapport", "en": "Evaluation report"},
@@ -157,11 +152,8 @@ TEXTS: dict[str, dict[str, str]] = {
     "band_very_low": {"da": "Meget lav", "en": "Very low"},
     "band_poor_wellbeing": {"da": "Lav trivsel (≤ 50)", "en": "Poor wellbeing (≤ 50)"},
     "band_not_poor": {"da": "Over 50", "en": "Above 50"},
-    "change": {"da": "Ændring (efter − før)", "en": "Change (after − before)"},
     "people": {"da": "Antal deltagere", "en": "Participants"},
-    "figure_change": {"da": "Fordeling af ændringer", "en": "Distribution of changes"},
     "figure_bands": {"da": "Andel i hvert bånd", "en": "Share in each band"},
-    "figure_paired": {"da": "Hver deltagers ændring", "en": "Each participant's change"},
     "figure_forest": {"da": "Effektstørrelser", "en": "Effect sizes"},
     "input_files": {"da": "Inputfiler (SHA-256)", "en": "Input files (SHA-256)"},
     "packages": {"da": "Programversioner", "en": "Package versions"},
@@ -231,11 +223,6 @@ def hidden_mark(reason: str | None, min_n: int) -> str:
     """What the report shows for a hidden count: '< min_n' when it is small itself,
     '–' when it was hidden to protect another (with a footnote)."""
     return "–" if reason == "protect" else f"< {min_n}"
-
-
-def group_name(group: str, lang: str) -> str:
-    """A group value for people: 'all' is the overall group; 'Aarhus+gruppe' reads 'Aarhus · gruppe'."""
-    return t("overall", lang) if group == "all" else str(group).replace("+", " · ")
 
 
 def group_text(study, grouping: str, group: str) -> str:

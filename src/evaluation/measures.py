@@ -98,18 +98,20 @@ def baseline_bands(scores: pd.DataFrame, outcomes: dict[str, dict], groups: dict
 
 
 def with_baseline_bands(frame: pd.DataFrame, scores: pd.DataFrame, study) -> pd.DataFrame:
-    """``frame`` (one or more rows per ``pid``) with the study's baseline-band groups as
-    columns, every group column in config order before the rest."""
+    """``frame`` (one or more rows per ``pid``, with the groups read at ingest) with the
+    study's baseline-band groups as columns too: the group columns stand together, in
+    config order, where the first of them stood."""
     if not study.baseline_bands:
         return frame
     bands = baseline_bands(scores, study.outcomes, study.baseline_bands, study.waves[0]).set_index("pid")
     out = frame.copy()
     for gid in study.baseline_bands:
         out[gid] = out["pid"].map(bands[gid]).astype(object)
-    present = [c for c in study.person_columns if c in out.columns]
-    rest = [c for c in out.columns if c not in present and c != "pid"]
-    first = [c for c in out.columns[: list(out.columns).index("pid") + 1]]
-    return out[[*first, *present, *[c for c in rest if c not in first]]]
+    groups = [c for c in study.person_columns if c in out.columns]
+    others = [c for c in frame.columns if c not in groups]
+    at = next((i for i, c in enumerate(frame.columns) if c in groups), len(frame.columns))
+    at = sum(1 for c in frame.columns[:at] if c not in groups)
+    return out[[*others[:at], *groups, *others[at:]]]
 
 
 def participation(flow: pd.DataFrame, people: pd.DataFrame,

@@ -19,7 +19,7 @@ from typing import Mapping
 import pandas as pd
 
 from .config import Study
-from .io import (file_sha256, neutralise_csv, normalise_zip, read_published_csv, source_date, stage_log, umask,
+from .io import (file_sha256, neutralise_csv, normalise_zip, source_date, stage_log, umask,
                  write_csv, write_parquet, write_text, write_with)
 
 __all__ = ["run_stage", "run_ingest", "run_score", "run_analyse", "run_tables", "run_figures", "run_report",
@@ -163,11 +163,9 @@ def run_tables(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], 
 
 def _published(study: Study, directory: str | Path) -> dict[str, pd.DataFrame]:
     """Every published table of a study, by analysis name, from its publication folder."""
-    from .analyses import ANALYSES, published_path
+    from .analyses import ANALYSES, read_published
 
-    return {a.NAME: read_published_csv(Path(directory) / published_path(a), **({"dtype": str} if a.NAME ==
-                                                                                 "data_issues" else {}))
-            for a in ANALYSES}
+    return {a.NAME: read_published(a, directory) for a in ANALYSES}
 
 
 def run_figures(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], log: logging.Logger) -> None:

@@ -9,6 +9,10 @@ over them, so a new analysis is one new module here plus its texts and tests:
     ``reports/<study>/<PUBLISHED>`` (protected).
 ``PUBLISHED``
     where the published table goes in the publication (default ``tables/<NAME>.csv``).
+``STORED``, ``READ_AS_TEXT`` (optional)
+    ``STORED = False``: the full table is not written by the analyse stage (it is made
+    from ``NEEDS`` when published); ``READ_AS_TEXT``: its published table is read back
+    as text.
 ``NEEDS``
     the processed data its ``compute`` reads (names of :class:`Data` attributes).
 ``COLUMNS``
@@ -41,6 +45,7 @@ below the report nothing knows a file path.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -48,7 +53,7 @@ import pandas as pd
 
 from . import bands, data_issues, flow, paired_change, reliability
 
-__all__ = ["ANALYSES", "enabled", "Data", "Context", "published_path"]
+__all__ = ["ANALYSES", "enabled", "Data", "Context", "published_path", "read_published"]
 
 ANALYSES: list[ModuleType] = [flow, paired_change, bands, reliability, data_issues]
 
@@ -61,6 +66,14 @@ def enabled(study) -> list[ModuleType]:
 def published_path(analysis: ModuleType) -> str:
     """Where an analysis's published table goes, relative to the publication folder."""
     return getattr(analysis, "PUBLISHED", f"tables/{analysis.NAME}.csv")
+
+
+def read_published(analysis: ModuleType, publication) -> pd.DataFrame:
+    """An analysis's published table, read back from a publication folder."""
+    from ..io import read_published_csv
+
+    path = Path(publication) / published_path(analysis)
+    return read_published_csv(path, **({"dtype": str} if getattr(analysis, "READ_AS_TEXT", False) else {}))
 
 
 @dataclass

@@ -12,6 +12,7 @@ from ..report.document import Paragraph, Section, Table
 NAME = "data_issues"
 PUBLISHED = "data_issues.csv"  # beside the report, not under tables/
 STORED = False  # the full table (with values) is ingest's data_issues.csv; this one is made when published
+READ_AS_TEXT = True  # a line or column name stays as written when the published table is read back
 NEEDS = ("issues",)
 KEYS = ["source", "line", "column", "rule"]
 COLUMNS = {"source": "the export by its position in the config ('export 1'), never its path",

@@ -42,10 +42,7 @@ def compute(data, study) -> pd.DataFrame:
     # long and a wide export of the same answers give the same counts
     excluded = int(data.flow["status"].isin(["invalid", "duplicate"]).sum())
     table = measures.flow_table(data.people, study.groupings, excluded, study.waves, study.contrasts)
-    overall = table.loc[0, "excluded_rows"]
-    table = measures.in_group_order(table, study)
-    table["excluded_rows"] = pd.array([overall] + [pd.NA] * (len(table) - 1), dtype="Int64")
-    return table
+    return measures.in_group_order(table, study)  # the overall row stays first, with excluded_rows
 
 
 def counts(model, table: pd.DataFrame, study) -> None:
@@ -108,8 +105,3 @@ def blocks(ctx) -> list[Section]:
     if "protect" in rows_hidden.values() or "protect" in cells_hidden.values():
         out.append(Paragraph(t("protected_footnote", lang), note=True))
     return [Section("flow", t("flow", lang), out)]
-
-
-def overall(published: pd.DataFrame) -> pd.Series:
-    """The overall row of the published table."""
-    return published[published["group"] == "all"].iloc[0]

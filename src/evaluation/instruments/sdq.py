@@ -99,7 +99,8 @@ def scales_of(spec) -> list[str]:
 
 
 def has_bands(scale: str) -> bool:
-    return True
+    """Every subscale, the total and impact have cut-offs; externalising and internalising do not."""
+    return scale in CUTS[("sdq_parent", "4band")]
 
 
 def extra_columns(instrument) -> tuple[str, ...]:

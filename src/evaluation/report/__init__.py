@@ -64,7 +64,7 @@ def _scoring(study, scores: pd.DataFrame, min_n: int) -> list[str]:
     return out
 
 
-def render_html(doc: Document, figure_dir, provenance: dict | None = None) -> str:
+def render_html(doc: Document, figure_dir) -> str:
     from .html import render
 
     return render(doc, figure_dir)
