@@ -47,6 +47,15 @@ def exports_sha256(wildcards):
     return stages.exports_sha256(STUDIES[wildcards.study])
 
 
+def study_priority(wildcards):
+    """Larger analyses first. The jobs that run inside the Snakemake process take
+    turns (resource ``gil``, see profiles/default); the study with the most result
+    cells (outcomes x contrasts x groupings) has the longest way to its figures,
+    which draw in a process of their own, so it goes first."""
+    study = STUDIES[wildcards.study]
+    return len(study.outcomes) * len(study.contrasts) * (1 + len(study.groupings))
+
+
 def id_key_file(wildcards):
     """The key file, unless the key comes from EVALUATION_ID_KEY (then no file is made)."""
     if os.environ.get("EVALUATION_ID_KEY"):

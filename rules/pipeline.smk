@@ -27,6 +27,9 @@ rule ingest:
     params:
         settings=settings_of("ingest"),
         content=exports_sha256,
+    priority: study_priority
+    resources:
+        gil=1,
     log:
         "logs/{study}/ingest.log",
     run:
@@ -40,6 +43,9 @@ rule score:
         scores="data/processed/{study}/scores.parquet",
     params:
         settings=settings_of("score"),
+    priority: study_priority
+    resources:
+        gil=1,
     log:
         "logs/{study}/score.log",
     run:
@@ -59,6 +65,9 @@ rule analyse:
         pairs="data/processed/{study}/pairs.parquet",
     params:
         settings=settings_of("analyse"),
+    priority: study_priority
+    resources:
+        gil=1,
     log:
         "logs/{study}/analyse.log",
     run:
@@ -80,6 +89,9 @@ rule tables:
         disclosure="data/processed/{study}/disclosure.json",
     params:
         settings=settings_of("tables"),
+    priority: study_priority
+    resources:
+        gil=1,
     log:
         "logs/{study}/tables.log",
     run:
@@ -131,6 +143,9 @@ rule report:
     params:
         settings=settings_of("report"),
         publication=lambda wildcards: f"data/processed/{wildcards.study}/publication",
+    priority: study_priority
+    resources:
+        gil=1,
     log:
         "logs/{study}/report.log",
     run:
@@ -144,6 +159,9 @@ rule publish:
         publication_files,
     output:
         "reports/.{study}.published",
+    priority: study_priority
+    resources:
+        gil=1,
     log:
         "logs/{study}/publish.log",
     run:

@@ -237,22 +237,39 @@ class CountModel:
             j = bk["band_second"].map(names.index).to_numpy(int)
             np.add.at(x, blocks[f"bands:{k}:{a}:{b}"] + i * len(names) + j, 1)
         self.x = x
-        # links between blocks (equations: each row sums to 0)
-        self.links: list[tuple[np.ndarray, bool]] = []
+        # links between blocks (equations: each row sums to 0): in every cell, the people
+        # who answered the set A are those of the joint atoms (A, V) of each outcome
+        from scipy import sparse
+
+        entries: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (link, atom, coefficient)
+        cell_of: list[np.ndarray] = []
+        cells = np.arange(C)
+        n_links = 0
         for k in self.outcomes:
             ob = blocks[f"outcome:{k}"]
-            for c in range(C):
-                for a in self.patterns:
-                    row = np.zeros(n)
-                    row[blocks["flow"] + P * c + a - 1] = 1.0
-                    row[[ob + J * c + self.joint_index[(a, v)] for v in range(1 << W) if v & ~a == 0]] = -1.0
-                    self.links.append((row, False))
+            for a in self.patterns:
+                link = n_links + cells
+                joint = np.array([self.joint_index[(a, v)] for v in range(1 << W) if v & ~a == 0])
+                entries.append((link, blocks["flow"] + P * cells + a - 1, np.ones(C)))
+                entries.append((np.repeat(link, len(joint)), (ob + J * cells[:, None] + joint[None, :]).ravel(),
+                                np.full(C * len(joint), -1.0)))
+                cell_of.append(cells)
+                n_links += C
         for (k, a, b), names in self.band_names.items():
             row = -self.outcome_form(k, lambda v, m=self.bit[a] | self.bit[b]: v & m == m,
                                      np.ones(C, dtype=bool))
             bb = blocks[f"bands:{k}:{a}:{b}"]
             row[bb: bb + len(names) ** 2] = 1.0
-            self.links.append((row, False))
+            nz = np.flatnonzero(row)
+            entries.append((np.full(len(nz), n_links), nz, row[nz]))
+            cell_of.append(np.array([-1]))
+            n_links += 1
+        if entries:
+            r, c_, v_ = (np.concatenate(part) for part in zip(*entries))
+        else:
+            r, c_, v_ = np.zeros(0, int), np.zeros(0, int), np.zeros(0)
+        self.links = sparse.csr_array((v_, (r, c_)), shape=(n_links, n))
+        self.link_cell = np.concatenate(cell_of).astype(np.int64) if cell_of else np.zeros(0, np.int64)
         self.counts: list[Count] = []
         self.structural: list[np.ndarray] = []
         # (larger, smaller) columns of one row whose difference counts people: the
@@ -261,48 +278,25 @@ class CountModel:
 
     def count_matrix(self):
         """The forms of all published counts as one sparse matrix (rows in ``counts`` order)."""
-        from scipy import sparse
-
         if getattr(self, "_count_matrix", None) is None or self._count_matrix.shape[0] != len(self.counts):
-            self._count_matrix = sparse.csr_array(self.count_forms())
+            self._count_matrix = _rows([c.form for c in self.counts], self.n_atoms)
         return self._count_matrix
 
     def structure_matrices(self):
-        """Structural zeros and links as sparse matrices, which links are inequalities,
-        and the one cell each link lies in (-1: several)."""
-        from scipy import sparse
-
-        key = (len(self.structural), len(self.links))
+        """Structural zeros and links as sparse matrices, and the one cell each link
+        lies in (-1: several)."""
+        key = len(self.structural)
         if getattr(self, "_structure_key", None) != key:
             self._structure_key = key
-            self._structure = (
-                sparse.csr_array(np.array(self.structural).reshape(-1, self.n_atoms)),
-                sparse.csr_array(np.array([row for row, _ in self.links]).reshape(-1, self.n_atoms)),
-                np.array([ineq for _, ineq in self.links], dtype=bool),
-                np.array([_row_cell(row, self.atom_cell) for row, _ in self.links], dtype=np.int64))
+            self._structure = (_rows(self.structural, self.n_atoms), self.links, self.link_cell)
         return self._structure
 
     def sensitive_matrix(self, sensitive: list["Sensitive"]):
-        from scipy import sparse
-
         key = id(sensitive)
         if getattr(self, "_sensitive_matrix_key", None) != key:
             self._sensitive_matrix_key = key
-            self._sensitive_matrix = sparse.csr_array(self.sensitive_forms(sensitive))
+            self._sensitive_matrix = _rows([s.form for s in sensitive], self.n_atoms)
         return self._sensitive_matrix
-
-    def count_forms(self) -> np.ndarray:
-        """The forms of all published counts as one matrix (rows in ``counts`` order)."""
-        if getattr(self, "_count_forms", None) is None or len(self._count_forms) != len(self.counts):
-            self._count_forms = np.array([c.form for c in self.counts]).reshape(-1, self.n_atoms)
-        return self._count_forms
-
-    def sensitive_forms(self, sensitive: list["Sensitive"]) -> np.ndarray:
-        key = id(sensitive)
-        if getattr(self, "_sensitive_key", None) != key:
-            self._sensitive_key = key
-            self._sensitive_forms = np.array([s.form for s in sensitive]).reshape(-1, self.n_atoms)
-        return self._sensitive_forms
 
     # ------------------------------------------------------------------ forms
     def cells(self, grouping: Sequence[str], group: Sequence[str] | None) -> np.ndarray:
@@ -459,42 +453,60 @@ class CountModel:
         return out
 
 
+def _rows(forms: Sequence[np.ndarray], n: int):
+    """Dense forms (one per row) as a sparse matrix, without stacking them densely."""
+    from scipy import sparse
+
+    nonzero = [np.flatnonzero(f) for f in forms]
+    indptr = np.r_[0, np.cumsum([len(z) for z in nonzero])].astype(np.int64)
+    indices = np.concatenate(nonzero).astype(np.int64) if nonzero else np.zeros(0, np.int64)
+    data = np.concatenate([f[z] for f, z in zip(forms, nonzero)]) if nonzero else np.zeros(0)
+    return sparse.csr_array((data, indices, indptr), shape=(len(forms), n))
+
+
 # ------------------------------------------------------------------------- audit
-def _forced_zero(A, b: np.ndarray, solution: np.ndarray | None = None) -> np.ndarray:
+def _forced_zero(A, b: np.ndarray, solution: np.ndarray) -> np.ndarray:
     """Variables that are 0 in every non-negative solution of A x = b (``A`` sparse).
 
-    ``solution`` is one known solution (the true counts): a variable positive there
-    is not forced, so only the others need the linear programme.
+    ``solution`` is one non-negative solution (the true counts). Every other one is
+    ``solution + d`` with ``A d = 0`` and ``d >= 0`` where the solution is 0 (its
+    positive entries may move either way), so a variable that is 0 in the solution
+    is forced exactly when no such direction ``d`` has it positive. One linear
+    programme finds the largest support of that cone: max Σ y with 0 <= y <= d, y <= 1
+    (directions scale freely, so every variable some direction raises gets y = 1).
     """
     from scipy import optimize, sparse
 
     A = sparse.csr_array(A)
     m, n = A.shape
+    solution = np.asarray(solution, dtype=float)
+    if np.abs(A @ solution - b).max(initial=0.0) > 1e-6 * max(1.0, np.abs(b).max(initial=0.0)):
+        raise DisclosureError("the disclosure audit's known solution does not solve its equations")
     forced = np.zeros(n, dtype=bool)
     # an equation with non-negative coefficients and right-hand side 0 forces its variables to 0
     negative = np.asarray((A < 0).sum(axis=1)).ravel() > 0
     zero_rows = np.flatnonzero((b == 0) & ~negative)
     if len(zero_rows):
         forced |= np.asarray(A[zero_rows].sum(axis=0)).ravel() > 0
-    candidates = ~forced if solution is None else ~forced & (np.abs(solution) < 0.5)
     free = ~forced
+    candidates = free & (np.abs(solution) < 0.5)
     if not candidates.any():
         return forced
     Af = A.tocsc()[:, free]
     nf = int(free.sum())
     cand = np.flatnonzero(candidates[free])
     k = len(cand)
-    # max Σ y  s.t.  Af x - b s = 0,  y <= x (candidates),  0 <= y <= 1,  x >= 0,  s >= 1
-    c = np.r_[np.zeros(nf), 0.0, -np.ones(k)]
-    A_eq = sparse.hstack([Af, sparse.csr_array(-b[:, None]), sparse.csr_array((m, k))])
+    c = np.r_[np.zeros(nf), -np.ones(k)]
+    A_eq = sparse.hstack([Af, sparse.csr_array((m, k))])
     pick = sparse.csr_array((np.full(k, -1.0), (np.arange(k), cand)), shape=(k, nf))
-    A_ub = sparse.hstack([pick, sparse.csr_array((k, 1)), sparse.eye_array(k)])
-    bounds = [(0, None)] * nf + [(1, None)] + [(0, 1)] * k
+    A_ub = sparse.hstack([pick, sparse.eye_array(k)])
+    lower = np.where(candidates[free], 0.0, -np.inf)
+    bounds = np.column_stack([np.r_[lower, np.zeros(k)], np.r_[np.full(nf, np.inf), np.ones(k)]])
     res = optimize.linprog(c, A_ub=A_ub, b_ub=np.zeros(k), A_eq=A_eq, b_eq=np.zeros(m), bounds=bounds,
                            method="highs")
     if res.status != 0:
         raise DisclosureError(f"the disclosure audit's linear programme failed: {res.message}")
-    y = res.x[nf + 1:]
+    y = res.x[nf:]
     idx = np.flatnonzero(free)[cand]
     forced[idx[y < 0.5]] = True
     return forced
@@ -530,26 +542,23 @@ def audit(model: CountModel, visible: np.ndarray, min_n: int,
               if not visible[i] and c.shown and is_small(c.value, min_n) and i not in unmarked]
     forms = model.count_matrix()
     shown_rows = np.flatnonzero(visible)
-    structural, links, inequality, link_cell = model.structure_matrices()
+    structural, links, link_cell = model.structure_matrices()
     marks = np.repeat(np.array(marked, dtype=np.int64), 2)
     atoms = sparse.vstack([forms[shown_rows], structural, links, forms[marks]], format="csr")
     b = np.r_[[counts[i].value for i in shown_rows], np.zeros(structural.shape[0] + links.shape[0]),
               np.tile([1.0, min_n - 1.0], len(marked))].astype(float)
     n_fixed = structural.shape[0] + links.shape[0]
     which = np.r_[shown_rows, -np.ones(n_fixed, dtype=np.int64), -2 - marks].astype(np.int64)
-    # slacks: flow - outcome - s = 0 for an inequality link; count - s = 1 and count + s = min_n - 1 for a marker
-    n_slack = int(inequality.sum()) + 2 * len(marked)
-    first_link = len(shown_rows) + structural.shape[0]
-    link_rows = first_link + np.flatnonzero(inequality)
-    mark_rows = first_link + links.shape[0] + np.arange(2 * len(marked))
-    slack_rows = np.r_[link_rows, mark_rows].astype(np.int64)
-    slack_vals = np.r_[-np.ones(len(link_rows)), np.tile([-1.0, 1.0], len(marked))]
-    slack = sparse.csr_array((slack_vals, (slack_rows, np.arange(n_slack))), shape=(atoms.shape[0], n_slack))
+    # slacks: count - s = 1 and count + s = min_n - 1 for a marker
+    n_slack = 2 * len(marked)
+    mark_rows = len(shown_rows) + n_fixed + np.arange(n_slack)
+    slack_vals = np.tile([-1.0, 1.0], len(marked))
+    slack = sparse.csr_array((slack_vals, (mark_rows, np.arange(n_slack))), shape=(atoms.shape[0], n_slack))
     A = sparse.hstack([atoms, slack], format="csr")
     # the true counts solve the system: each slack is its row's remainder
     truth = np.r_[model.x, np.zeros(n_slack)]
     if n_slack:
-        truth[model.n_atoms + np.arange(n_slack)] = (b[slack_rows] - atoms[slack_rows] @ model.x) / slack_vals
+        truth[model.n_atoms:] = (b[mark_rows] - atoms[mark_rows] @ model.x) / slack_vals
     forced = _forced_zero(A, b, truth) if A.shape[0] else np.zeros(A.shape[1], dtype=bool)
     free = ~forced
     Af = A.tocsc()[:, free].tocsr()
@@ -579,12 +588,6 @@ def audit(model: CountModel, visible: np.ndarray, min_n: int,
         for i, used in zip(chosen, _certificates(A, b, full, values[chosen], which != -1)):
             contributors[i] = sorted({int(which[j]) for j in used if which[j] != -1})
     return AuditResult(determined, violations, contributors)
-
-
-def _row_cell(row: np.ndarray, atom_cell: np.ndarray) -> int:
-    """The one finest cell all atoms of an equation belong to, else -1."""
-    cells = np.unique(atom_cell[np.flatnonzero(row)])
-    return int(cells[0]) if len(cells) == 1 and cells[0] >= 0 else -1
 
 
 def _eliminate_local(A, S, row_cell: np.ndarray, col_cell: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -686,13 +689,13 @@ def _hide_nested(model: CountModel, visible: np.ndarray, min_n: int, hide) -> No
     for i, c in enumerate(model.counts):
         if c.cell:
             by_cell.setdefault(c.cell[1:], []).append(i)
-    forms = model.count_forms()
+    forms = model.count_matrix()
     values = np.array([c.value for c in model.counts])
     for members in by_cell.values():
         idx = np.array(members)
         F = forms[idx]
-        overlap = F @ F.T
-        size = F.sum(axis=1)
+        overlap = (F @ F.T).toarray()
+        size = np.asarray(F.sum(axis=1)).ravel()
         inside = np.isclose(overlap, size[None, :]) & ~np.eye(len(idx), dtype=bool)  # [a, b]: b inside a
         diff = values[idx][:, None] - values[idx][None, :]
         for a, b in zip(*np.nonzero(inside & is_small(diff, min_n))):

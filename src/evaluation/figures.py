@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from scipy import special  # the t quantile without importing scipy.stats; before save_all forks
 
 from .config import Study
 from .i18n import contrast_label, group_text, grouping_label, t, wave_label
@@ -88,8 +89,6 @@ def means_plot(study: Study, outcome: str, results: pd.DataFrame) -> Figure:
 
     No person is drawn: each point is a published mean of at least ``min_n`` people.
     """
-    from scipy import special  # the t quantile without importing scipy.stats
-
     lang = study.language
     waves = study.waves
     rows = results[(results["outcome"] == outcome) & _published(results)]
@@ -111,15 +110,16 @@ def means_plot(study: Study, outcome: str, results: pd.DataFrame) -> Figure:
     contrasts = [c for c in study.contrasts]
     for ax, grouping in zip(axes, panels):
         sub = rows[rows["grouping"] == grouping]
+        cells = {(r["group"], r["from_wave"], r["to_wave"]): r for r in sub.to_dict("records")}
         groups = list(dict.fromkeys(sub["group"]))
+        bars: list[tuple[float, float, float, str]] = []  # x, low, high, colour: one collection per panel
         for i, group in enumerate(groups):
             colour = OKABE_ITO["black"] if grouping == "all" else colours[i % len(colours)]
             shift = (i - (len(groups) - 1) / 2) * 0.06
             for k, (a, b) in enumerate(contrasts):
-                r = sub[(sub["group"] == group) & (sub["from_wave"] == a) & (sub["to_wave"] == b)]
-                if r.empty:
+                r = cells.get((group, a, b))
+                if r is None:
                     continue
-                r = r.iloc[0]
                 n = float(r["n"])
                 q = special.stdtrit(n - 1, 0.5 + level / 2) if n > 1 else np.nan
                 means = np.array([r["pre_mean"], r["post_mean"]], dtype=float)
@@ -127,8 +127,14 @@ def means_plot(study: Study, outcome: str, results: pd.DataFrame) -> Figure:
                 x = np.array([position[a], position[b]], dtype=float) + shift + k * 0.02
                 name = group_text(study, grouping, group)
                 label = f"{name} (n={int(n)})" if k == 0 else None
-                ax.errorbar(x, means, yerr=half, color=colour, marker="o", capsize=3, label=label,
-                            linestyle=styles[k % len(styles)])
+                ax.plot(x, means, color=colour, marker="o", label=label, linestyle=styles[k % len(styles)])
+                bars += [(xi, m - h, m + h, colour) for xi, m, h in zip(x, means, half)]
+        if bars:
+            bx, low, high, colour = (list(v) for v in zip(*bars))
+            ax.vlines(bx, low, high, colors=colour, linewidth=1.2)
+            cap = 0.035
+            ax.hlines(low + high, [v - cap for v in bx * 2], [v + cap for v in bx * 2], colors=colour * 2,
+                      linewidth=1.2)
         ax.set_xticks(range(len(waves)), [wave_label(study, w) for w in waves])
         ax.set_xlim(-0.4, len(waves) - 0.6)
         title = t("overall", lang) if grouping == "all" else grouping_label(study, grouping)

@@ -115,9 +115,11 @@ class Instrument:
             else:
                 mapping[value] = _code_of(value, labels, lo, hi, integers, decimal)
         codes = raw.map(mapping).astype(float)
-        invalid = raw.notna() & codes.isna() & ~raw.map(_is_blank).astype(bool)
-        if missing:
-            invalid &= ~raw.isin(list(missing))
+        # blank texts and missing codes are valid missing answers (decided per unique value)
+        fine = [v for v in uniques if v in missing or _is_blank(v)]
+        invalid = raw.notna() & codes.isna()
+        if fine:
+            invalid &= ~raw.isin(fine)
         return codes, invalid
 
     def missing_answers(self, raw: pd.Series) -> pd.Series:
