@@ -27,7 +27,7 @@ import pandas as pd
 from scipy import special
 from scipy.optimize import elementwise
 
-from .measures import complete_pairs  # noqa: F401  (re-exported; the complete-pair rule lives in measures)
+from ..measures import complete_pairs  # noqa: F401  (re-exported; the complete-pair rule lives in measures)
 
 __all__ = [
     "RESULT_COLUMNS",

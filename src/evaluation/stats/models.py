@@ -1,0 +1,391 @@
+"""Models beyond the paired test, computed as R computes them.
+
+* :func:`ols` -- ``lm``: least squares with R's rule for aliased columns (a column
+  in the span of the columns before it is dropped and its coefficient is empty,
+  never split between collinear columns as a pseudo-inverse would);
+* :func:`coef_test`, :func:`f_test` -- ``summary.lm``, ``confint`` and ``anova`` of
+  nested models;
+* :func:`cr2_test` -- ``clubSandwich::coef_test(vcovCR(fit, type = "CR2"),
+  test = "Satterthwaite")``: the bias-reduced cluster-robust SE of Bell & McCaffrey
+  and its Satterthwaite df;
+* :func:`reml_intercept` -- ``lme4::lmer(y ~ X + (1 | group), REML = TRUE)`` with
+  ``lmerTest``'s Satterthwaite df for one fixed coefficient;
+* :func:`welch_test`, :func:`cohens_d` -- ``t.test(var.equal = FALSE)``,
+  ``effectsize::cohens_d`` / ``hedges_g`` with the exact noncentral-t CI.
+
+statsmodels is not used for the mixed model: its ``MixedLM`` inverts the joint
+Hessian for the fixed-effect SEs, stops short of the REML optimum and fails at a
+zero variance (shared/reference/README.md, ``design/``). The random-intercept model
+has closed forms per group (every block of V is ``a I + b 11'``), so the REML fit is a
+one-dimensional optimisation and every derivative the Satterthwaite df needs is
+exact, in O(n p²).
+
+References
+----------
+* Bell, R. M. & McCaffrey, D. F. (2002). Bias reduction in standard errors for
+  linear regression with multi-stage samples. Survey Methodology 28, 169-181.
+* Pustejovsky, J. E. & Tipton, E. (2018). Small-sample methods for cluster-robust
+  variance estimation and hypothesis testing in fixed effects models. JBES 36, 672-683.
+* Kuznetsova, A., Brockhoff, P. B. & Christensen, R. H. B. (2017). lmerTest package:
+  tests in linear mixed effects models. JSS 82(13).
+* Bates, D., Mächler, M., Bolker, B. & Walker, S. (2015). Fitting linear mixed-effects
+  models using lme4. JSS 67(1).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import optimize, special
+
+from .paired import dz_confidence_interval, hedges_j
+
+__all__ = ["OLSFit", "ols", "coef_test", "f_test", "cr2_test", "REMLFit", "reml_intercept",
+           "welch_test", "cohens_d"]
+
+ALIAS_TOLERANCE = 1e-7  # R's lm (dqrdc2): a column whose remainder is below tol x its norm is aliased
+SINGULAR_TOLERANCE = 1e-4  # lme4's isSingular: a relative SD (theta) below this is on the boundary
+
+
+def _t_quantile(level: float, df):
+    return special.stdtrit(df, 0.5 + level / 2)
+
+
+def _t_p(t, df):
+    return 2 * special.stdtr(df, -np.abs(t))
+
+
+# ----------------------------------------------------------------------------- lm
+@dataclass
+class OLSFit:
+    """A least-squares fit. ``coef`` and ``se`` have one entry per column of ``X``;
+    an aliased column's are NaN. ``X`` and ``cov_unscaled`` are the estimable columns'."""
+
+    coef: np.ndarray
+    se: np.ndarray
+    aliased: np.ndarray
+    df_resid: int
+    rss: float
+    resid: np.ndarray
+    X: np.ndarray
+    cov_unscaled: np.ndarray  # (X'X)^-1 of the estimable columns
+
+    @property
+    def rank(self) -> int:
+        return int((~self.aliased).sum())
+
+    def position(self, column: int) -> int | None:
+        """Index of ``column`` among the estimable columns (None when aliased)."""
+        if self.aliased[column]:
+            return None
+        return int((~self.aliased[:column]).sum())
+
+
+def ols(y: np.ndarray, X: np.ndarray) -> OLSFit:
+    """``lm(y ~ X - 1)``: columns in the span of those before them are aliased.
+
+    Examples
+    --------
+    >>> X = np.column_stack([np.ones(4), [0, 1, 0, 1], [0, 1, 0, 1]])
+    >>> fit = ols(np.array([1.0, 3.0, 2.0, 4.0]), X)
+    >>> fit.coef.round(6).tolist(), fit.aliased.tolist(), fit.df_resid
+    ([1.5, 2.0, nan], [False, False, True], 2)
+    """
+    y = np.asarray(y, dtype=float)
+    X = np.asarray(X, dtype=float)
+    n, p = X.shape
+    basis = np.zeros((n, 0))
+    aliased = np.zeros(p, dtype=bool)
+    for j in range(p):
+        x = X[:, j]
+        norm = np.linalg.norm(x)
+        r = x - basis @ (basis.T @ x)
+        r = r - basis @ (basis.T @ r)  # twice is enough (Kahan-Parlett)
+        rn = np.linalg.norm(r)
+        if norm == 0 or rn <= ALIAS_TOLERANCE * norm:
+            aliased[j] = True
+            continue
+        basis = np.column_stack([basis, r / rn])
+    Xk = X[:, ~aliased]
+    coef = np.full(p, np.nan)
+    se = np.full(p, np.nan)
+    df = n - Xk.shape[1]
+    if Xk.shape[1] == 0:
+        return OLSFit(coef, se, aliased, df, float(y @ y), y.copy(), Xk, np.zeros((0, 0)))
+    q, r = np.linalg.qr(Xk)
+    beta = np.linalg.solve(r, q.T @ y)
+    resid = y - Xk @ beta
+    rss = float(resid @ resid)
+    r_inv = np.linalg.inv(r)
+    cov = r_inv @ r_inv.T
+    coef[~aliased] = beta
+    if df > 0:
+        se[~aliased] = np.sqrt(np.diag(cov) * rss / df)
+    return OLSFit(coef, se, aliased, df, rss, resid, Xk, cov)
+
+
+def coef_test(fit: OLSFit, column: int, level: float = 0.95) -> dict[str, float]:
+    """``summary(fit)`` and ``confint(fit, level)`` of one coefficient:
+    ``diff, se, t, df, p, ci_low, ci_high`` (all NaN when aliased or df < 1)."""
+    keys = ("diff", "se", "t", "df", "p", "ci_low", "ci_high")
+    if fit.aliased[column] or fit.df_resid < 1:
+        return dict.fromkeys(keys, np.nan)
+    b, s, df = fit.coef[column], fit.se[column], fit.df_resid
+    t = b / s if s > 0 else np.nan
+    q = _t_quantile(level, df)
+    return dict(zip(keys, (b, s, t, float(df), _t_p(t, df), b - q * s, b + q * s)))
+
+
+def f_test(reduced: OLSFit, full: OLSFit) -> dict[str, float]:
+    """``anova(reduced, full)``: ``F, df1, df2, p`` (NaN when the full model adds no
+    estimable column or has no residual df)."""
+    df1 = full.rank - reduced.rank
+    df2 = full.df_resid
+    if df1 < 1 or df2 < 1 or full.rss <= 0:
+        return {"F": np.nan, "df1": np.nan, "df2": np.nan, "p": np.nan}
+    F = ((reduced.rss - full.rss) / df1) / (full.rss / df2)
+    return {"F": F, "df1": float(df1), "df2": float(df2), "p": float(special.fdtrc(df1, df2, F))}
+
+
+def _inverse_sqrt_psd(m: np.ndarray) -> np.ndarray:
+    """Symmetric (I - H_jj)^(-1/2) of a stack of matrices; eigenvalues <= 1e-12 give 0."""
+    values, vectors = np.linalg.eigh(m)
+    inv = np.where(values > 1e-12, 1.0 / np.sqrt(np.clip(values, 1e-300, None)), 0.0)
+    return np.einsum("...ik,...k,...jk->...ij", vectors, inv, vectors)
+
+
+def cr2_test(fit: OLSFit, clusters: np.ndarray, column: int, level: float = 0.95) -> dict[str, float]:
+    """CR2 cluster-robust test of one coefficient with Satterthwaite df (clubSandwich).
+
+    With M = (X'X)^-1, H = X M X' and, per cluster j, A_j = (I - H_jj)^(-1/2):
+    V = M (Σ_j X_j' A_j e_j e_j' A_j X_j) M. For the coefficient's unit vector c,
+    g_j = (I - H)[:, j] A_j X_j M c and P = G'G; df = (tr P)² / Σ P_ij². P is never
+    formed: with v_j = A_j X_j M c, q_j = X_j' v_j, w_j = M q_j it is
+    diag(|v_j|²) - Q'W - W'Q + W'(X'X)W, whose trace and Frobenius norm need only
+    p x p products. Returns ``se, t, df, p, ci_low, ci_high`` (NaN with < 2 clusters
+    or an aliased coefficient).
+    """
+    keys = ("se", "t", "df", "p", "ci_low", "ci_high")
+    k = fit.position(column)
+    codes, _ = _codes(clusters)
+    J = int(codes.max()) + 1 if len(codes) else 0
+    if k is None or J < 2:
+        return dict.fromkeys(keys, np.nan)
+    X, e, M = fit.X, fit.resid, fit.cov_unscaled
+    p = X.shape[1]
+    c = np.zeros(p)
+    c[k] = 1.0
+    Mc = M @ c
+    order = np.argsort(codes, kind="stable")
+    sizes = np.bincount(codes, minlength=J)
+    starts = np.r_[0, np.cumsum(sizes)[:-1]]
+    meat = np.zeros((p, p))
+    v_sq = np.zeros(J)
+    Q = np.zeros((p, J))
+    for m in np.unique(sizes):  # clusters of one size at once
+        which = np.flatnonzero(sizes == m)
+        rows = order[starts[which][:, None] + np.arange(m)[None, :]]  # (clusters, m)
+        Xj = X[rows]  # (clusters, m, p)
+        Hjj = np.einsum("cip,pq,cjq->cij", Xj, M, Xj)
+        A = _inverse_sqrt_psd(np.eye(m)[None] - Hjj)
+        u = np.einsum("cij,cjp->cip", A, Xj)  # A_j X_j
+        s = np.einsum("cip,ci->cp", u, e[rows])  # X_j' A_j e_j
+        meat += s.T @ s
+        v = u @ Mc  # (clusters, m)
+        v_sq[which] = (v**2).sum(axis=1)
+        Q[:, which] = np.einsum("cip,ci->pc", Xj, v)
+    V = M @ meat @ M
+    se = float(np.sqrt(c @ V @ c))
+    W = M @ Q
+    G = X.T @ X
+    diag_L = -2 * (Q * W).sum(axis=0) + (W * (G @ W)).sum(axis=0)
+    trace = float(v_sq.sum() + diag_L.sum())
+    R = np.vstack([Q, W])
+    B = np.block([[np.zeros((p, p)), -np.eye(p)], [-np.eye(p), G]])
+    S = R @ R.T
+    frob = float((v_sq**2).sum() + 2 * (v_sq * diag_L).sum() + np.trace(B @ S @ B @ S))
+    df = trace**2 / frob if frob > 0 else np.nan
+    b = fit.coef[column]
+    t = b / se if se > 0 else np.nan
+    q = _t_quantile(level, df)
+    return dict(zip(keys, (se, t, df, _t_p(t, df), b - q * se, b + q * se)))
+
+
+def _codes(values) -> tuple[np.ndarray, np.ndarray]:
+    uniques, codes = np.unique(np.asarray(values).astype(str), return_inverse=True)
+    return codes.astype(np.int64), uniques
+
+
+# ------------------------------------------------------------------ mixed model
+@dataclass
+class REMLFit:
+    """``lmer(y ~ X + (1 | group), REML = TRUE)``: fixed effects, their covariance
+    ``C = (X'V^-1 X)^-1``, the two variances and lme4's singular flag."""
+
+    coef: np.ndarray
+    cov: np.ndarray
+    var_group: float
+    var_resid: float
+    singular: bool
+    _parts: dict
+
+    def test(self, column: int, level: float = 0.95) -> dict[str, float]:
+        """``summary(fit, ddf = "Satterthwaite")`` of one coefficient: ``estimate, se, df,
+        t, p, ci_low, ci_high`` (CI = estimate ± t quantile x se, as lmerTest)."""
+        est = float(self.coef[column])
+        se = float(np.sqrt(self.cov[column, column]))
+        df = self.satterthwaite_df(column)
+        t = est / se if se > 0 else np.nan
+        q = _t_quantile(level, df)
+        return {"estimate": est, "se": se, "df": df, "t": t, "p": float(_t_p(t, df)),
+                "ci_low": est - q * se, "ci_high": est + q * se}
+
+    def satterthwaite_df(self, column: int) -> float:
+        """2 C_kk² / (g' A g): g the gradient of C_kk in θ = (σ²_group, σ²), A the
+        inverse of the observed REML information (lmerTest)."""
+        P = self._parts
+        X, y, codes, m, S = P["X"], P["y"], P["codes"], P["m"], P["S"]
+        s2b, s2e = self.var_group, self.var_resid
+        a = 1.0 / s2e
+        b = -s2b / (s2e * (s2e + m * s2b))  # W_j = a I + b_j 11'
+        C = self.cov
+        XtX = X.T @ X
+
+        def mul(f, g):  # product of two per-group forms (alpha, beta_j)
+            return f[0] * g[0], f[0] * g[1] + f[1] * g[0] + m * f[1] * g[1]
+
+        def xfx(f):  # Σ_j X_j' (alpha I + beta_j 11') X_j
+            return f[0] * XtX + S.T @ (f[1][:, None] * S)
+
+        W = (a, b)
+        E = (1.0, np.zeros_like(m))  # V_resid = I
+        Z = (0.0, np.ones_like(m))  # V_group = ZZ'
+        Vs = (Z, E)
+        WVW = [mul(mul(W, Vm), W) for Vm in Vs]
+        D = [xfx(f) for f in WVW]  # X' W V_m W X
+        g = np.array([(C @ Dm @ C)[column, column] for Dm in D])
+        # u = P y = W (y - X beta)
+        r = y - X @ self.coef
+        rsum = np.bincount(codes, weights=r, minlength=len(m))
+        u = a * r + b[codes] * rsum[codes]
+        usum = np.bincount(codes, weights=u, minlength=len(m))
+
+        def uform(f):  # u' (alpha I + beta 11') u
+            return f[0] * (u @ u) + (f[1] * usum**2).sum()
+
+        def xform_u(f):  # X' (alpha I + beta 11') u
+            return f[0] * (X.T @ u) + S.T @ (f[1] * usum)
+
+        def trace(f):
+            return float((m * (f[0] + f[1])).sum())
+
+        info = np.zeros((2, 2))
+        for i, Vi in enumerate(Vs):
+            for j, Vj in enumerate(Vs):
+                # tr(P Vi P Vj) = tr(W Vi W Vj) - 2 tr(C X'W Vi W Vj W X) + tr(C D_i C D_j)
+                tr = (trace(mul(mul(mul(W, Vi), W), Vj)) - 2 * np.trace(C @ xfx(mul(mul(mul(WVW[i], Vj), W), E)))
+                      + np.trace(C @ D[i] @ C @ D[j]))
+                # y'P Vi P Vj P y = u' Vi W Vj u - (X'W Vi u)' C (X'W Vj u)
+                quad = uform(mul(mul(Vi, W), Vj)) - xform_u(mul(W, Vi)) @ C @ xform_u(mul(W, Vj))
+                info[i, j] = quad - 0.5 * tr
+        if self.singular:  # at the boundary lmerTest keeps σ²_group fixed at 0
+            denom = g[1] ** 2 / info[1, 1]
+        else:
+            denom = float(g @ np.linalg.solve(info, g))
+        return float(2 * C[column, column] ** 2 / denom) if denom > 0 else np.nan
+
+
+def reml_intercept(y: np.ndarray, X: np.ndarray, groups) -> REMLFit | None:
+    """The REML fit of a random-intercept model (lme4's estimates, to its optimum).
+
+    With γ = σ²_group / σ², V = σ²(I + γ ZZ') has per group the inverse
+    I - c_j 11', c_j = γ / (1 + γ m_j), and determinant 1 + γ m_j, so the REML
+    criterion profiled over σ², (n - p) log(r'V⁻¹r) + Σ log(1 + γ m_j) + log|X'V⁻¹X|,
+    is one-dimensional in θ = √γ >= 0 (lme4's parameter): minimised on a grid, then by
+    bounded Brent to 1e-12; θ below 1e-4 is a singular (boundary) fit. ``None`` when
+    the model has no residual df.
+    """
+    y = np.asarray(y, dtype=float)
+    X = np.asarray(X, dtype=float)
+    n, p = X.shape
+    codes, _ = _codes(groups)
+    J = int(codes.max()) + 1 if n else 0
+    if n - p < 1 or J < 1:
+        return None
+    m = np.bincount(codes, minlength=J).astype(float)
+    S = np.zeros((J, p))
+    for j in range(p):
+        S[:, j] = np.bincount(codes, weights=X[:, j], minlength=J)
+    T = np.bincount(codes, weights=y, minlength=J)
+    XtX, Xty, yty = X.T @ X, X.T @ y, y @ y
+
+    def solve(theta: float):
+        gamma = theta * theta
+        c = gamma / (1 + gamma * m)
+        A = XtX - S.T @ (c[:, None] * S)
+        bvec = Xty - S.T @ (c * T)
+        beta = np.linalg.solve(A, bvec)
+        rwr = yty - (c * T**2).sum() - beta @ bvec
+        return beta, A, rwr, gamma
+
+    def criterion(theta: float) -> float:
+        beta, A, rwr, gamma = solve(theta)
+        sign, logdet = np.linalg.slogdet(A)
+        if rwr <= 0 or sign <= 0:
+            return np.inf
+        return (n - p) * np.log(rwr) + np.log1p(gamma * m).sum() + logdet
+
+    grid = np.r_[0.0, np.logspace(-3, 3, 61)]
+    values = np.array([criterion(x) for x in grid])
+    i = int(np.argmin(values))
+    lo, hi = grid[max(i - 1, 0)], grid[min(i + 1, len(grid) - 1)]
+    res = optimize.minimize_scalar(criterion, bounds=(lo, hi), method="bounded",
+                                   options={"xatol": 1e-12 * max(1.0, hi), "maxiter": 500})
+    theta = float(res.x) if res.fun <= values[i] else float(grid[i])
+    if criterion(0.0) <= criterion(theta):
+        theta = 0.0
+    beta, A, rwr, gamma = solve(theta)
+    s2e = rwr / (n - p)
+    cov = s2e * np.linalg.inv(A)
+    return REMLFit(beta, cov, gamma * s2e, s2e, theta < SINGULAR_TOLERANCE,
+                   {"X": X, "y": y, "codes": codes, "m": m, "S": S})
+
+
+# ---------------------------------------------------------------- two samples
+def welch_test(x: np.ndarray, y: np.ndarray, level: float = 0.95) -> dict[str, float]:
+    """``t.test(x, y, var.equal = FALSE)``: ``diff`` (mean x - mean y), ``t, df, p,
+    ci_low, ci_high``; NaN unless both samples have 2 or more values and some spread."""
+    keys = ("diff", "t", "df", "p", "ci_low", "ci_high")
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if len(x) < 2 or len(y) < 2:
+        return dict.fromkeys(keys, np.nan)
+    vx, vy = x.var(ddof=1) / len(x), y.var(ddof=1) / len(y)
+    se2 = vx + vy
+    diff = x.mean() - y.mean()
+    if se2 <= 0:
+        return dict(zip(keys, (diff, *[np.nan] * 5)))
+    se = np.sqrt(se2)
+    df = se2**2 / (vx**2 / (len(x) - 1) + vy**2 / (len(y) - 1))
+    t = diff / se
+    q = _t_quantile(level, df)
+    return dict(zip(keys, (diff, t, df, float(_t_p(t, df)), diff - q * se, diff + q * se)))
+
+
+def cohens_d(x: np.ndarray, y: np.ndarray, level: float = 0.95) -> dict[str, float]:
+    """``effectsize::cohens_d(x, y, pooled_sd = TRUE)`` and ``hedges_g``: ``d`` (x - y
+    over the pooled SD), its CI by exact inversion of the noncentral t
+    (t* = d / √(1/n₁ + 1/n₂), df = n₁ + n₂ - 2) and ``g = d x J(df)`` (exact J)."""
+    keys = ("d", "d_ci_low", "d_ci_high", "g")
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    n1, n2 = len(x), len(y)
+    if n1 < 2 or n2 < 2:
+        return dict.fromkeys(keys, np.nan)
+    df = n1 + n2 - 2
+    pooled = np.sqrt(((n1 - 1) * x.var(ddof=1) + (n2 - 1) * y.var(ddof=1)) / df)
+    if not pooled > 0:
+        return dict.fromkeys(keys, np.nan)
+    d = (x.mean() - y.mean()) / pooled
+    h = 1 / n1 + 1 / n2
+    low, high = dz_confidence_interval(np.array([d / np.sqrt(h)]), np.array([float(df)]), np.array([1 / h]), level)
+    g = d * float(hedges_j(np.array([float(df)]))[0])
+    return dict(zip(keys, (d, float(low[0]), float(high[0]), g)))
