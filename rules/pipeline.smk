@@ -62,6 +62,7 @@ rule analyse:
         people="data/processed/{study}/people.parquet",
     output:
         analyses=expand("data/processed/{{study}}/{name}.csv", name=stages.analysis_names()),
+        persons=expand("data/processed/{{study}}/{name}_persons.parquet", name=stages.person_tables()),
         pairs="data/processed/{study}/pairs.parquet",
     params:
         settings=settings_of("analyse"),
@@ -80,6 +81,7 @@ rule tables:
     # reports/{study}/ only through the publish rule, as a whole.
     input:
         analyses=expand("data/processed/{{study}}/{name}.csv", name=stages.analysis_names()),
+        persons=expand("data/processed/{{study}}/{name}_persons.parquet", name=stages.person_tables()),
         flow="data/processed/{study}/flow.csv",
         people="data/processed/{study}/people.parquet",
         issues="data/processed/{study}/data_issues.csv",

@@ -93,11 +93,13 @@ def demo_run(tmp_path_factory) -> Path:
 def run_stages(study: Study, root: Path, stages=("ingest", "score", "analyse", "tables", "figures", "report",
                                                "publish")) -> Path:
     """Every stage of one study, without Snakemake, with the workflow's file names under ``root``."""
-    from evaluation.stages import analysis_names, publication_files, published_tables, run_stage, write_settings
+    from evaluation.stages import (analysis_names, person_tables, publication_files, published_tables, run_stage,
+                                   write_settings)
 
     p = root / "data" / "processed" / study.id
     pub = p / "publication"
     analyses = [p / f"{name}.csv" for name in analysis_names()]
+    persons = [p / f"{name}_persons.parquet" for name in person_tables()]
     tables = [pub / path for path in published_tables()]
     files = {
         "ingest": ({}, {"responses": p / "responses.parquet", "flow": p / "flow.csv",
@@ -105,8 +107,9 @@ def run_stages(study: Study, root: Path, stages=("ingest", "score", "analyse", "
                         "people": p / "people.parquet"}),
         "score": ({"responses": p / "responses.parquet"}, {"scores": p / "scores.parquet"}),
         "analyse": ({"scores": p / "scores.parquet", "responses": p / "responses.parquet", "flow": p / "flow.csv",
-                     "people": p / "people.parquet"}, {"analyses": analyses, "pairs": p / "pairs.parquet"}),
-        "tables": ({"analyses": analyses, "flow": p / "flow.csv", "people": p / "people.parquet",
+                     "people": p / "people.parquet"}, {"analyses": analyses, "persons": persons,
+                                                        "pairs": p / "pairs.parquet"}),
+        "tables": ({"analyses": analyses, "persons": persons, "flow": p / "flow.csv", "people": p / "people.parquet",
                     "issues": p / "data_issues.csv", "scores": p / "scores.parquet"},
                    {"tables": tables, "disclosure": p / "disclosure.json"}),
         "figures": ({"publication": pub}, {"figures": pub / "figures"}),

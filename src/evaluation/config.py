@@ -27,7 +27,7 @@ __all__ = ["ConfigError", "Study", "load_config", "validate_config", "ANALYSIS_D
 
 V1_GROUPS = ("municipality", "variant")  # version-1 group columns, translated into groups at load
 ANALYSIS_DEFAULTS = {"ci_level": 0.95, "correction": "holm", "min_n": 5, "on_invalid": "stop",
-                     "figures": {"svg": False}}
+                     "reliable_change_z": 1.96, "figures": {"svg": False}}
 
 
 class ConfigError(ValueError):
@@ -110,6 +110,8 @@ def validate_config(config: Mapping[str, Any], source: str = "config") -> dict:
         waves = list(study["waves"])
         study.setdefault("contrasts", [[waves[0], later] for later in waves[1:]])
         study.setdefault("groupings", [])
+        study.setdefault("compare", _default_compare(study))
+        study["compare"] = {g: {"adjust": list((spec or {}).get("adjust", []))} for g, spec in study["compare"].items()}
     if problems:
         raise ConfigError(problems, source)
     return cfg
@@ -212,6 +214,59 @@ def _check_groups(p: str, study: dict) -> list[str]:
     return problems
 
 
+def _group_values(g: Mapping) -> list[str]:
+    """A group's values as configured (bin labels or expected values; [] when only the data know)."""
+    return [str(v) for v in (g.get("labels", []) if "bins" in g else g.get("expected", []))]
+
+
+def _default_compare(study: Mapping) -> dict:
+    """``compare`` when it is not given: the programme variant, when defined with 2 or more levels."""
+    variant = study.get("groups", {}).get("variant")
+    return {"variant": {}} if variant is not None and len(_group_values(variant)) >= 2 else {}
+
+
+def _check_compare(p: str, study: dict) -> list[str]:
+    """Compared groups exist, have a reference level, and are adjusted for other groups only."""
+    problems = []
+    groups = study["groups"]
+    for gid, spec in (study.get("compare") or {}).items():
+        cp = f"{p}.compare.{gid}"
+        if gid not in groups:
+            problems.append(f"{cp}: {gid!r} is not a group; define it under groups "
+                            f"(defined: {', '.join(groups) or 'none'})")
+            continue
+        g = groups[gid]
+        if "reference" not in g and not _group_values(g):
+            problems.append(f"{p}.groups.{gid}.reference: a compared group needs its reference level (the one the "
+                            "others are compared with), e.g. reference: individuel; or list its expected values, "
+                            "the first being the reference")
+        for other in (spec or {}).get("adjust", []):
+            if other == gid:
+                problems.append(f"{cp}.adjust: {gid!r} cannot be adjusted for itself")
+            elif other not in groups:
+                problems.append(f"{cp}.adjust: {other!r} is not a group (defined: {', '.join(groups)})")
+    return problems
+
+
+def _check_reliability(p: str, study: dict) -> list[str]:
+    """``reliability: alpha`` needs a scale of two or more items."""
+    from .instruments import build_instrument
+
+    problems = []
+    for oid, spec in study["outcomes"].items():
+        if spec.get("reliability") != "alpha" or spec["instrument"] not in study["instruments"]:
+            continue
+        try:
+            items = build_instrument(spec["instrument"], study["instruments"][spec["instrument"]]).scale_items()
+        except Exception:  # the instrument's own problems are reported by its checks
+            continue
+        if len(items.get(spec["scale"], ())) < 2:
+            problems.append(f"{p}.outcomes.{oid}.reliability: alpha needs a scale of two or more items; "
+                            f"{spec['instrument']} {spec['scale']} has not: give the published reliability "
+                            "as a number, e.g. reliability: 0.80")
+    return problems
+
+
 def _check_waves(p: str, study: dict) -> list[str]:
     """Waves in time order, the exports that deliver them, and contrasts [earlier, later]."""
     problems = []
@@ -296,6 +351,7 @@ def _check_study(sid: str, study: dict) -> list[str]:
         if any(unicodedata.category(ch) in ("Cc", "Cf") and ch not in "\t\n" for ch in text):
             problems.append(f"{where}: {text[:40]!r} holds a control or invisible character; retype it")
     problems += _check_waves(p, study)
+    problems += _check_compare(p, study)
     for iid, spec in study["instruments"].items():
         ip = f"{p}.instruments.{iid}"
         if "builtin" in spec:
@@ -323,6 +379,8 @@ def _check_study(sid: str, study: dict) -> list[str]:
         if spec["scale"] not in scales:
             problems.append(f"{op}.scale: {spec['scale']!r} is not a scale of {spec['instrument']}; "
                             f"use one of {', '.join(scales)}")
+    if not problems:
+        problems += _check_reliability(p, study)
     return problems
 
 
@@ -493,6 +551,18 @@ class Study:
             order = self.levels(gid)
             key.append((order.index(value), "") if order and value in order else (len(order or ()), value))
         return tuple(key)
+
+    def reference(self, gid: str) -> str:
+        """The level a compared group's other levels are compared with (configured
+        ``reference``, else its first configured value)."""
+        g = self.groups[gid]
+        return str(g["reference"]) if "reference" in g else _group_values(g)[0]
+
+    @property
+    def compare(self) -> dict[str, list[str]]:
+        """Compared groups (CONTRACT section 2, ``compare``): group id -> the groups its
+        comparison is adjusted for."""
+        return {g: list(spec["adjust"]) for g, spec in self.spec.get("compare", {}).items()}
 
     def export_column(self, name: str) -> str:
         """The export column of a group id or of a ``columns`` role (id, wave, family)."""

@@ -153,9 +153,11 @@ class CountModel:
 
     def __init__(self, people: pd.DataFrame, validity: pd.DataFrame, bands: pd.DataFrame,
                  group_columns: Sequence[str], groupings: Sequence[Sequence[str]], outcomes: Sequence[str],
-                 waves: Sequence[str] = ("pre", "post"), contrasts: Sequence[Sequence[str]] = (("pre", "post"),)):
+                 waves: Sequence[str] = ("pre", "post"), contrasts: Sequence[Sequence[str]] = (("pre", "post"),),
+                 partitions: pd.DataFrame | None = None):
         self.group_columns = [c for c in group_columns if any(c in g for g in groupings)]
         self.groupings = [list(g) for g in groupings]
+        self.table_groupings = self.groupings  # the groupings of the results and flow tables
         self.outcomes = list(outcomes)
         self.waves = list(waves)
         self.contrasts = [tuple(c) for c in contrasts]
@@ -202,6 +204,17 @@ class CountModel:
                 self.band_names[(k, a, b)] = names
                 blocks[f"bands:{k}:{a}:{b}"] = n
                 n += len(names) ** 2
+        # partitions of the complete pairs of an outcome and contrast into classes, per
+        # cell (reliable change): ``partitions`` has outcome, from_wave, to_wave, pid, part
+        self.part_names: dict[tuple[str, str, str], list[str]] = {}
+        self.part_unions: dict[tuple[str, str, str], list[list[str]]] = {}  # published unions of classes
+        if partitions is not None and len(partitions):
+            for (k, a, b), part in partitions.groupby(["outcome", "from_wave", "to_wave"], sort=False):
+                if k in self.outcomes and (a, b) in self.contrasts:
+                    self.part_names[(k, a, b)] = sorted(set(part["part"].astype(str)))
+                    blocks[f"part:{k}:{a}:{b}"] = n
+                    self.stride[f"part:{k}:{a}:{b}"] = len(self.part_names[(k, a, b)])
+                    n += len(self.part_names[(k, a, b)]) * C
         self.n_atoms = n
         self.blocks = blocks
         # the finest cell of every atom (-1: band atoms, which are not by cell)
@@ -211,6 +224,9 @@ class CountModel:
         for k in self.outcomes:
             base = blocks[f"outcome:{k}"]
             self.atom_cell[base: base + J * C] = np.repeat(np.arange(C), J)
+        for key, names in self.part_names.items():
+            base = blocks["part:{}:{}:{}".format(*key)]
+            self.atom_cell[base: base + len(names) * C] = np.repeat(np.arange(C), len(names))
         x = np.zeros(n)
         answered = np.zeros(len(people), dtype=np.int64)
         for w, bit in self.bit.items():
@@ -236,6 +252,15 @@ class CountModel:
             i = bk["band_first"].map(names.index).to_numpy(int)
             j = bk["band_second"].map(names.index).to_numpy(int)
             np.add.at(x, blocks[f"bands:{k}:{a}:{b}"] + i * len(names) + j, 1)
+        for (k, a, b), names in self.part_names.items():
+            pk = partitions[(partitions["outcome"] == k) & (partitions["from_wave"] == a)
+                            & (partitions["to_wave"] == b) & partitions["pid"].isin(people.index)]
+            who = position.loc[pk["pid"]].to_numpy()
+            if not (included[who] & (answered[who] > 0)).all():
+                raise DisclosureError(f"a class of {k} ({a} -> {b}) counts someone who is not an included "
+                                      "respondent")
+            part = pk["part"].astype(str).map(names.index).to_numpy(int)
+            np.add.at(x, blocks[f"part:{k}:{a}:{b}"] + len(names) * codes[who] + part, 1)
         self.x = x
         # links between blocks (equations: each row sums to 0): in every cell, the people
         # who answered the set A are those of the joint atoms (A, V) of each outcome
@@ -255,6 +280,18 @@ class CountModel:
                                 np.full(C * len(joint), -1.0)))
                 cell_of.append(cells)
                 n_links += C
+        for (k, a, b), names in self.part_names.items():  # the classes of a cell add up to its pairs
+            both = np.array([i for i, (_, v) in enumerate(self.joint) if self.has(a, b)(v)])
+            link = n_links + cells
+            L = len(names)
+            pb = blocks[f"part:{k}:{a}:{b}"]
+            entries.append((np.repeat(link, L), (pb + L * cells[:, None] + np.arange(L)[None, :]).ravel(),
+                            np.ones(C * L)))
+            entries.append((np.repeat(link, len(both)),
+                            (blocks[f"outcome:{k}"] + J * cells[:, None] + both[None, :]).ravel(),
+                            np.full(C * len(both), -1.0)))
+            cell_of.append(cells)
+            n_links += C
         for (k, a, b), names in self.band_names.items():
             row = -self.outcome_form(k, lambda v, m=self.bit[a] | self.bit[b]: v & m == m,
                                      np.ones(C, dtype=bool))
@@ -353,6 +390,12 @@ class CountModel:
         f[base: base + grid.size] = grid.ravel()
         return f
 
+    def part_form(self, key: tuple[str, str, str], parts: Sequence[str], cells: np.ndarray) -> np.ndarray:
+        """Complete pairs of one outcome and contrast in any of the classes ``parts``, in ``cells``."""
+        names = self.part_names[key]
+        block = "part:{}:{}:{}".format(*key)
+        return self.form(block, [names.index(p) for p in parts if p in names], cells)
+
     def add(self, table: str, row: int, column: str, form: np.ndarray, key: bool = False,
             group_key: tuple = (), shown: bool = True, cell: tuple = ()) -> None:
         value = int(round(float(form @ self.x)))
@@ -438,6 +481,10 @@ class CountModel:
                     for status, pred in outcome_statuses:
                         out.append(Sensitive(f"{k} {name}={label} {status}", self.outcome_form(k, pred, cells), 0,
                                              where))
+                for key, names in self.part_names.items():  # every class and every published union
+                    for parts in [[p] for p in names] + self.part_unions.get(key, []):
+                        out.append(Sensitive(f"{'/'.join(key)} {name}={label} {'|'.join(parts)}",
+                                             self.part_form(key, parts, cells), 0, where))
         for key, names in self.band_names.items():
             for side in (0, 1):
                 for band in names:
@@ -710,16 +757,21 @@ def protect(model: CountModel, min_n: int, max_rounds: int = 200) -> Protection:
     reason: dict[int, str] = {}
     row_members: dict[tuple[str, int], list[int]] = {}
     key_members: dict[tuple, list[int]] = {}
+    same: dict[bytes, list[int]] = {}  # counts of the very same people, in any table
     for i, c in enumerate(counts):
         row_members.setdefault((c.table, c.row), []).append(i)
         if c.group_key:
             key_members.setdefault((c.table, *c.group_key), []).append(i)
+        same.setdefault(c.form.tobytes(), []).append(i)
+    twins = {i: members for members in same.values() if len(members) > 1 for i in members}
 
     def hide(i: int, why: str) -> None:
         if not visible[i]:
             return
         visible[i] = False
         reason[i] = why
+        for j in twins.get(i, ()):  # one count published twice is hidden everywhere or nowhere
+            hide(j, why)
         c = counts[i]
         if c.key:  # the row goes, except counts shared with other rows
             for j in row_members[(c.table, c.row)]:
@@ -850,14 +902,25 @@ def study_model(*, people: pd.DataFrame, validity: pd.DataFrame, bands: pd.DataF
                 group_columns: Sequence[str], groupings: Sequence[Sequence[str]], outcomes: Sequence[str],
                 tables: dict[str, pd.DataFrame], analyses: Sequence, study=None,
                 waves: Sequence[str] = ("pre", "post"), contrasts: Sequence[Sequence[str]] = (("pre", "post"),),
-                include: bool = False) -> CountModel:
+                include: bool = False, partitions: pd.DataFrame | None = None) -> CountModel:
     """The count model of a study's published tables: each analysis with counts of
     people (``counts``) puts them in; row numbers are positions in its table.
 
+    Cells an analysis publishes beyond the configured groupings (``model_groupings``,
+    e.g. the levels of a compared group within each municipality) join the model's
+    groupings, so their small counts are protected like any other. ``partitions``
+    classes the complete pairs of an outcome and contrast per person (reliable change).
     Without ``include`` conditions nobody can be left out, and the attacker knows it
     (the config is published): the left-out counts are zeros of the structure.
     """
-    model = CountModel(people, validity, bands, group_columns, groupings, outcomes, waves, contrasts)
+    configured = [list(g) for g in groupings]
+    groupings = list(configured)
+    for analysis in analyses:
+        extra = getattr(analysis, "model_groupings", None)
+        if extra is not None and study is not None and analysis.NAME in tables:
+            groupings += [list(g) for g in extra(study) if list(g) not in groupings]
+    model = CountModel(people, validity, bands, group_columns, groupings, outcomes, waves, contrasts, partitions)
+    model.table_groupings = configured
     if not include:
         model.structural.append(model.excluded(np.ones(model.n_cells, dtype=bool)))
     for analysis in analyses:
@@ -870,7 +933,8 @@ def protect_tables(*, people: pd.DataFrame, validity: pd.DataFrame, bands: pd.Da
                    group_columns: Sequence[str], groupings: Sequence[Sequence[str]], outcomes: Sequence[str],
                    tables: dict[str, pd.DataFrame], analyses: Sequence, min_n: int, study=None,
                    waves: Sequence[str] = ("pre", "post"), contrasts: Sequence[Sequence[str]] = (("pre", "post"),),
-                   include: bool = False) -> tuple[dict[str, pd.DataFrame], Protection]:
+                   include: bool = False, partitions: pd.DataFrame | None = None
+                   ) -> tuple[dict[str, pd.DataFrame], Protection]:
     """Every table of a study as published, protected together (the only place that hides).
 
     ``tables`` holds each analysis's full table by ``NAME``; ``people`` is
@@ -882,10 +946,11 @@ def protect_tables(*, people: pd.DataFrame, validity: pd.DataFrame, bands: pd.Da
     """
     model = study_model(people=people, validity=validity, bands=bands, group_columns=group_columns,
                         groupings=groupings, outcomes=outcomes, tables=tables, analyses=analyses, study=study,
-                        waves=waves, contrasts=contrasts, include=include)
+                        waves=waves, contrasts=contrasts, include=include, partitions=partitions)
     protection = protect(model, min_n)
     published = {}
-    for analysis in analyses:
+    # tables that follow another are published after it
+    for analysis in sorted(analyses, key=lambda a: hasattr(a, "FOLLOWS")):
         if analysis.NAME not in tables:
             continue
         table = tables[analysis.NAME]
@@ -894,6 +959,9 @@ def protect_tables(*, people: pd.DataFrame, validity: pd.DataFrame, bands: pd.Da
             out = apply(table, protection, analysis.NAME, analysis.KEYS, blank_with)
         else:
             out = table.copy().reset_index(drop=True)
+        follows = getattr(analysis, "FOLLOWS", None)
+        if follows is not None:
+            out = follow(table, analysis.KEYS, published[follows[0]], follows[1])
         key = getattr(analysis, "SMALL_ROWS", None)
         if key is not None:
             small = is_small(out[key], min_n).to_numpy(dtype=bool)
@@ -906,7 +974,35 @@ def protect_tables(*, people: pd.DataFrame, validity: pd.DataFrame, bands: pd.Da
             out[column] = out[column].astype(object)
             out.loc[small, column] = None
         published[analysis.NAME] = out
-    return published, protection
+    return {a.NAME: published[a.NAME] for a in analyses if a.NAME in published}, protection
+
+
+def follow(table: pd.DataFrame, keys: Sequence[str], source: pd.DataFrame,
+           derives: dict[str, Sequence[str]]) -> pd.DataFrame:
+    """A table whose counts are all counts of an already protected table (or
+    differences of two): each row is published only where every count it derives
+    from is published in ``source``'s row of the same keys (``derives``: column ->
+    source columns); otherwise it keeps its ``keys`` and ``suppressed`` is true.
+
+    It then reveals nothing the protected table does not: a difference of two of its
+    published counts is 0 or at least ``min_n`` there (the within-row rule), so the
+    statistics beside it describe at least ``min_n`` people.
+    """
+    out = table.copy().reset_index(drop=True)
+    common = [k for k in keys if k in source.columns]
+    needed = sorted({c for cols in derives.values() for c in cols})
+    src = source[[*common, *needed]].copy()
+    src["_ok"] = src[needed].notna().all(axis=1) & ~src.get("suppressed", pd.Series(False, index=src.index)) \
+        .astype(str).str.lower().eq("true")
+    for k in common:
+        src[k] = src[k].astype(str)
+    merged = out[common].astype(str).merge(src[[*common, "_ok"]].drop_duplicates(common), on=common, how="left")
+    ok = merged["_ok"].fillna(False).to_numpy(dtype=bool)
+    blank = [c for c in out.columns if c not in keys and c != "suppressed"]
+    out[blank] = out[blank].astype(object)
+    out.loc[~ok, blank] = None
+    out["suppressed"] = ~ok
+    return out
 
 
 def apply(table: pd.DataFrame, protection: Protection, name: str, keep: Sequence[str],

@@ -77,11 +77,9 @@ TEXTS: dict[str, dict[str, str]] = {
     "finding_worsened": {"da": "{label}: forværring på {diff} point (d_z = {dz}, justeret p {p}).",
                          "en": "{label}: worsened by {diff} points (d_z = {dz}, adjusted p {p})."},
     "finding_none": {"da": "{label}: ingen sikker ændring (forskel {diff} point, d_z = {dz}, justeret p {p}).",
-                     "en": "{label}: no reliable change (difference {diff} points, d_z = {dz}, adjusted p {p})."},
+                     "en": "{label}: no clear change (difference {diff} points, d_z = {dz}, adjusted p {p})."},
     "finding_suppressed": {"da": "{label}: for få besvarelser til at rapportere.",
                            "en": "{label}: too few answers to report."},
-    "finding_group": {"da": "Signifikante ændringer i undergrupper: {groups}.",
-                      "en": "Significant changes in subgroups: {groups}."},
     "summary_intro": {"da": "Ændringer mellem to målinger blandt deltagere med en gyldig score ved dem begge (før → "
                             "efter, medmindre andet er angivet). Signifikant betyder justeret p < 0,05.",
                       "en": "Changes between two waves among participants with a valid score at both (before → "
@@ -159,6 +157,119 @@ TEXTS: dict[str, dict[str, str]] = {
     "packages": {"da": "Programversioner", "en": "Package versions"},
     "generated": {"da": "Dannet", "en": "Generated"},
     "config": {"da": "Konfiguration", "en": "Configuration"},
+    # ---- design analyses (group comparison, clusters, all cases, attrition, reliable change)
+    "col_outcome": {"da": "Udfald", "en": "Outcome"},
+    "group_comparison": {"da": "Sammenligning af varianter", "en": "Comparison of variants"},
+    "group_comparison_intro": {
+        "da": "Ændringen sammenlignes direkte mellem niveauerne af {groups} og referencen: ANCOVA af den senere "
+              "måling justeret for den første (justeret forskel i point, niveau minus reference, med 95 % CI), "
+              "p for forskellen (klyngerobust CR2 efter familie, når familier kendes), den samme forskel også "
+              "justeret for de angivne grupper, og Hedges' g (WWC). At en variant er signifikant og en anden ikke, "
+              "er ikke i sig selv en forskel; det er denne test, der afgør det.",
+        "en": "Change is compared directly between the levels of {groups} and the reference: ANCOVA of the later "
+              "wave adjusted for the first (adjusted difference in points, level minus reference, with 95 % CI), "
+              "the p of that difference (cluster-robust CR2 by family when families are known), the same "
+              "difference also adjusted for the groups listed, and Hedges' g (WWC). One variant being significant "
+              "and another not is no difference in itself; this test decides."},
+    "col_level": {"da": "Niveau – reference", "en": "Level – reference"},
+    "col_n_levels": {"da": "n (niveau / ref.)", "en": "n (level / ref.)"},
+    "col_change_levels": {"da": "Ændring (niveau / ref.)", "en": "Change (level / ref.)"},
+    "col_ancova": {"da": "Justeret forskel [95 % CI]", "en": "Adjusted difference [95 % CI]"},
+    "col_ancova_adj": {"da": "Også justeret for grupper (p)", "en": "Also adjusted for groups (p)"},
+    "col_g_wwc": {"da": "g (WWC)", "en": "g (WWC)"},
+    "col_p_cr2": {"da": "p (CR2)", "en": "p (CR2)"},
+    "comparison_item": {"da": "{label}: {diff} point (g = {g}, p {p})", "en": "{label}: {diff} points (g = {g}, p {p})"},
+    "finding_comparison_better": {
+        "da": "{level} gav en større forbedring end {reference}, justeret for udgangspunktet: {items}.",
+        "en": "{level} improved more than {reference}, adjusted for the baseline: {items}."},
+    "finding_comparison_worse": {
+        "da": "{level} klarede sig dårligere end {reference}, justeret for udgangspunktet: {items}.",
+        "en": "{level} did worse than {reference}, adjusted for the baseline: {items}."},
+    "finding_comparison_none": {
+        "da": "Ingen påvist forskel i ændring mellem {level} og {reference}: {labels}.",
+        "en": "No difference in change shown between {level} and {reference}: {labels}."},
+    "clustered_change": {"da": "Søskende i samme familie", "en": "Siblings in one family"},
+    "clustered_intro": {
+        "da": "Børn i samme familie er ikke uafhængige. Den gennemsnitlige ændring testes derfor også med "
+              "klyngerobuste standardfejl (CR2, familier som klynger, Satterthwaite-frihedsgrader). ICC er andelen "
+              "af variationen i ændring, der ligger mellem familier; designeffekten siger, hvor meget søskende "
+              "svarer til færre uafhængige børn (effektivt n).",
+        "en": "Children of one family are not independent, so the mean change is also tested with cluster-robust "
+              "standard errors (CR2, families as clusters, Satterthwaite df). The ICC is the share of the variation "
+              "in change that lies between families; the design effect says how many independent children the "
+              "siblings amount to (effective n)."},
+    "col_families": {"da": "Familier", "en": "Families"},
+    "col_mean_change": {"da": "Ændring", "en": "Change"},
+    "col_se_iid_cr2": {"da": "SE (uafh. / CR2)", "en": "SE (indep. / CR2)"},
+    "col_icc": {"da": "ICC", "en": "ICC"},
+    "col_deff": {"da": "Designeffekt", "en": "Design effect"},
+    "finding_cluster_same": {
+        "da": "Søskende: ICC for ændring inden for familier {icc} (designeffekt højst {deff}); med klyngerobuste "
+              "standardfejl er konklusionerne de samme.",
+        "en": "Siblings: ICC of change within families {icc} (design effect at most {deff}); with cluster-robust "
+              "standard errors the conclusions stay the same."},
+    "finding_cluster_changes": {
+        "da": "Søskende: ICC for ændring inden for familier {icc} (designeffekt højst {deff}); med klyngerobuste "
+              "standardfejl skifter konklusionen for {labels}.",
+        "en": "Siblings: ICC of change within families {icc} (design effect at most {deff}); with cluster-robust "
+              "standard errors the conclusion changes for {labels}."},
+    "mixed_model": {"da": "Alle tilgængelige besvarelser", "en": "All available answers"},
+    "mixed_model_intro": {
+        "da": "Følsomhedsanalyse: ændringen estimeret med alle gyldige scorer ved de to målinger, også fra "
+              "deltagere der kun svarede én gang (lineær mixed model med tilfældigt intercept pr. person, REML, "
+              "Satterthwaite-frihedsgrader), ved siden af resultatet for de komplette par.",
+        "en": "Sensitivity analysis: the change estimated from every valid score at the two waves, including "
+              "people who answered once (linear mixed model with a random intercept per person, REML, "
+              "Satterthwaite df), beside the complete-pairs result."},
+    "col_persons": {"da": "Personer", "en": "People"},
+    "col_pairs_only": {"da": "Kun første + kun sidste", "en": "First only + last only"},
+    "col_lmm_estimate": {"da": "Ændring, alle [95 % CI]", "en": "Change, all [95 % CI]"},
+    "col_paired_diff": {"da": "Ændring, komplette par [95 % CI]", "en": "Change, complete pairs [95 % CI]"},
+    "finding_lmm_same": {
+        "da": "Med alle tilgængelige besvarelser (også dem, der kun svarede én gang) er konklusionerne de samme.",
+        "en": "With every available answer (also from those who answered once) the conclusions stay the same."},
+    "finding_lmm_differ": {
+        "da": "Med alle tilgængelige besvarelser skifter konklusionen for {labels}; tolk disse med forsigtighed.",
+        "en": "With every available answer the conclusion changes for {labels}; read these with care."},
+    "attrition": {"da": "Frafald", "en": "Attrition"},
+    "attrition_intro": {
+        "da": "Adskilte de, der faldt fra, sig ved start? Første målings score for dem, der også har en gyldig "
+              "score ved den senere måling, mod dem, der ikke har (Welch-test, Cohens d med 95 % CI).",
+        "en": "Did those who left differ at the start? The first wave's score of those with a valid score at the "
+              "later wave too, against those without (Welch test, Cohen's d with 95 % CI)."},
+    "col_completers": {"da": "Fuldførte: n: gns.", "en": "Completers: n: mean"},
+    "col_dropouts": {"da": "Frafaldne: n: gns.", "en": "Drop-outs: n: mean"},
+    "col_attrition_diff": {"da": "Forskel", "en": "Difference"},
+    "col_d_ci": {"da": "d [95 % CI]", "en": "d [95 % CI]"},
+    "finding_attrition_none": {
+        "da": "Frafald ({lost}): de frafaldne adskilte sig ikke påviseligt fra de øvrige ved start.",
+        "en": "Attrition ({lost}): those who left did not differ detectably from the others at the start."},
+    "finding_attrition": {
+        "da": "Frafald ({lost}): {parts}; resultaterne for de komplette par kan derfor være skævvredne.",
+        "en": "Attrition ({lost}): {parts}; the complete-pairs results may therefore be biased."},
+    "attrition_better": {"da": "{label}: de, der blev, havde det bedre ved start (d = {d}, p {p})",
+                         "en": "{label}: those who stayed were better off at the start (d = {d}, p {p})"},
+    "attrition_worse": {"da": "{label}: de, der blev, havde det dårligere ved start (d = {d}, p {p})",
+                        "en": "{label}: those who stayed were worse off at the start (d = {d}, p {p})"},
+    "reliable_change": {"da": "Pålidelig ændring", "en": "Reliable change"},
+    "reliable_change_intro": {
+        "da": "Hvor mange ændrede sig mere end måleusikkerheden (Jacobson & Truax)? En ændring er pålidelig, når "
+              "den er større end {z} gange standardfejlen for forskellen (kolonnen 'Pålidelig ved'); 'Kommet sig' "
+              "er forbedrede, der startede over og sluttede under den kliniske grænse.",
+        "en": "How many changed by more than measurement error (Jacobson & Truax)? A change is reliable when it "
+              "exceeds {z} times the standard error of the difference (column 'Reliable at'); 'Recovered' are "
+              "those improved who started beyond and ended within the clinical cut-off."},
+    "col_rc_points": {"da": "Pålidelig ved (point)", "en": "Reliable at (points)"},
+    "rc_improved": {"da": "Forbedret", "en": "Improved"},
+    "rc_unchanged": {"da": "Uændret", "en": "Unchanged"},
+    "rc_deteriorated": {"da": "Forværret", "en": "Deteriorated"},
+    "rc_recovered": {"da": "Kommet sig", "en": "Recovered"},
+    "rc_item": {"da": "{label}: {improved} af {n} forbedret, {deteriorated} forværret (pålidelig ved {points} point)",
+                "en": "{label}: {improved} of {n} improved, {deteriorated} deteriorated (reliable at {points} points)"},
+    "finding_reliable_change": {"da": "Ændring ud over måleusikkerheden: {items}.",
+                                "en": "Change beyond measurement error: {items}."},
+    "finding_exploratory": {"da": "Undersøgende (undergrupper, ikke sammenlignet med hinanden): {groups}.",
+                            "en": "Exploratory (subgroups, not compared with each other): {groups}."},
 }
 
 

@@ -65,6 +65,22 @@ def complete_pairs(scores: pd.DataFrame, outcomes: dict[str, dict], group_column
     return out
 
 
+def cells(pairs: pd.DataFrame, groupings: Sequence[Sequence[str]]):
+    """The pairs of every outcome x contrast x grouping x group, as the results table has
+    them: ``(outcome, from_wave, to_wave, grouping, group, rows)``; a person without a
+    value of a grouping's column is in none of its groups.
+
+    >>> p = pd.DataFrame({"outcome": "o", "from_wave": "pre", "to_wave": "post", "pid": list("abc"),
+    ...                   "pre": [1.0, 2, 3], "post": [2.0, None, 4], "kommune": ["A", "B", None]})
+    >>> [(g, k, len(rows)) for _, _, _, g, k, rows in cells(p, [[], ["kommune"]])]
+    [('all', 'all', 3), ('kommune', 'A', 1), ('kommune', 'B', 1)]
+    """
+    for (outcome, a, b), part in pairs.groupby(["outcome", "from_wave", "to_wave"], sort=False):
+        for grouping in groupings:
+            for name, label, rows in _groups(part, grouping):
+                yield outcome, a, b, name, label, rows
+
+
 def in_group_order(table: pd.DataFrame, study, keys: Sequence[str] = ()) -> pd.DataFrame:
     """The rows of a table by ``keys`` (each in its order of first appearance), then
     grouping (in the config's order) and group in the order people expect (bins,

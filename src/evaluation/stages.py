@@ -34,6 +34,13 @@ def analysis_names() -> list[str]:
     return [a.NAME for a in ANALYSES if getattr(a, "STORED", True)]
 
 
+def person_tables() -> list[str]:
+    """The analyses that keep a per-person table (``<NAME>_persons.parquet``)."""
+    from .analyses import ANALYSES
+
+    return [a.NAME for a in ANALYSES if hasattr(a, "persons")]
+
+
 def published_tables() -> list[str]:
     """Every analysis's published table, relative to the publication folder."""
     from .analyses import ANALYSES, published_path
@@ -123,10 +130,14 @@ def run_analyse(study: Study, inputs: Mapping[str, str], out: Mapping[str, str],
     stored = [a for a in ANALYSES if getattr(a, "STORED", True)]
     data = _data(study, inputs, {n for a in stored for n in a.NEEDS} | {"pairs"})
     for analysis, path in zip(stored, out["analyses"]):
-        table = analysis.compute(data, study) if analysis.applies(study) else pd.DataFrame(columns=list(
-            analysis.COLUMNS))
+        columns = analysis.columns(study) if hasattr(analysis, "columns") else list(analysis.COLUMNS)
+        table = analysis.compute(data, study) if analysis.applies(study) else pd.DataFrame(columns=columns)
         write_csv(table, path)
         log.info("%s: %d rows", analysis.NAME, len(table))
+    for analysis, path in zip([a for a in ANALYSES if hasattr(a, "persons")], out.get("persons", [])):
+        people = analysis.persons(data, study) if analysis.applies(study) else pd.DataFrame(
+            columns=["pid", "outcome", "from_wave", "to_wave"])
+        write_parquet(people, path)
     write_parquet(data.pairs, out["pairs"])
 
 
@@ -144,11 +155,15 @@ def run_tables(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], 
     for analysis in ANALYSES:
         if not getattr(analysis, "STORED", True):
             tables[analysis.NAME] = analysis.compute(data, study)
+    parts = [a.partition(pd.read_parquet(path), study)
+             for a, path in zip([a for a in ANALYSES if hasattr(a, "persons")], inputs.get("persons", []))
+             if hasattr(a, "partition") and a.applies(study)]
     published, protection = disclosure.protect_tables(
         people=data.people, validity=measures.validity(data.scores, study.outcomes, study.waves),
         bands=measures.band_pairs(data.scores, study.outcomes, study.contrasts), group_columns=study.person_columns,
         groupings=study.groupings, outcomes=list(study.outcomes), tables=tables, analyses=ANALYSES, min_n=min_n,
-        study=study, waves=study.waves, contrasts=study.contrasts, include=bool(study.spec.get("include")))
+        study=study, waves=study.waves, contrasts=study.contrasts, include=bool(study.spec.get("include")),
+        partitions=pd.concat(parts, ignore_index=True) if parts else None)
     for analysis, path in zip(ANALYSES, out["tables"]):
         write_csv(neutralise_csv(published[analysis.NAME]), path)
     reasons = {}

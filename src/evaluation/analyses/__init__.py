@@ -32,6 +32,15 @@ over them, so a new analysis is one new module here plus its texts and tests:
     alone: a row whose ``SMALL_ROWS`` count is small is hidden; a small
     ``SMALL_CELLS`` count is blank; ``BLANK_WITH`` names the columns that go with
     a hidden count (a share with its ``n``).
+``columns(study)`` (optional)
+    the table's columns for a study when they depend on it (default ``COLUMNS``).
+``model_groupings(study)`` (optional)
+    cells it publishes counts of beyond the configured groupings (they join the
+    disclosure model's groupings).
+``persons(data, study)``, ``partition(persons, study)`` (optional)
+    a per-person table kept in ``data/processed/<study>/<NAME>_persons.parquet``, and
+    the class of each person in it that the disclosure model counts per cell (the
+    classes of a cell add up to its complete pairs).
 ``figures(tables, study) -> dict[str, Figure | Callable[[], Figure]]``
     its figures by file stem, drawn from published tables only (a function that
     draws one lets the figures stage draw them in parallel).
@@ -51,11 +60,13 @@ from typing import Any
 
 import pandas as pd
 
-from . import bands, data_issues, flow, paired_change, reliability
+from . import (attrition, bands, clustered_change, data_issues, flow, group_comparison, mixed_model, paired_change,
+               reliability, reliable_change)
 
 __all__ = ["ANALYSES", "enabled", "Data", "Context", "published_path", "read_published"]
 
-ANALYSES: list[ModuleType] = [flow, paired_change, bands, reliability, data_issues]
+ANALYSES: list[ModuleType] = [flow, paired_change, group_comparison, clustered_change, mixed_model, attrition,
+                              reliable_change, bands, reliability, data_issues]
 
 
 def enabled(study) -> list[ModuleType]:

@@ -61,7 +61,7 @@ def counts(model, table: pd.DataFrame, study) -> None:
         for a, b in model.contrasts:
             model.add(NAME, i, f"complete_{a}_{b}", model.flow_form(model.has(a, b), cells), cell=where)
         seen.add((tuple(grouping), group))
-    for grouping in model.groupings:
+    for grouping in model.table_groupings:
         for group in model.groups_of(grouping):
             if (tuple(grouping), group) not in seen:
                 model.structural.append(model.enrolled(model.cells(grouping, group)))

@@ -56,7 +56,7 @@ def counts(model, table: pd.DataFrame, study) -> None:
         model.add(NAME, i, "n_pre", model.outcome_form(r.outcome, model.has(a), cells), shown=False, cell=where)
         model.add(NAME, i, "n_post", model.outcome_form(r.outcome, model.has(b), cells), shown=False, cell=where)
         seen.add((r.outcome, a, b, tuple(grouping), group))
-    for grouping in model.groupings:
+    for grouping in model.table_groupings:
         for group in model.groups_of(grouping):
             cells = model.cells(grouping, group)
             for k in model.outcomes:
@@ -169,7 +169,7 @@ def findings(ctx) -> list[str]:
             groups = ", ".join(f"{grouping_label(study, gg).lower()}: {group_text(study, gg, g)} "
                                f"(d_z = {format_number(d, lang)})"
                                for gg, g, d in zip(sub["grouping"], sub["group"], sub["d_z"]))
-            out[-1] += " " + t("finding_group", lang, groups=groups)
+            out[-1] += " " + t("finding_exploratory", lang, groups=groups)
     return out
 
 

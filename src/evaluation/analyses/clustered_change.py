@@ -1,0 +1,127 @@
+"""Are siblings independent? Children of one family share a home, so the mean change of
+a cell is tested with CR2 cluster-robust standard errors (families as clusters,
+Satterthwaite df), beside the ICC of change within families, the design effect and the
+effective n (CONTRACT section 5; only with ``columns.family``)."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .. import measures
+from ..i18n import contrast_label, format_number, hidden_mark, p_text, t
+from ..report.document import Paragraph, Section, Table
+
+NAME = "clustered_change"
+NEEDS = ("pairs",)
+KEYS = ["outcome", "from_wave", "to_wave", "grouping", "group"]
+COLUMNS = {
+    "outcome": "the outcome id", "from_wave": "the contrast's earlier wave", "to_wave": "its later wave",
+    "grouping": "the grouping", "group": "the group", "n": "complete pairs", "n_families": "their families",
+    "mean_change": "mean change (later - earlier)", "se_iid": "SD / sqrt(n), as if independent",
+    "se_cr2": "CR2 cluster-robust SE (families)", "t_cr2": "mean_change / se_cr2", "df_cr2": "Satterthwaite df",
+    "p_cr2": "two-sided p", "ci_low_cr2": "CI with the CR2 SE", "ci_high_cr2": "its upper end",
+    "var_family": "REML variance of change between families", "var_resid": "within families",
+    "icc": "var_family / (var_family + var_resid)", "singular": "the fit is on the boundary (ICC 0)",
+    "m_bar": "n / n_families", "m_tilde": "sum of squared family sizes / n",
+    "deff": "1 + (m_tilde - 1) x icc (1 with one child per family)", "n_eff": "n / deff",
+}
+
+
+FOLLOWS = ("results", {"n": ["n"]})  # the cell's complete pairs, published where the results row is
+
+
+def applies(study) -> bool:
+    return "family" in study.columns
+
+
+def compute(data, study) -> pd.DataFrame:
+    from ..stats.models import cr2_test, ols, reml_intercept
+
+    level = study.analysis["ci_level"]
+    rows = []
+    for outcome, a, b, grouping, group, cell in measures.cells(data.pairs, study.groupings):
+        cp = cell[cell["pre"].notna() & cell["post"].notna()]
+        change = (cp["post"] - cp["pre"]).to_numpy(dtype=float)
+        # a child whose family is unknown is a family of its own (no known siblings)
+        families = cp["family"].astype("string").fillna("pid:" + cp["pid"].astype(str)).to_numpy(dtype=str)
+        n, k = len(change), len(set(families))
+        row = {"outcome": outcome, "from_wave": a, "to_wave": b, "grouping": grouping, "group": group, "n": n,
+               "n_families": k, "mean_change": change.mean() if n else np.nan,
+               "se_iid": change.std(ddof=1) / np.sqrt(n) if n > 1 else np.nan}
+        cr2 = dict.fromkeys(["se", "t", "df", "p", "ci_low", "ci_high"], np.nan)
+        if k >= 2:
+            cr2 = cr2_test(ols(change, np.ones((n, 1))), families, 0, level)
+        row.update({f"{key}_cr2": v for key, v in cr2.items()})
+        row.update(var_family=np.nan, var_resid=np.nan, icc=np.nan, singular=np.nan)
+        if 2 <= k < n:  # the ICC needs a family with two children
+            fit = reml_intercept(change, np.ones((n, 1)), families)
+            if fit is not None and fit.var_group + fit.var_resid > 0:
+                row.update(var_family=fit.var_group, var_resid=fit.var_resid, singular=fit.singular,
+                           icc=fit.var_group / (fit.var_group + fit.var_resid))
+        sizes = pd.Series(families).value_counts().to_numpy(dtype=float)
+        row["m_bar"] = n / k if k else np.nan
+        row["m_tilde"] = (sizes**2).sum() / n if k else np.nan
+        row["deff"] = 1.0 if row["m_tilde"] == 1 else 1 + (row["m_tilde"] - 1) * row["icc"]
+        row["n_eff"] = n / row["deff"] if n else np.nan
+        rows.append(row)
+    table = pd.DataFrame(rows, columns=list(COLUMNS))
+    return measures.in_group_order(table, study, ["from_wave", "to_wave", "outcome"])
+
+
+def blocks(ctx) -> list[Section]:
+    study, lang = ctx.study, ctx.lang
+    table = ctx.tables[NAME]
+    if table.empty:
+        return []
+    reasons, _ = ctx.reasons(NAME)
+    hidden = table["suppressed"].astype(str).str.lower() == "true"
+    several = len(study.contrasts) > 1
+    f = lambda v, d=2: format_number(v, lang, d)  # noqa: E731
+    header = [t("col_outcome", lang), t("col_n", lang), t("col_families", lang), t("col_mean_change", lang),
+              t("col_se_iid_cr2", lang), t("col_p_cr2", lang), t("col_icc", lang), t("col_deff", lang)]
+    if several:
+        header.insert(1, t("col_contrast", lang))
+    rows, flags = [], []
+    for i, r in table[table["grouping"] == "all"].iterrows():
+        lead = [study.outcome_label(r["outcome"])]
+        if several:
+            lead.append(contrast_label(study, (r["from_wave"], r["to_wave"])))
+        if hidden[i]:
+            rows.append([*lead, hidden_mark(reasons.get(i), ctx.min_n)] + [""] * (len(header) - len(lead) - 1))
+            flags.append(True)
+            continue
+        rows.append([*lead, str(int(r["n"])), str(int(r["n_families"])), f(r["mean_change"]),
+                     f"{f(r['se_iid'], 3)} / {f(r['se_cr2'], 3)}", p_text(r["p_cr2"], lang), f(r["icc"]),
+                     f"{f(r['deff'])} (n_eff {format_number(r['n_eff'], lang, 0)})"])
+        flags.append(False)
+    return [Section("clustered-change", t("clustered_change", lang),
+                    [Paragraph(t("clustered_intro", lang), note=True), Table(header, rows, flags)])]
+
+
+def findings(ctx) -> list[str]:
+    """Whether counting siblings as independent changes any conclusion of the overall rows."""
+    study, lang = ctx.study, ctx.lang
+    table, results = ctx.tables[NAME], ctx.tables.get("results")
+    if table.empty:
+        return []
+    hidden = table["suppressed"].astype(str).str.lower() == "true"
+    overall = table[(table["grouping"] == "all") & ~hidden & table["p_cr2"].notna()]
+    if overall.empty:
+        return []
+    changed = []
+    for _, r in overall.iterrows():
+        m = results[(results["outcome"] == r["outcome"]) & (results["from_wave"] == r["from_wave"])
+                    & (results["to_wave"] == r["to_wave"]) & (results["grouping"] == "all")] if results is not None \
+            else pd.DataFrame()
+        if len(m) and pd.notna(m["p_t"].iloc[0]) and (m["p_t"].iloc[0] < 0.05) != (r["p_cr2"] < 0.05):
+            label = study.outcome_label(r["outcome"])
+            if len(study.contrasts) > 1:
+                label += f" ({contrast_label(study, (r['from_wave'], r['to_wave']))})"
+            changed.append(label)
+    icc = overall["icc"].dropna()
+    icc_text = (f"{format_number(icc.min(), lang)}–{format_number(icc.max(), lang)}" if len(icc) > 1
+                else format_number(icc.iloc[0], lang) if len(icc) else "–")
+    deff = format_number(overall["deff"].max(), lang)
+    if changed:
+        return [t("finding_cluster_changes", lang, icc=icc_text, deff=deff, labels=", ".join(changed))]
+    return [t("finding_cluster_same", lang, icc=icc_text, deff=deff)]

@@ -1,0 +1,209 @@
+"""Is one variant better? Change compared between the levels of each group in
+``compare`` (default: the programme variant) and its reference level: ANCOVA of the
+later wave on the earlier one (adjusted difference, omnibus F), the same adjusted for
+the groups in ``adjust``, Welch's test of the difference in mean change, WWC Hedges' g
+and g_DD, and CR2 cluster-robust inference when families are known (CONTRACT section 5).
+A difference in significance between two variants is not a significant difference;
+this table is the test."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .. import measures
+from ..i18n import contrast_label, format_number, group_text, grouping_label, hidden_mark, p_text, t
+from ..report.document import Paragraph, Section, Table
+
+NAME = "group_comparison"
+NEEDS = ("pairs",)
+KEYS = ["outcome", "from_wave", "to_wave", "compared", "grouping", "group", "level"]
+_STAT = ["diff", "se", "t", "df", "p", "ci_low", "ci_high"]
+_CR2 = ["se", "t", "df", "p", "ci_low", "ci_high"]
+COLUMNS = {
+    "outcome": "the outcome id", "from_wave": "the contrast's earlier wave", "to_wave": "its later wave",
+    "compared": "the compared group", "grouping": "the cell's grouping ('all' or a one-group grouping)",
+    "group": "the cell", "level": "the level compared with the reference", "reference": "the reference level",
+    "n": "complete pairs of the cell", "n_ref": "of them at the reference level", "n_variant": "at the level",
+    "change_mean_ref": "mean change at the reference", "change_mean_variant": "mean change at the level",
+    "change_sd_ref": "SD of change at the reference", "change_sd_variant": "at the level",
+    "post_sd_ref": "SD of the later wave at the reference", "post_sd_variant": "at the level",
+    **{f"ancova_{k}": f"lm(post ~ pre + level): the level's coefficient, {k}" for k in _STAT},
+    "ancova_f_F": "F of the level term (nested models)", "ancova_f_df1": "its numerator df",
+    "ancova_f_df2": "its denominator df", "ancova_f_p": "its p",
+    **{f"ancova_adj_{k}": f"lm(post ~ pre + adjust + level), {k} (cell all only; empty when aliased)" for k in _STAT},
+    "ancova_adj_f_F": "F of the level term after adjust", "ancova_adj_f_df1": "its numerator df",
+    "ancova_adj_f_df2": "its denominator df", "ancova_adj_f_p": "its p",
+    "welch_diff": "difference in mean change, level - reference", "welch_t": "Welch's t", "welch_df": "its df",
+    "welch_p": "two-sided p", "welch_ci_low": "CI of welch_diff", "welch_ci_high": "its upper end",
+    "post_sd_pooled": "pooled SD of the unadjusted later-wave scores of the two levels",
+    "omega": "1 - 3 / (4N - 9), N = n_ref + n_variant", "g_wwc_ancova": "omega x ancova_diff / post_sd_pooled",
+    "g_wwc_ancova_adj": "omega x ancova_adj_diff / post_sd_pooled",
+    "g_dd": "omega x difference in mean change / post_sd_pooled",
+    **{f"ancova_cr2_{k}": f"CR2 cluster-robust (families), {k}; both levels span >= 2 families" for k in _CR2},
+    **{f"ancova_adj_cr2_{k}": f"CR2 of the adjusted model, {k}" for k in _CR2},
+    "n_clusters": "families among the cell's complete pairs",
+}
+_CLUSTERED = [c for c in COLUMNS if "cr2" in c or c == "n_clusters"]
+_RENAME = {"n_level": "n_variant", "change_mean_level": "change_mean_variant", "change_sd_level": "change_sd_variant",
+           "post_sd_level": "post_sd_variant"}
+SIGNIFICANT = 0.05
+
+
+def columns(study) -> list[str]:
+    """CR2 columns only when families are known."""
+    return [c for c in COLUMNS if "family" in study.columns or c not in _CLUSTERED]
+
+
+def applies(study) -> bool:
+    return bool(study.compare)
+
+
+def _cells(study, compared: str) -> list[list[str]]:
+    """The overall cell and every other one-group grouping."""
+    return [[]] + [g for g in study.groupings if len(g) == 1 and g[0] != compared]
+
+
+def model_groupings(study) -> list[list[str]]:
+    """The cells whose counts this table publishes beyond the configured groupings."""
+    out = []
+    for compared in study.compare:
+        out += [[*cell, compared] for cell in _cells(study, compared)]
+    return out
+
+
+def levels(study, compared: str, values) -> list[str]:
+    """The compared group's levels: the reference first, then the configured order (or as text)."""
+    configured = study.levels(compared) or sorted({str(v) for v in values})
+    reference = study.reference(compared)
+    return [reference, *(lv for lv in configured if lv != reference)]
+
+
+def compute(data, study) -> pd.DataFrame:
+    from ..stats.comparison import compare_levels
+
+    level = study.analysis["ci_level"]
+    clusters = "family" if "family" in study.columns else None
+    rows = []
+    for compared, adjust in study.compare.items():
+        pairs = data.pairs[data.pairs[compared].notna()]
+        order = levels(study, compared, pairs[compared])
+        for outcome, a, b, grouping, group, cell in measures.cells(pairs, _cells(study, compared)):
+            cp = cell[cell["pre"].notna() & cell["post"].notna()]
+            if clusters:  # a child whose family is unknown is a family of its own
+                cp = cp.assign(family=cp["family"].astype("string").fillna("pid:" + cp["pid"].astype(str)))
+            if cp.empty:
+                continue
+            present = [lv for lv in order[1:] if (cp[compared].astype(str) == lv).any()]
+            stats = compare_levels(cp, compared, order[0], [order[0], *present],
+                                   adjust=adjust if grouping == "all" else [], clusters=clusters, ci_level=level)
+            for lv, s in zip(present, stats):
+                rows.append({"outcome": outcome, "from_wave": a, "to_wave": b, "compared": compared,
+                             "grouping": grouping, "group": group, "level": lv, "reference": order[0],
+                             **{_RENAME.get(k, k): v for k, v in s.items()}})
+    table = pd.DataFrame(rows, columns=columns(study))
+    return measures.in_group_order(table, study, ["from_wave", "to_wave", "outcome", "compared", "level"])
+
+
+def counts(model, table: pd.DataFrame, study) -> None:
+    """The cell's complete pairs (with a level of the compared group) and those at the two
+    compared levels; any of them small
+    hides the row (a level's mean change would describe a handful of people)."""
+    for i, r in enumerate(table.itertuples(index=False)):
+        grouping = [] if r.grouping == "all" else r.grouping.split("+")
+        group = model.group_tuple(grouping, r.group)
+        a, b = str(r.from_wave), str(r.to_wave)
+        pairs = model.has(a, b)
+        where = (f"{r.outcome}:{a}:{b}", tuple(grouping), group)
+        known = np.zeros(model.n_cells, dtype=bool)  # the cell's people with a level of the compared group
+        for lv in model.levels[r.compared]:
+            known |= model.cells([*grouping, r.compared], (*group, lv))
+        model.add(NAME, i, "n", model.outcome_form(r.outcome, pairs, known), key=True, cell=where)
+        for column, lv in (("n_ref", r.reference), ("n_variant", r.level)):
+            cells = model.cells([*grouping, r.compared], (*group, str(lv)))
+            model.add(NAME, i, column, model.outcome_form(r.outcome, pairs, cells), key=True,
+                      cell=(where[0], (*grouping, r.compared), (*group, str(lv))))
+
+
+def _hidden(table: pd.DataFrame) -> pd.Series:
+    return table["suppressed"].astype(str).str.lower() == "true"
+
+
+def _p(r) -> float:
+    """The comparison's p: cluster-robust when families are known and it is defined."""
+    cr2 = r.get("ancova_cr2_p", np.nan)
+    return cr2 if pd.notna(cr2) else r["ancova_p"]
+
+
+def blocks(ctx) -> list[Section]:
+    study, lang = ctx.study, ctx.lang
+    table = ctx.tables[NAME]
+    if table.empty:
+        return []
+    reasons, _ = ctx.reasons(NAME)
+    hidden = _hidden(table)
+    several = len(study.contrasts) > 1
+    clustered = "ancova_cr2_p" in table.columns
+    f = lambda v, d=2: format_number(v, lang, d)  # noqa: E731
+    header = [t("col_outcome", lang), t("group", lang), t("col_level", lang), t("col_n_levels", lang),
+              t("col_change_levels", lang), t("col_ancova", lang),
+              t("col_p_cr2" if clustered else "col_p", lang), t("col_ancova_adj", lang), t("col_g_wwc", lang)]
+    if several:
+        header.insert(1, t("col_contrast", lang))
+    rows, flags = [], []
+    for i, r in table.iterrows():
+        lead = [study.outcome_label(r["outcome"])]
+        if several:
+            lead.append(contrast_label(study, (r["from_wave"], r["to_wave"])))
+        cell = t("overall", lang) if r["grouping"] == "all" else \
+            f"{grouping_label(study, r['grouping'])}: {group_text(study, r['grouping'], r['group'])}"
+        versus = f"{group_text(study, r['compared'], r['level'])} – {group_text(study, r['compared'], r['reference'])}"
+        if hidden[i]:
+            rows.append([*lead, cell, versus, hidden_mark(reasons.get(i), ctx.min_n)]
+                        + [""] * (len(header) - len(lead) - 3))
+            flags.append(True)
+            continue
+        adj = f"{f(r['ancova_adj_diff'])} ({p_text(r['ancova_adj_p'], lang)})" if pd.notna(r["ancova_adj_diff"]) \
+            else ""
+        rows.append([*lead, cell, versus, f"{int(r['n_variant'])} / {int(r['n_ref'])}",
+                     f"{f(r['change_mean_variant'])} / {f(r['change_mean_ref'])}",
+                     f"{f(r['ancova_diff'])} [{f(r['ancova_ci_low'])}; {f(r['ancova_ci_high'])}]",
+                     p_text(_p(r), lang), adj, f(r["g_wwc_ancova"])])
+        flags.append(False)
+    intro = t("group_comparison_intro", lang, groups=", ".join(grouping_label(study, g).lower()
+                                                               for g in study.compare))
+    return [Section("group-comparison", t("group_comparison", lang), [Paragraph(intro, note=True),
+                                                                       Table(header, rows, flags)])]
+
+
+def findings(ctx) -> list[str]:
+    """Per compared level and outcome (overall cell): is its change different from the
+    reference's, by the comparison test (never by comparing two significances)?"""
+    study, lang = ctx.study, ctx.lang
+    table = ctx.tables[NAME]
+    if table.empty:
+        return []
+    overall = table[(table["grouping"] == "all") & ~_hidden(table)]
+    out = []
+    for (compared, lv), part in overall.groupby(["compared", "level"], sort=False):
+        ref = part["reference"].iloc[0]
+        names = {"level": group_text(study, compared, lv), "reference": group_text(study, compared, ref)}
+        better, worse, none = [], [], []
+        for _, r in part.iterrows():
+            label = study.outcome_label(r["outcome"])
+            if len(study.contrasts) > 1:
+                label += f" ({contrast_label(study, (r['from_wave'], r['to_wave']))})"
+            p = _p(r)
+            if pd.isna(p) or p >= SIGNIFICANT:
+                none.append(label)
+                continue
+            good = (r["ancova_diff"] > 0) == (study.outcomes[r["outcome"]]["better"] == "higher")
+            (better if good else worse).append(t("comparison_item", lang, label=label,
+                                                 diff=format_number(r["ancova_diff"], lang),
+                                                 g=format_number(r["g_wwc_ancova"], lang), p=p_text(p, lang)))
+        if better:
+            out.append(t("finding_comparison_better", lang, items="; ".join(better), **names))
+        if worse:
+            out.append(t("finding_comparison_worse", lang, items="; ".join(worse), **names))
+        if none:
+            out.append(t("finding_comparison_none", lang, labels=", ".join(none), **names))
+    return out

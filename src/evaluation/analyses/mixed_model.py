@@ -1,0 +1,128 @@
+"""All available cases: the change estimated from every valid score of a contrast's two
+waves, people who answered only one included, with the REML random-intercept model
+``score ~ wave + (1 | person)`` and Satterthwaite df (lme4 + lmerTest), as the
+sensitivity analysis beside the complete-pairs result (CONTRACT section 5)."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .. import measures
+from ..i18n import contrast_label, format_number, group_text, grouping_label, hidden_mark, p_text, t
+from ..report.document import Paragraph, Section, Table
+
+NAME = "mixed_model"
+NEEDS = ("pairs",)
+KEYS = ["outcome", "from_wave", "to_wave", "grouping", "group"]
+COLUMNS = {
+    "outcome": "the outcome id", "from_wave": "the contrast's earlier wave", "to_wave": "its later wave",
+    "grouping": "the grouping", "group": "the group",
+    "n_obs": "valid scores at the two waves", "n_persons": "people with one or both",
+    "n_pairs": "people with both", "n_pre_only": "with the earlier wave only", "n_post_only": "with the later only",
+    "estimate": "change (later - earlier) of the model", "se": "its SE, sqrt((X'V^-1X)^-1)",
+    "df": "Satterthwaite df", "t": "estimate / se", "p": "two-sided p", "ci_low": "estimate - t quantile x se",
+    "ci_high": "its upper end", "var_person": "REML variance between people", "var_resid": "residual variance",
+    "singular": "the fit is on the boundary (var_person 0)",
+}
+
+
+# every count follows from the results row of the cell (n, n_pre, n_post): a row is
+# published only where those are (disclosure.follow)
+FOLLOWS = ("results", {"n_obs": ["n_pre", "n_post"], "n_persons": ["n_pre", "n_post", "n"], "n_pairs": ["n"],
+                       "n_pre_only": ["n_pre", "n"], "n_post_only": ["n_post", "n"]})
+
+
+def applies(study) -> bool:
+    return True
+
+
+def compute(data, study) -> pd.DataFrame:
+    from ..stats.models import reml_intercept
+
+    level = study.analysis["ci_level"]
+    rows = []
+    empty = dict.fromkeys(["estimate", "se", "df", "t", "p", "ci_low", "ci_high", "var_person", "var_resid",
+                           "singular"], np.nan)
+    for outcome, a, b, grouping, group, cell in measures.cells(data.pairs, study.groupings):
+        pre, post = cell["pre"].to_numpy(dtype=float), cell["post"].to_numpy(dtype=float)
+        has_pre, has_post = ~np.isnan(pre), ~np.isnan(post)
+        row = {"outcome": outcome, "from_wave": a, "to_wave": b, "grouping": grouping, "group": group,
+               "n_obs": int(has_pre.sum() + has_post.sum()), "n_persons": int((has_pre | has_post).sum()),
+               "n_pairs": int((has_pre & has_post).sum()), "n_pre_only": int((has_pre & ~has_post).sum()),
+               "n_post_only": int((~has_pre & has_post).sum()), **empty}
+        if row["n_pairs"] >= 2:  # with fewer the two variances are not identified
+            pid = cell["pid"].to_numpy()
+            y = np.r_[pre[has_pre], post[has_post]]
+            wave = np.r_[np.zeros(has_pre.sum()), np.ones(has_post.sum())]
+            fit = reml_intercept(y, np.column_stack([np.ones(len(y)), wave]), np.r_[pid[has_pre], pid[has_post]])
+            if fit is not None:
+                row.update(fit.test(1, level), var_person=fit.var_group, var_resid=fit.var_resid,
+                           singular=fit.singular)
+        rows.append(row)
+    table = pd.DataFrame(rows, columns=list(COLUMNS))
+    return measures.in_group_order(table, study, ["from_wave", "to_wave", "outcome"])
+
+
+def blocks(ctx) -> list[Section]:
+    study, lang = ctx.study, ctx.lang
+    table = ctx.tables[NAME]
+    results = ctx.tables.get("results")
+    if table.empty:
+        return []
+    reasons, _ = ctx.reasons(NAME)
+    hidden = table["suppressed"].astype(str).str.lower() == "true"
+    several = len(study.contrasts) > 1
+    f = lambda v, d=2: format_number(v, lang, d)  # noqa: E731
+    header = [t("col_outcome", lang), t("group", lang), t("col_persons", lang), t("col_pairs_only", lang),
+              t("col_lmm_estimate", lang), t("col_p", lang), t("col_paired_diff", lang)]
+    if several:
+        header.insert(1, t("col_contrast", lang))
+    rows, flags = [], []
+    for i, r in table[table["grouping"] == "all"].iterrows():  # the overall rows: the sensitivity check
+        lead = [study.outcome_label(r["outcome"])]
+        if several:
+            lead.append(contrast_label(study, (r["from_wave"], r["to_wave"])))
+        label = t("overall", lang)
+        if hidden[i]:
+            rows.append([*lead, label, hidden_mark(reasons.get(i), ctx.min_n)] + [""] * (len(header) - len(lead) - 2))
+            flags.append(True)
+            continue
+        paired = ""
+        if results is not None:
+            m = results[(results["outcome"] == r["outcome"]) & (results["from_wave"] == r["from_wave"])
+                        & (results["to_wave"] == r["to_wave"]) & (results["grouping"] == "all")]
+            if len(m) and pd.notna(m["diff_mean"].iloc[0]):
+                paired = f"{f(m['diff_mean'].iloc[0])} [{f(m['diff_ci_low'].iloc[0])}; {f(m['diff_ci_high'].iloc[0])}]"
+        one_sided = [v for v in (r["n_pre_only"], r["n_post_only"])]
+        rows.append([*lead, label, str(int(r["n_persons"])),
+                     " + ".join("–" if pd.isna(v) else str(int(v)) for v in one_sided),
+                     f"{f(r['estimate'])} [{f(r['ci_low'])}; {f(r['ci_high'])}]" if pd.notna(r["estimate"]) else "",
+                     p_text(r["p"], lang), paired])
+        flags.append(False)
+    return [Section("mixed-model", t("mixed_model", lang), [Paragraph(t("mixed_model_intro", lang), note=True),
+                                                             Table(header, rows, flags)])]
+
+
+def findings(ctx) -> list[str]:
+    """Whether the all-cases estimate tells the same story as the complete pairs."""
+    study, lang = ctx.study, ctx.lang
+    table, results = ctx.tables[NAME], ctx.tables.get("results")
+    if table.empty or results is None:
+        return []
+    hidden = table["suppressed"].astype(str).str.lower() == "true"
+    same, differ = [], []
+    for _, r in table[(table["grouping"] == "all") & ~hidden & table["estimate"].notna()].iterrows():
+        m = results[(results["outcome"] == r["outcome"]) & (results["from_wave"] == r["from_wave"])
+                    & (results["to_wave"] == r["to_wave"]) & (results["grouping"] == "all")]
+        if m.empty or pd.isna(m["p_t"].iloc[0]):
+            continue
+        label = study.outcome_label(r["outcome"])
+        if len(study.contrasts) > 1:
+            label += f" ({contrast_label(study, (r['from_wave'], r['to_wave']))})"
+        agree = (r["p"] < 0.05) == (m["p_t"].iloc[0] < 0.05) and np.sign(r["estimate"]) == np.sign(m["diff_mean"].iloc[0])
+        (same if agree else differ).append(label)
+    if not same and not differ:
+        return []
+    if not differ:
+        return [t("finding_lmm_same", lang)]
+    return [t("finding_lmm_differ", lang, labels=", ".join(differ))]

@@ -1,0 +1,213 @@
+"""Who changed by more than measurement error? Jacobson & Truax's reliable change index
+per person and outcome (with the outcome's configured reliability, or Cronbach's alpha
+of its items at the first wave), and clinical significance with the outcome's
+``clinical_cutoff``: counts and shares improved, unchanged, deteriorated and recovered
+per cell (CONTRACT section 5). The classes of a cell add up to its complete pairs, so
+they are protected like band counts."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .. import measures
+from ..i18n import contrast_label, format_number, group_text, grouping_label, hidden_mark, t
+from ..report.document import Paragraph, Section, Table
+
+NAME = "reliable_change"
+NEEDS = ("pairs", "responses")
+KEYS = ["outcome", "from_wave", "to_wave", "grouping", "group"]
+CLASSES = ("improved", "unchanged", "deteriorated", "recovered")
+COLUMNS = {
+    "outcome": "the outcome id", "from_wave": "the contrast's earlier wave", "to_wave": "its later wave",
+    "grouping": "the grouping", "group": "the group", "n": "complete pairs",
+    "better": "the direction of improvement", "reliability": "the reliability used",
+    "reliability_source": "configured, or alpha_pre (Cronbach's alpha at the first wave, complete cases)",
+    "sd_pre": "SD at the earlier wave over all complete pairs of the outcome and contrast",
+    "s_diff": "sd_pre x sqrt(2 (1 - reliability))", "rc_points": "z x s_diff: the change that is reliable",
+    "cutoff": "the clinical cut-off (functional side follows better)",
+    "n_improved": "RCI beyond z in the better direction (recovered included)", "n_unchanged": "neither",
+    "n_deteriorated": "RCI beyond z in the worse direction",
+    "n_recovered": "improved, dysfunctional at the earlier wave and functional at the later",
+    "n_dysfunctional_pre": "dysfunctional at the earlier wave",
+    "share_improved": "n_improved / n", "share_unchanged": "n_unchanged / n",
+    "share_deteriorated": "n_deteriorated / n", "share_recovered": "n_recovered / n",
+}
+BLANK_WITH = {f"n_{k}": [f"share_{k}"] for k in CLASSES}
+_UNIONS = {"improved": ("recovered", "improved"), "unchanged": ("unchanged",), "deteriorated": ("deteriorated",),
+           "recovered": ("recovered",)}
+
+
+def applies(study) -> bool:
+    return any("reliability" in spec for spec in study.outcomes.values())
+
+
+def reliabilities(data, study) -> dict[str, tuple[float, str]]:
+    """Each outcome's reliability and its source (``configured`` or ``alpha_pre``)."""
+    out = {}
+    alpha = None
+    for outcome, spec in study.outcomes.items():
+        value = spec.get("reliability")
+        if value is None:
+            continue
+        if value != "alpha":
+            out[outcome] = (float(value), "configured")
+            continue
+        if alpha is None:
+            from ..instruments import reliability
+
+            alpha = reliability(data.responses, study.instruments, study.waves[:1])
+        row = alpha[(alpha["instrument"] == spec["instrument"]) & (alpha["scale"] == spec["scale"])]
+        out[outcome] = (float(row["alpha"].iloc[0]) if len(row) else np.nan, "alpha_pre")
+    return out
+
+
+def persons(data, study) -> pd.DataFrame:
+    """Per person, outcome and contrast: ``pid, outcome, from_wave, to_wave, pre, post, rci,
+    category`` (data/processed/<study>/reliable_change_persons.parquet)."""
+    from ..stats.reliable_change import classify, s_diff
+
+    z = study.analysis["reliable_change_z"]
+    frames = []
+    for outcome, (rxx, _) in reliabilities(data, study).items():
+        spec = study.outcomes[outcome]
+        pairs = data.pairs[(data.pairs["outcome"] == outcome) & data.pairs["pre"].notna() & data.pairs["post"].notna()]
+        for (a, b), cp in pairs.groupby(["from_wave", "to_wave"], sort=False):
+            sd_pre = cp["pre"].std(ddof=1) if len(cp) > 1 else np.nan
+            s = s_diff(sd_pre, rxx) if np.isfinite(sd_pre) and np.isfinite(rxx) else np.nan
+            out = classify(cp["pre"].to_numpy(), cp["post"].to_numpy(), s if np.isfinite(s) else 0.0,
+                           spec["better"], spec.get("clinical_cutoff"), z)
+            category = out["category"] if np.isfinite(s) and s > 0 else np.full(len(cp), "unchanged")
+            frames.append(pd.DataFrame({"pid": cp["pid"].to_numpy(), "outcome": outcome, "from_wave": a,
+                                        "to_wave": b, "pre": cp["pre"].to_numpy(), "post": cp["post"].to_numpy(),
+                                        "rci": out["rci"], "category": category}))
+    columns = ["pid", "outcome", "from_wave", "to_wave", "pre", "post", "rci", "category"]
+    return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
+
+
+def _dysfunctional(pre: pd.Series, spec: dict) -> np.ndarray:
+    cutoff = spec.get("clinical_cutoff")
+    if cutoff is None:
+        return np.zeros(len(pre), dtype=bool)
+    return ~(pre > cutoff).to_numpy() if spec["better"] == "higher" else ~(pre <= cutoff).to_numpy()
+
+
+def partition(people: pd.DataFrame, study) -> pd.DataFrame:
+    """The class of every complete pair for the disclosure model: category and whether
+    dysfunctional at the start (``recovered|1``, ``improved|0``, ...)."""
+    parts = []
+    for outcome, rows in people.groupby("outcome", sort=False):
+        dys = _dysfunctional(rows["pre"], study.outcomes[outcome])
+        parts.append(rows[["outcome", "from_wave", "to_wave", "pid"]].assign(
+            part=rows["category"].astype(str).to_numpy() + "|" + dys.astype(int).astype(str)))
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
+        columns=["outcome", "from_wave", "to_wave", "pid", "part"])
+
+
+def compute(data, study) -> pd.DataFrame:
+    people = persons(data, study)
+    rel = reliabilities(data, study)
+    z = study.analysis["reliable_change_z"]
+    rows = []
+    for outcome, a, b, grouping, group, cell in measures.cells(data.pairs[data.pairs["outcome"].isin(rel)],
+                                                               study.groupings):
+        spec = study.outcomes[outcome]
+        cp = cell[cell["pre"].notna() & cell["post"].notna()]
+        if cp.empty:
+            continue
+        mine = people[(people["outcome"] == outcome) & (people["from_wave"] == a) & (people["to_wave"] == b)]
+        sd_pre = mine["pre"].std(ddof=1) if len(mine) > 1 else np.nan
+        rxx, source = rel[outcome]
+        s = sd_pre * np.sqrt(2 * (1 - rxx)) if np.isfinite(rxx) else np.nan
+        cats = mine.set_index("pid").loc[cp["pid"], "category"].to_numpy()
+        n = len(cp)
+        counts = {"improved": int(np.isin(cats, _UNIONS["improved"]).sum()),
+                  "unchanged": int((cats == "unchanged").sum()), "deteriorated": int((cats == "deteriorated").sum()),
+                  "recovered": int((cats == "recovered").sum())}
+        row = {"outcome": outcome, "from_wave": a, "to_wave": b, "grouping": grouping, "group": group, "n": n,
+               "better": spec["better"], "reliability": rxx, "reliability_source": source, "sd_pre": sd_pre,
+               "s_diff": s, "rc_points": z * s, "cutoff": spec.get("clinical_cutoff", np.nan),
+               **{f"n_{k}": v for k, v in counts.items()},
+               "n_dysfunctional_pre": int(_dysfunctional(cp["pre"], spec).sum()),
+               **{f"share_{k}": v / n for k, v in counts.items()}}
+        rows.append(row)
+    table = pd.DataFrame(rows, columns=list(COLUMNS))
+    return measures.in_group_order(table, study, ["from_wave", "to_wave", "outcome"])
+
+
+def counts(model, table: pd.DataFrame, study) -> None:
+    """n (the row's key) and each class count, as sums of the model's per-cell classes."""
+    for key, names in model.part_names.items():
+        unions = [[p for p in names if p.split("|")[0] in _UNIONS[k]] for k in CLASSES]
+        unions.append([p for p in names if p.endswith("|1")])
+        model.part_unions[key] = [u for u in unions if u]
+    for i, r in enumerate(table.itertuples(index=False)):
+        grouping = [] if r.grouping == "all" else r.grouping.split("+")
+        group = model.group_tuple(grouping, r.group)
+        cells = model.cells(grouping, group)
+        a, b = str(r.from_wave), str(r.to_wave)
+        key = (r.outcome, a, b)
+        where = (f"{r.outcome}:{a}:{b}", tuple(grouping), group)
+        model.add(NAME, i, "n", model.outcome_form(r.outcome, model.has(a, b), cells), key=True, cell=where)
+        if key not in model.part_names:
+            continue
+        names = model.part_names[key]
+        for k in CLASSES:
+            model.add(NAME, i, f"n_{k}", model.part_form(key, [p for p in names if p.split("|")[0] in _UNIONS[k]],
+                                                         cells), cell=where)
+        model.add(NAME, i, "n_dysfunctional_pre", model.part_form(key, [p for p in names if p.endswith("|1")],
+                                                                   cells), cell=where)
+
+
+def blocks(ctx) -> list[Section]:
+    study, lang = ctx.study, ctx.lang
+    table = ctx.tables[NAME]
+    if table.empty:
+        return []
+    reasons, cells_hidden = ctx.reasons(NAME)
+    hidden = table["suppressed"].astype(str).str.lower() == "true"
+    several = len(study.contrasts) > 1
+    header = [t("col_outcome", lang), t("group", lang), t("col_n", lang), t("col_rc_points", lang),
+              *(t(f"rc_{k}", lang) for k in CLASSES)]
+    if several:
+        header.insert(1, t("col_contrast", lang))
+    rows, flags = [], []
+    for i, r in table.iterrows():
+        lead = [study.outcome_label(r["outcome"])]
+        if several:
+            lead.append(contrast_label(study, (r["from_wave"], r["to_wave"])))
+        label = t("overall", lang) if r["grouping"] == "all" else \
+            f"{grouping_label(study, r['grouping'])}: {group_text(study, r['grouping'], r['group'])}"
+        if hidden[i]:
+            rows.append([*lead, label, hidden_mark(reasons.get(i), ctx.min_n)] + [""] * (len(header) - len(lead) - 2))
+            flags.append(True)
+            continue
+        cells = []
+        for k in CLASSES:
+            v = r[f"n_{k}"]
+            cells.append(hidden_mark(cells_hidden.get((i, f"n_{k}")), ctx.min_n) if pd.isna(v) else
+                         f"{int(v)} ({format_number(100 * float(r[f'share_{k}']), lang, 0)} %)")
+        rows.append([*lead, label, str(int(r["n"])), format_number(r["rc_points"], lang), *cells])
+        flags.append(False)
+    intro = t("reliable_change_intro", lang, z=format_number(study.analysis["reliable_change_z"], lang))
+    return [Section("reliable-change", t("reliable_change", lang), [Paragraph(intro, note=True),
+                                                                     Table(header, rows, flags)])]
+
+
+def findings(ctx) -> list[str]:
+    """How many changed by more than measurement error (overall rows)."""
+    study, lang = ctx.study, ctx.lang
+    table = ctx.tables[NAME]
+    if table.empty:
+        return []
+    hidden = table["suppressed"].astype(str).str.lower() == "true"
+    items = []
+    for _, r in table[(table["grouping"] == "all") & ~hidden].iterrows():
+        if pd.isna(r["n_improved"]) or pd.isna(r["n_deteriorated"]):
+            continue
+        label = study.outcome_label(r["outcome"])
+        if len(study.contrasts) > 1:
+            label += f" ({contrast_label(study, (r['from_wave'], r['to_wave']))})"
+        items.append(t("rc_item", lang, label=label, improved=int(r["n_improved"]),
+                       deteriorated=int(r["n_deteriorated"]), n=int(r["n"]),
+                       points=format_number(r["rc_points"], lang)))
+    return [t("finding_reliable_change", lang, items="; ".join(items))] if items else []
