@@ -132,7 +132,10 @@ def test_docx_and_xlsx_hold_the_same_tables(small_study):
     assert docx == html
     assert len(doc.inline_shapes) == len(list((base / "figures").glob("*.png")))
     sheets = pd.read_excel(base / "tables.xlsx", sheet_name=None, engine="calamine")
-    assert set(sheets) == {"results", "reliability", "participant_flow", "band_shares", "data_issues", "notes"}
+    from evaluation.analyses import ANALYSES
+
+    assert set(sheets) == {a.NAME for a in ANALYSES} | {"notes"}
+    assert {"results", "group_comparison", "attrition", "mixed_model", "reliable_change"} <= set(sheets)
     published = pd.read_csv(base / "tables/results.csv")
     pd.testing.assert_frame_equal(sheets["results"], published, check_dtype=False)
 
