@@ -96,6 +96,7 @@ class Count:
     group_key: tuple = ()  # rows sharing a key count (band totals: outcome, wave)
     shown: bool = True  # the report shows it, as "< min_n" when it is hidden and small
     cell: tuple = ()  # (block, grouping, group) of a count over cells: for the sibling pre-pass
+    together: tuple = ()  # counts published all or none (the classes of one row)
 
 
 @dataclass
@@ -153,8 +154,7 @@ class CountModel:
 
     def __init__(self, people: pd.DataFrame, validity: pd.DataFrame, bands: pd.DataFrame,
                  group_columns: Sequence[str], groupings: Sequence[Sequence[str]], outcomes: Sequence[str],
-                 waves: Sequence[str] = ("pre", "post"), contrasts: Sequence[Sequence[str]] = (("pre", "post"),),
-                 partitions: pd.DataFrame | None = None):
+                 waves: Sequence[str] = ("pre", "post"), contrasts: Sequence[Sequence[str]] = (("pre", "post"),)):
         self.group_columns = [c for c in group_columns if any(c in g for g in groupings)]
         self.groupings = [list(g) for g in groupings]
         self.table_groupings = self.groupings  # the groupings of the results and flow tables
@@ -180,6 +180,7 @@ class CountModel:
             lookup = {v: i for i, v in enumerate(self.levels[c])}
             col = people[c].map(lambda v, lk=lookup, s=size: s - 1 if pd.isna(v) else lk[str(v)])
             codes = codes * size + col.to_numpy(dtype=np.int64)
+        self.person_cell = pd.Series(codes, index=people.index)  # pid -> finest cell
         # the level code of every column in every cell
         self.cell_levels = {}
         rest = np.arange(self.n_cells)
@@ -204,17 +205,8 @@ class CountModel:
                 self.band_names[(k, a, b)] = names
                 blocks[f"bands:{k}:{a}:{b}"] = n
                 n += len(names) ** 2
-        # partitions of the complete pairs of an outcome and contrast into classes, per
-        # cell (reliable change): ``partitions`` has outcome, from_wave, to_wave, pid, part
-        self.part_names: dict[tuple[str, str, str], list[str]] = {}
-        self.part_unions: dict[tuple[str, str, str], list[list[str]]] = {}  # published unions of classes
-        if partitions is not None and len(partitions):
-            for (k, a, b), part in partitions.groupby(["outcome", "from_wave", "to_wave"], sort=False):
-                if k in self.outcomes and (a, b) in self.contrasts:
-                    self.part_names[(k, a, b)] = sorted(set(part["part"].astype(str)))
-                    blocks[f"part:{k}:{a}:{b}"] = n
-                    self.stride[f"part:{k}:{a}:{b}"] = len(self.part_names[(k, a, b)])
-                    n += len(self.part_names[(k, a, b)]) * C
+        self.part_names: dict[tuple[str, str, str], list[str]] = {}  # classes: see PartitionModel
+        self.part_unions: dict[tuple[str, str, str], list[list[str]]] = {}
         self.n_atoms = n
         self.blocks = blocks
         # the finest cell of every atom (-1: band atoms, which are not by cell)
@@ -224,9 +216,6 @@ class CountModel:
         for k in self.outcomes:
             base = blocks[f"outcome:{k}"]
             self.atom_cell[base: base + J * C] = np.repeat(np.arange(C), J)
-        for key, names in self.part_names.items():
-            base = blocks["part:{}:{}:{}".format(*key)]
-            self.atom_cell[base: base + len(names) * C] = np.repeat(np.arange(C), len(names))
         x = np.zeros(n)
         answered = np.zeros(len(people), dtype=np.int64)
         for w, bit in self.bit.items():
@@ -252,15 +241,6 @@ class CountModel:
             i = bk["band_first"].map(names.index).to_numpy(int)
             j = bk["band_second"].map(names.index).to_numpy(int)
             np.add.at(x, blocks[f"bands:{k}:{a}:{b}"] + i * len(names) + j, 1)
-        for (k, a, b), names in self.part_names.items():
-            pk = partitions[(partitions["outcome"] == k) & (partitions["from_wave"] == a)
-                            & (partitions["to_wave"] == b) & partitions["pid"].isin(people.index)]
-            who = position.loc[pk["pid"]].to_numpy()
-            if not (included[who] & (answered[who] > 0)).all():
-                raise DisclosureError(f"a class of {k} ({a} -> {b}) counts someone who is not an included "
-                                      "respondent")
-            part = pk["part"].astype(str).map(names.index).to_numpy(int)
-            np.add.at(x, blocks[f"part:{k}:{a}:{b}"] + len(names) * codes[who] + part, 1)
         self.x = x
         # links between blocks (equations: each row sums to 0): in every cell, the people
         # who answered the set A are those of the joint atoms (A, V) of each outcome
@@ -280,18 +260,6 @@ class CountModel:
                                 np.full(C * len(joint), -1.0)))
                 cell_of.append(cells)
                 n_links += C
-        for (k, a, b), names in self.part_names.items():  # the classes of a cell add up to its pairs
-            both = np.array([i for i, (_, v) in enumerate(self.joint) if self.has(a, b)(v)])
-            link = n_links + cells
-            L = len(names)
-            pb = blocks[f"part:{k}:{a}:{b}"]
-            entries.append((np.repeat(link, L), (pb + L * cells[:, None] + np.arange(L)[None, :]).ravel(),
-                            np.ones(C * L)))
-            entries.append((np.repeat(link, len(both)),
-                            (blocks[f"outcome:{k}"] + J * cells[:, None] + both[None, :]).ravel(),
-                            np.full(C * len(both), -1.0)))
-            cell_of.append(cells)
-            n_links += C
         for (k, a, b), names in self.band_names.items():
             row = -self.outcome_form(k, lambda v, m=self.bit[a] | self.bit[b]: v & m == m,
                                      np.ones(C, dtype=bool))
@@ -397,9 +365,9 @@ class CountModel:
         return self.form(block, [names.index(p) for p in parts if p in names], cells)
 
     def add(self, table: str, row: int, column: str, form: np.ndarray, key: bool = False,
-            group_key: tuple = (), shown: bool = True, cell: tuple = ()) -> None:
+            group_key: tuple = (), shown: bool = True, cell: tuple = (), together: tuple = ()) -> None:
         value = int(round(float(form @ self.x)))
-        self.counts.append(Count(table, row, column, value, form, key, group_key, shown, cell))
+        self.counts.append(Count(table, row, column, value, form, key, group_key, shown, cell, together))
 
     def sibling_families(self) -> list[list[int]]:
         """[parent, children...] index lists of counts where the children's cells add
@@ -481,10 +449,6 @@ class CountModel:
                     for status, pred in outcome_statuses:
                         out.append(Sensitive(f"{k} {name}={label} {status}", self.outcome_form(k, pred, cells), 0,
                                              where))
-                for key, names in self.part_names.items():  # every class and every published union
-                    for parts in [[p] for p in names] + self.part_unions.get(key, []):
-                        out.append(Sensitive(f"{'/'.join(key)} {name}={label} {'|'.join(parts)}",
-                                             self.part_form(key, parts, cells), 0, where))
         for key, names in self.band_names.items():
             for side in (0, 1):
                 for band in names:
@@ -509,6 +473,66 @@ def _rows(forms: Sequence[np.ndarray], n: int):
     indices = np.concatenate(nonzero).astype(np.int64) if nonzero else np.zeros(0, np.int64)
     data = np.concatenate([f[z] for f, z in zip(forms, nonzero)]) if nonzero else np.zeros(0)
     return sparse.csr_array((data, indices, indptr), shape=(len(forms), n))
+
+
+class PartitionModel(CountModel):
+    """The classes of the complete pairs of one outcome and contrast (reliable change),
+    per finest cell of a study's count model: an audit of its own.
+
+    The attacker is granted every finest cell's number of complete pairs (``known``),
+    more than the other tables reveal, so what this audit finds safe is safe whatever
+    the rest of the publication shows; the classes are linked to nothing else (their
+    sum per cell is all the other tables could tell).
+    """
+
+    def __init__(self, main: CountModel, key: tuple[str, str, str], parts: pd.DataFrame):
+        from scipy import sparse
+
+        for name in ("group_columns", "groupings", "table_groupings", "levels", "has_missing", "n_cells",
+                     "cell_levels", "outcomes", "waves", "contrasts", "bit"):
+            setattr(self, name, getattr(main, name))
+        names = sorted(set(parts["part"].astype(str)))
+        C, L = self.n_cells, len(names)
+        self.key = key
+        block = "part:{}:{}:{}".format(*key)
+        self.part_names = {key: names}
+        self.part_unions: dict[tuple[str, str, str], list[list[str]]] = {}
+        self.band_names = {}
+        self.blocks, self.stride = {block: 0}, {block: L}
+        self.n_atoms = C * L
+        self.atom_cell = np.repeat(np.arange(C), L)
+        cell = main.person_cell.reindex(parts["pid"].to_numpy())
+        if cell.isna().any():
+            raise DisclosureError(f"a class of {key[0]} counts someone who is not an included respondent")
+        x = np.zeros(self.n_atoms)
+        np.add.at(x, L * cell.to_numpy(dtype=np.int64) + parts["part"].astype(str).map(names.index).to_numpy(int), 1)
+        self.x = x
+        rows = np.repeat(np.arange(C), L)
+        totals = sparse.csr_array((np.ones(C * L), (rows, np.arange(C * L))), shape=(C, self.n_atoms))
+        self.known = (totals, totals @ x)
+        self.links = sparse.csr_array((0, self.n_atoms))
+        self.link_cell = np.zeros(0, dtype=np.int64)
+        self.structural, self.counts, self.within_row = [], [], []
+
+    def sensitive(self) -> list["Sensitive"]:
+        """Every class, and every published union of classes, in every cell of every grouping."""
+        names = self.part_names[self.key]
+        out = []
+        for grouping in self.groupings:
+            for group in self.groups_of(grouping):
+                cells = self.cells(grouping, group)
+                label = f"{'+'.join(grouping) or 'all'}={'+'.join(group) or 'all'}"
+                for parts in [[p] for p in names] + self.part_unions.get(self.key, []):
+                    out.append(Sensitive(f"{'/'.join(self.key)} {label} {'|'.join(parts)}",
+                                         self.part_form(self.key, parts, cells), 0, (tuple(grouping), tuple(group))))
+        unique: dict[bytes, Sensitive] = {}
+        for s_ in out:
+            if s_.form.any():
+                unique.setdefault(s_.form.tobytes(), s_)
+        out = list(unique.values())
+        for s_ in out:
+            s_.value = int(round(float(s_.form @ self.x)))
+        return out
 
 
 # ------------------------------------------------------------------------- audit
@@ -590,10 +614,12 @@ def audit(model: CountModel, visible: np.ndarray, min_n: int,
     forms = model.count_matrix()
     shown_rows = np.flatnonzero(visible)
     structural, links, link_cell = model.structure_matrices()
+    known, known_values = getattr(model, "known", (sparse.csr_array((0, model.n_atoms)), np.zeros(0)))
+    structural = sparse.vstack([structural, known], format="csr")
     marks = np.repeat(np.array(marked, dtype=np.int64), 2)
     atoms = sparse.vstack([forms[shown_rows], structural, links, forms[marks]], format="csr")
-    b = np.r_[[counts[i].value for i in shown_rows], np.zeros(structural.shape[0] + links.shape[0]),
-              np.tile([1.0, min_n - 1.0], len(marked))].astype(float)
+    b = np.r_[[counts[i].value for i in shown_rows], np.zeros(structural.shape[0] - known.shape[0]), known_values,
+              np.zeros(links.shape[0]), np.tile([1.0, min_n - 1.0], len(marked))].astype(float)
     n_fixed = structural.shape[0] + links.shape[0]
     which = np.r_[shown_rows, -np.ones(n_fixed, dtype=np.int64), -2 - marks].astype(np.int64)
     # slacks: count - s = 1 and count + s = min_n - 1 for a marker
@@ -697,30 +723,32 @@ def _certificates(A: np.ndarray, b: np.ndarray, F: np.ndarray, values: np.ndarra
     Over x >= 0 with A x = b, multipliers y with A'y >= f and b'y = v prove f <= v
     (f x <= y'A x = y'b), and A'y' <= f with b'y' = v prove f >= v (LP duality).
     Each pair is chosen with the least weighted L1 norm (the structure is free), so
-    that it names few published counts; all forms are solved as one block-diagonal
-    linear programme. Returns the rows used by either multiplier, per form.
+    that it names few published counts; each form is its own linear programme (HiGHS
+    solves k small ones much faster than their block-diagonal union). Returns the
+    rows used by either multiplier, per form.
     """
     from scipy import optimize, sparse
 
     m, n = A.shape
     w = np.where(hideable, 1.0, 0.0)
     At = sparse.csr_array(A.T)
-    k = len(F)
-    # variables per form: y_up (+/-), y_low (+/-); rows: A'y_up >= f, A'y_low <= f, b'y = v (both)
+    # variables: y_up (+/-), y_low (+/-); rows: A'y_up >= f, A'y_low <= f, b'y = v (both)
     up = sparse.hstack([-At, At, sparse.csr_array((n, 2 * m))])
     low = sparse.hstack([sparse.csr_array((n, 2 * m)), At, -At])
-    ub_block = sparse.vstack([up, low])
+    ub_block = sparse.vstack([up, low], format="csc")
     bb = sparse.csr_array(np.vstack([np.r_[b, -b, np.zeros(2 * m)], np.r_[np.zeros(2 * m), b, -b]]))
-    res = optimize.linprog(
-        np.tile(np.r_[w, w, w, w], k),
-        A_ub=sparse.block_diag([ub_block] * k, format="csc"), b_ub=np.concatenate([np.r_[-f, f] for f in F]),
-        A_eq=sparse.block_diag([bb] * k, format="csc"), b_eq=np.repeat(values.astype(float), 2),
-        bounds=(0, None), method="highs")
-    if res.status != 0:  # cannot happen for determined forms; name every hideable equation
-        return [np.flatnonzero(hideable)] * k
-    x = res.x.reshape(k, 4 * m)
-    y_up, y_low = x[:, :m] - x[:, m:2 * m], x[:, 2 * m:3 * m] - x[:, 3 * m:]
-    return [np.flatnonzero((np.abs(u) > 1e-7) | (np.abs(lo) > 1e-7)) for u, lo in zip(y_up, y_low)]
+    cost = np.r_[w, w, w, w]
+    out = []
+    for f, v in zip(F, values):
+        res = optimize.linprog(cost, A_ub=ub_block, b_ub=np.r_[-f, f], A_eq=bb, b_eq=[float(v), float(v)],
+                               bounds=(0, None), method="highs")
+        if res.status != 0:  # cannot happen for determined forms; name every hideable equation
+            out.append(np.flatnonzero(hideable))
+            continue
+        x = res.x
+        y_up, y_low = x[:m] - x[m:2 * m], x[2 * m:3 * m] - x[3 * m:]
+        out.append(np.flatnonzero((np.abs(y_up) > 1e-7) | (np.abs(y_low) > 1e-7)))
+    return out
 
 
 CERTIFICATES_PER_ROUND = 16  # derivations computed per round (each is a linear programme)
@@ -750,27 +778,34 @@ def _hide_nested(model: CountModel, visible: np.ndarray, min_n: int, hide) -> No
                 hide(int(idx[a]))
 
 
-def protect(model: CountModel, min_n: int, max_rounds: int = 200) -> Protection:
-    """Hide counts until no small count is determined (see the module notes)."""
+def protect(model: CountModel, min_n: int, max_rounds: int = 200, hidden: Sequence[int] = ()) -> Protection:
+    """Hide counts until no small count is determined (see the module notes);
+    ``hidden`` are hidden from the start (to protect others)."""
     counts = model.counts
     visible = np.ones(len(counts), dtype=bool)
     reason: dict[int, str] = {}
     row_members: dict[tuple[str, int], list[int]] = {}
     key_members: dict[tuple, list[int]] = {}
-    same: dict[bytes, list[int]] = {}  # counts of the very same people, in any table
+    same: dict[object, list[int]] = {}  # counts of the very same people, in any table
     for i, c in enumerate(counts):
         row_members.setdefault((c.table, c.row), []).append(i)
         if c.group_key:
             key_members.setdefault((c.table, *c.group_key), []).append(i)
         same.setdefault(c.form.tobytes(), []).append(i)
-    twins = {i: members for members in same.values() if len(members) > 1 for i in members}
+        if c.together:
+            same.setdefault(("together", c.table, *c.together), []).append(i)
+    twins: dict[int, list[int]] = {}
+    for members in same.values():
+        if len(members) > 1:
+            for i in members:
+                twins.setdefault(i, []).extend(members)
 
     def hide(i: int, why: str) -> None:
         if not visible[i]:
             return
         visible[i] = False
         reason[i] = why
-        for j in twins.get(i, ()):  # one count published twice is hidden everywhere or nowhere
+        for j in twins.get(i, ()):  # one count published twice (or a set published all or none)
             hide(j, why)
         c = counts[i]
         if c.key:  # the row goes, except counts shared with other rows
@@ -787,6 +822,8 @@ def protect(model: CountModel, min_n: int, max_rounds: int = 200) -> Protection:
     for i, c in enumerate(counts):
         if is_small(c.value, min_n):
             hide(i, "small")
+    for i in hidden:
+        hide(i, "protect")
     # the differences within a row that the audit would find first (n_pre - n is the
     # number who dropped out): hide the larger count at once, saving rounds
     by_row: dict[tuple[str, int], dict[str, int]] = {}
@@ -873,11 +910,16 @@ def protect(model: CountModel, min_n: int, max_rounds: int = 200) -> Protection:
     for i in sorted((i for i, c in enumerate(counts) if not visible[i] and not c.key and not c.group_key
                      and c.cell and c.cell[1] == () and not is_small(c.value, min_n)),
                     key=lambda i: -counts[i].value)[:RESTORE_OVERALL]:
-        visible[i] = True
+        group = sorted({i, *twins.get(i, ())})
+        if visible[i] or any(is_small(counts[j].value, min_n) or counts[j].key for j in group) \
+                or any(j in set(hidden) for j in group):
+            continue
+        visible[group] = True
         if audit(model, visible, min_n, sensitive, unmarked, certificates=0).violations:
-            visible[i] = False
+            visible[group] = False
         else:
-            reason.pop(i, None)
+            for j in group:
+                reason.pop(j, None)
             checked = (visible.copy(), set(unmarked))
     out = Protection(rounds=rounds)
     # what the report says of a hidden count: "< min_n" when it is small itself
@@ -902,15 +944,13 @@ def study_model(*, people: pd.DataFrame, validity: pd.DataFrame, bands: pd.DataF
                 group_columns: Sequence[str], groupings: Sequence[Sequence[str]], outcomes: Sequence[str],
                 tables: dict[str, pd.DataFrame], analyses: Sequence, study=None,
                 waves: Sequence[str] = ("pre", "post"), contrasts: Sequence[Sequence[str]] = (("pre", "post"),),
-                include: bool = False, partitions: pd.DataFrame | None = None) -> CountModel:
+                include: bool = False) -> CountModel:
     """The count model of a study's published tables: each analysis with counts of
     people (``counts``) puts them in; row numbers are positions in its table.
 
     Cells an analysis publishes beyond the configured groupings (``model_groupings``,
     e.g. the levels of a compared group within each municipality) join the model's
-    groupings, so their small counts are protected like any other. ``partitions``
-    classes the complete pairs of an outcome and contrast per person (reliable change).
-    Without ``include`` conditions nobody can be left out, and the attacker knows it
+    groupings, so their small counts are protected like any other. Without ``include`` conditions nobody can be left out, and the attacker knows it
     (the config is published): the left-out counts are zeros of the structure.
     """
     configured = [list(g) for g in groupings]
@@ -919,7 +959,7 @@ def study_model(*, people: pd.DataFrame, validity: pd.DataFrame, bands: pd.DataF
         extra = getattr(analysis, "model_groupings", None)
         if extra is not None and study is not None and analysis.NAME in tables:
             groupings += [list(g) for g in extra(study) if list(g) not in groupings]
-    model = CountModel(people, validity, bands, group_columns, groupings, outcomes, waves, contrasts, partitions)
+    model = CountModel(people, validity, bands, group_columns, groupings, outcomes, waves, contrasts)
     model.table_groupings = configured
     if not include:
         model.structural.append(model.excluded(np.ones(model.n_cells, dtype=bool)))
@@ -946,7 +986,7 @@ def protect_tables(*, people: pd.DataFrame, validity: pd.DataFrame, bands: pd.Da
     """
     model = study_model(people=people, validity=validity, bands=bands, group_columns=group_columns,
                         groupings=groupings, outcomes=outcomes, tables=tables, analyses=analyses, study=study,
-                        waves=waves, contrasts=contrasts, include=include, partitions=partitions)
+                        waves=waves, contrasts=contrasts, include=include)
     protection = protect(model, min_n)
     published = {}
     # tables that follow another are published after it
@@ -961,7 +1001,11 @@ def protect_tables(*, people: pd.DataFrame, validity: pd.DataFrame, bands: pd.Da
             out = table.copy().reset_index(drop=True)
         follows = getattr(analysis, "FOLLOWS", None)
         if follows is not None:
-            out = follow(table, analysis.KEYS, published[follows[0]], follows[1])
+            out, why = follow(table, analysis.KEYS, published[follows[0]], follows[1],
+                              protection.table(follows[0])[0])
+            protection.rows.update({(analysis.NAME, r): w for r, w in why.items()})
+        if hasattr(analysis, "partition_counts") and partitions is not None:
+            out = _protect_partitions(model, analysis, out, partitions, protection, min_n, study)
         key = getattr(analysis, "SMALL_ROWS", None)
         if key is not None:
             small = is_small(out[key], min_n).to_numpy(dtype=bool)
@@ -977,8 +1021,31 @@ def protect_tables(*, people: pd.DataFrame, validity: pd.DataFrame, bands: pd.Da
     return {a.NAME: published[a.NAME] for a in analyses if a.NAME in published}, protection
 
 
+def _protect_partitions(model: CountModel, analysis, out: pd.DataFrame, partitions: pd.DataFrame,
+                        protection: Protection, min_n: int, study) -> pd.DataFrame:
+    """The class counts of a table, protected per outcome and contrast (:class:`PartitionModel`);
+    a row already hidden keeps its classes hidden."""
+    blank_with = getattr(analysis, "BLANK_WITH", {}) or {}
+    hidden_rows = set(np.flatnonzero(out["suppressed"].to_numpy(dtype=bool)))
+    for key, parts in partitions.groupby(["outcome", "from_wave", "to_wave"], sort=False):
+        sub = PartitionModel(model, tuple(map(str, key)), parts)
+        analysis.partition_counts(sub, out, study)
+        first = [i for i, c in enumerate(sub.counts) if c.row in hidden_rows]
+        result = protect(sub, min_n, hidden=first)
+        for (table, row, column), why in result.hidden.items():
+            if row in hidden_rows:
+                continue
+            protection.hidden[(table, row, column)] = why
+            for c in (column, *blank_with.get(column, ())):
+                out[c] = out[c].astype(object)
+                out.at[row, c] = None
+        protection.rounds += result.rounds
+    return out
+
+
 def follow(table: pd.DataFrame, keys: Sequence[str], source: pd.DataFrame,
-           derives: dict[str, Sequence[str]]) -> pd.DataFrame:
+           derives: dict[str, Sequence[str]], source_rows: dict[int, str] | None = None
+           ) -> tuple[pd.DataFrame, dict[int, str]]:
     """A table whose counts are all counts of an already protected table (or
     differences of two): each row is published only where every count it derives
     from is published in ``source``'s row of the same keys (``derives``: column ->
@@ -986,7 +1053,9 @@ def follow(table: pd.DataFrame, keys: Sequence[str], source: pd.DataFrame,
 
     It then reveals nothing the protected table does not: a difference of two of its
     published counts is 0 or at least ``min_n`` there (the within-row rule), so the
-    statistics beside it describe at least ``min_n`` people.
+    statistics beside it describe at least ``min_n`` people. Returns the table and the
+    reason of each hidden row (the source row's, given in ``source_rows``, else
+    "protect").
     """
     out = table.copy().reset_index(drop=True)
     common = [k for k in keys if k in source.columns]
@@ -994,15 +1063,20 @@ def follow(table: pd.DataFrame, keys: Sequence[str], source: pd.DataFrame,
     src = source[[*common, *needed]].copy()
     src["_ok"] = src[needed].notna().all(axis=1) & ~src.get("suppressed", pd.Series(False, index=src.index)) \
         .astype(str).str.lower().eq("true")
+    src["_row"] = np.arange(len(src))
     for k in common:
         src[k] = src[k].astype(str)
-    merged = out[common].astype(str).merge(src[[*common, "_ok"]].drop_duplicates(common), on=common, how="left")
+    merged = out[common].astype(str).merge(src[[*common, "_ok", "_row"]].drop_duplicates(common), on=common,
+                                           how="left")
     ok = merged["_ok"].fillna(False).to_numpy(dtype=bool)
     blank = [c for c in out.columns if c not in keys and c != "suppressed"]
     out[blank] = out[blank].astype(object)
     out.loc[~ok, blank] = None
     out["suppressed"] = ~ok
-    return out
+    rows = source_rows or {}
+    why = {int(r): rows.get(int(s), "protect") if pd.notna(s) else "protect"
+           for r, s in zip(np.flatnonzero(~ok), merged["_row"].to_numpy()[~ok])}
+    return out, why
 
 
 def apply(table: pd.DataFrame, protection: Protection, name: str, keep: Sequence[str],

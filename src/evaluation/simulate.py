@@ -2,18 +2,21 @@
 
 The real evaluation data are confidential; these exports look like the real ones
 (Danish headers and answer labels, SurveyXact-style semicolon CSV with decimal
-commas and a BOM, an Excel file, missing answers, 10-25 % lost to follow-up) and
+commas and a BOM, an Excel file, missing answers, 15-35 % lost to follow-up) and
 are built so that the pipeline finds what the published evaluations found:
 
 * ``parents`` ("Målrettet støtte til forældre med anbragte børn", 2020-22):
   111 families with 146 children in Herning, Aarhus, Halsnæs and Vordingborg; a
   small but significant improvement in parent competence (PSOC) and parent
-  wellbeing (WHO-5), no change in the children's difficulties (SDQ). One CSV per
+  wellbeing (WHO-5), no change in the children's difficulties (SDQ). Families have
+  1-3 children, whose changes are alike within a family; parents with low wellbeing
+  and children with many difficulties at the start are lost more often. One CSV per
   questionnaire and wave (parent survey, child survey answered by the carer).
 * ``fosterfamilies`` (cooperation model, 2019-21): foster parents in København,
   Middelfart, Vejle and Vesthimmerland in an ``individuel`` or ``gruppe``
   variant; competence (PSOC efficacy) up in both variants, stress (PSS) down and
-  satisfaction (PSOC satisfaction) up in the group variant only, the children's
+  satisfaction (PSOC satisfaction) up in the group variant only (more than in the
+  individual one, adjusted for the baseline), the children's
   difficulties (SDQ) slightly up. One long Excel file with a wave column for the
   two waves, and a SurveyXact CSV of the 6-month follow-up (most gains hold).
 
@@ -106,12 +109,15 @@ def _split(total: int, weights, rng) -> np.ndarray:
     return sizes
 
 
-def _follow_up(rng, n: int, lost: float) -> np.ndarray:
-    return rng.random(n) >= lost
+def _follow_up(rng, n: int, lost: float, tilt: np.ndarray | float = 0.0) -> np.ndarray:
+    """Who answers again: a share ``lost`` is lost, more of them where ``tilt`` (on the
+    log-odds scale) is high."""
+    p_lost = 1 / (1 + np.exp(-(np.log(lost / (1 - lost)) + tilt)))
+    return rng.random(n) >= p_lost
 
 
 # ----------------------------------------------------------------------- parents
-def simulate_parents(seed: int = 5, scale: float = 1.0) -> dict[str, pd.DataFrame]:
+def simulate_parents(seed: int = 11, scale: float = 1.0) -> dict[str, pd.DataFrame]:
     """The four parents exports (parent and child survey x pre and post) as DataFrames."""
     rng = np.random.default_rng(seed)
     n_families = max(8, round(111 * scale))
@@ -120,15 +126,19 @@ def simulate_parents(seed: int = 5, scale: float = 1.0) -> dict[str, pd.DataFram
     fam_muni = np.repeat(municipalities, _split(n_families, [30, 38, 20, 23], rng))
     rng.shuffle(fam_muni)
     family_ids = np.array([f"FAM{1000 + i}" for i in range(n_families)])
-    # children per family: every family has one, the rest spread at random
-    child_family = np.concatenate([np.arange(n_families),
-                                   rng.choice(n_families, n_children - n_families)])
-    child_family.sort()
+    # children per family, 1 to 3: every family has one, some a second, a few a third
+    extra = n_children - n_families
+    n_third = min(extra // 5, n_families)
+    second = rng.choice(n_families, min(extra - n_third, n_families), replace=False)
+    third = rng.choice(second, min(n_third, len(second)), replace=False)
+    child_family = np.sort(np.concatenate([np.arange(n_families), second, third]))
+    n_children = len(child_family)
 
-    # parents: competence and wellbeing improve a little (d about 0.3)
+    # parents: competence and wellbeing improve a little (d about 0.3); those with low
+    # wellbeing at the start are more often lost before the follow-up
     competence = _latent(rng, n_families, shift=0.33)
     wellbeing = _latent(rng, n_families, shift=0.33)
-    parent_follow = _follow_up(rng, n_families, 0.17)
+    parent_follow = _follow_up(rng, n_families, 0.22, -0.5 * wellbeing.pre)
     parent_rows = {}
     for wave, (theta_c, theta_w) in {"pre": (competence.pre, wellbeing.pre),
                                      "post": (competence.post, wellbeing.post)}.items():
@@ -147,9 +157,12 @@ def simulate_parents(seed: int = 5, scale: float = 1.0) -> dict[str, pd.DataFram
             df[f"who5_{k + 1}"] = who[:, k]
         parent_rows[wave] = df[keep].reset_index(drop=True)
 
-    # children: no change in difficulties
+    # children: no change in difficulties on average, but siblings change alike (a
+    # family's share of the change), and children with more difficulties at the start
+    # are more often lost before the follow-up
     difficulties = _latent(rng, n_children, shift=0.0, rho=0.7)
-    child_follow = _follow_up(rng, n_children, 0.17)
+    difficulties.post = difficulties.post + rng.normal(0, 0.5, n_families)[child_family]
+    child_follow = _follow_up(rng, n_children, 0.22, 0.6 * difficulties.pre)
     ages = rng.uniform(4, 17, n_children).round(1)
     child_rows = {}
     for wave, theta in {"pre": difficulties.pre, "post": difficulties.post}.items():
@@ -179,7 +192,7 @@ def _write_surveyxact_csv(df: pd.DataFrame, path: Path) -> None:
     out.to_csv(path, sep=";", index=False, encoding="utf-8-sig")
 
 
-def write_parents(out_dir: str | Path, seed: int = 5, scale: float = 1.0) -> list[Path]:
+def write_parents(out_dir: str | Path, seed: int = 11, scale: float = 1.0) -> list[Path]:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []
@@ -216,7 +229,7 @@ def _fosterfamilies(seed: int, scale: float):
     n = len(muni)
     group = variant == "gruppe"
     efficacy = _latent(rng, n, shift=0.38)                       # both variants
-    satisfaction = _latent(rng, n, shift=np.where(group, 0.4, 0.0))
+    satisfaction = _latent(rng, n, shift=np.where(group, 0.6, 0.0))
     stress = _latent(rng, n, shift=np.where(group, -0.42, 0.0))  # less stress: group only
     child = _latent(rng, n, shift=0.18, rho=0.7)                 # slightly more difficulties
     follow = _follow_up(rng, n, 0.2)

@@ -33,6 +33,7 @@ COLUMNS = {
     "share_deteriorated": "n_deteriorated / n", "share_recovered": "n_recovered / n",
 }
 BLANK_WITH = {f"n_{k}": [f"share_{k}"] for k in CLASSES}
+FOLLOWS = ("results", {"n": ["n"]})  # the cell's complete pairs, published where the results row is
 _UNIONS = {"improved": ("recovered", "improved"), "unchanged": ("unchanged",), "deteriorated": ("deteriorated",),
            "recovered": ("recovered",)}
 
@@ -134,23 +135,22 @@ def compute(data, study) -> pd.DataFrame:
     return measures.in_group_order(table, study, ["from_wave", "to_wave", "outcome"])
 
 
-def counts(model, table: pd.DataFrame, study) -> None:
-    """n (the row's key) and each class count, as sums of the model's per-cell classes."""
-    for key, names in model.part_names.items():
-        unions = [[p for p in names if p.split("|")[0] in _UNIONS[k]] for k in CLASSES]
-        unions.append([p for p in names if p.endswith("|1")])
-        model.part_unions[key] = [u for u in unions if u]
+def partition_counts(model, table: pd.DataFrame, study) -> None:
+    """The class counts of the rows of one outcome and contrast (``model.key``), for the
+    disclosure audit of the classes (:class:`evaluation.disclosure.PartitionModel`).
+    A row's classes are published all or none: hiding one class alone would start a
+    chain of hiding others that add up with it."""
+    key = model.key
+    names = model.part_names[key]
+    model.part_unions[key] = [u for u in ([p for p in names if p.split("|")[0] in _UNIONS[k]] for k in CLASSES)
+                              if u] + [[p for p in names if p.endswith("|1")]]
     for i, r in enumerate(table.itertuples(index=False)):
+        if (r.outcome, str(r.from_wave), str(r.to_wave)) != key:
+            continue
         grouping = [] if r.grouping == "all" else r.grouping.split("+")
         group = model.group_tuple(grouping, r.group)
         cells = model.cells(grouping, group)
-        a, b = str(r.from_wave), str(r.to_wave)
-        key = (r.outcome, a, b)
-        where = (f"{r.outcome}:{a}:{b}", tuple(grouping), group)
-        model.add(NAME, i, "n", model.outcome_form(r.outcome, model.has(a, b), cells), key=True, cell=where)
-        if key not in model.part_names:
-            continue
-        names = model.part_names[key]
+        where = (f"{r.outcome}:{key[1]}:{key[2]}", tuple(grouping), group)
         for k in CLASSES:
             model.add(NAME, i, f"n_{k}", model.part_form(key, [p for p in names if p.split("|")[0] in _UNIONS[k]],
                                                          cells), cell=where)
