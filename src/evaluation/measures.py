@@ -67,18 +67,24 @@ def complete_pairs(scores: pd.DataFrame, outcomes: dict[str, dict], group_column
 
 def cells(pairs: pd.DataFrame, groupings: Sequence[Sequence[str]]):
     """The pairs of every outcome x contrast x grouping x group, as the results table has
-    them: ``(outcome, from_wave, to_wave, grouping, group, rows)``; a person without a
-    value of a grouping's column is in none of its groups.
+    them: ``(outcome, from_wave, to_wave, grouping, group, positions)`` with the row
+    positions of the cell in ``pairs``; a person without a value of a grouping's column
+    is in none of its groups. One groupby per grouping, whatever the number of cells.
 
     >>> p = pd.DataFrame({"outcome": "o", "from_wave": "pre", "to_wave": "post", "pid": list("abc"),
     ...                   "pre": [1.0, 2, 3], "post": [2.0, None, 4], "kommune": ["A", "B", None]})
-    >>> [(g, k, len(rows)) for _, _, _, g, k, rows in cells(p, [[], ["kommune"]])]
-    [('all', 'all', 3), ('kommune', 'A', 1), ('kommune', 'B', 1)]
+    >>> [(g, k, rows.tolist()) for _, _, _, g, k, rows in cells(p, [[], ["kommune"]])]
+    [('all', 'all', [0, 1, 2]), ('kommune', 'A', [0]), ('kommune', 'B', [1])]
     """
-    for (outcome, a, b), part in pairs.groupby(["outcome", "from_wave", "to_wave"], sort=False):
-        for grouping in groupings:
-            for name, label, rows in _groups(part, grouping):
-                yield outcome, a, b, name, label, rows
+    keys = list(PAIR_KEYS)
+    for grouping in groupings:
+        found = pairs.reset_index(drop=True).groupby([*keys, *grouping], sort=True, dropna=True).indices
+        for key, positions in found.items():
+            key = key if isinstance(key, tuple) else (key,)
+            outcome, a, b = key[:3]
+            values = key[3:]
+            yield (outcome, a, b, "+".join(grouping) or "all", "+".join(str(v) for v in values) or "all",
+                   np.asarray(positions))
 
 
 def in_group_order(table: pd.DataFrame, study, keys: Sequence[str] = ()) -> pd.DataFrame:

@@ -37,13 +37,14 @@ def applies(study) -> bool:
 
 def compute(data, study) -> pd.DataFrame:
     from ..stats.models import cohens_d, welch_test
+    from ..stats.paired import dz_confidence_interval
 
     level = study.analysis["ci_level"]
     rows = []
-    for outcome, a, b, grouping, group, cell in measures.cells(data.pairs, study.groupings):
-        base = cell[cell["pre"].notna()]
-        completers = base.loc[base["post"].notna(), "pre"].to_numpy(dtype=float)
-        dropouts = base.loc[base["post"].isna(), "pre"].to_numpy(dtype=float)
+    pre, post = data.pairs["pre"].to_numpy(dtype=float), data.pairs["post"].to_numpy(dtype=float)
+    for outcome, a, b, grouping, group, at in measures.cells(data.pairs, study.groupings):
+        x, y = pre[at], post[at]
+        completers, dropouts = x[~np.isnan(x) & ~np.isnan(y)], x[~np.isnan(x) & np.isnan(y)]
         welch = welch_test(completers, dropouts, level)
         row = {"outcome": outcome, "from_wave": a, "to_wave": b, "grouping": grouping, "group": group,
                "n_completers": len(completers), "n_dropouts": len(dropouts),
@@ -53,9 +54,15 @@ def compute(data, study) -> pd.DataFrame:
                "sd_dropouts": dropouts.std(ddof=1) if len(dropouts) > 1 else np.nan}
         row["diff"] = row["mean_completers"] - row["mean_dropouts"]
         row.update({f"welch_{k}": v for k, v in welch.items() if k != "diff"})
-        row.update(cohens_d(completers, dropouts, level))
+        row.update(cohens_d(completers, dropouts, level, interval=False))
         rows.append(row)
     table = pd.DataFrame(rows, columns=list(COLUMNS))
+    # the noncentral-t intervals of every cell at once: t* = d / sqrt(h), h = 1/n1 + 1/n2
+    n1, n2 = table["n_completers"].to_numpy(float), table["n_dropouts"].to_numpy(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        h = 1 / n1 + 1 / n2
+        low, high = dz_confidence_interval((table["d"] / np.sqrt(h)).to_numpy(float), n1 + n2 - 2, 1 / h, level)
+    table["d_ci_low"], table["d_ci_high"] = low, high
     return measures.in_group_order(table, study, ["from_wave", "to_wave", "outcome"])
 
 

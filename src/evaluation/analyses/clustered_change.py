@@ -39,11 +39,13 @@ def compute(data, study) -> pd.DataFrame:
 
     level = study.analysis["ci_level"]
     rows = []
-    for outcome, a, b, grouping, group, cell in measures.cells(data.pairs, study.groupings):
-        cp = cell[cell["pre"].notna() & cell["post"].notna()]
-        change = (cp["post"] - cp["pre"]).to_numpy(dtype=float)
-        # a child whose family is unknown is a family of its own (no known siblings)
-        families = cp["family"].astype("string").fillna("pid:" + cp["pid"].astype(str)).to_numpy(dtype=str)
+    change_all = (data.pairs["post"] - data.pairs["pre"]).to_numpy(dtype=float)
+    # a child whose family is unknown is a family of its own (no known siblings)
+    family_all = data.pairs["family"].astype("string").fillna("pid:" + data.pairs["pid"].astype(str)) \
+        .to_numpy(dtype=str)
+    for outcome, a, b, grouping, group, at in measures.cells(data.pairs, study.groupings):
+        at = at[~np.isnan(change_all[at])]
+        change, families = change_all[at], family_all[at]
         n, k = len(change), len(set(families))
         row = {"outcome": outcome, "from_wave": a, "to_wave": b, "grouping": grouping, "group": group, "n": n,
                "n_families": k, "mean_change": change.mean() if n else np.nan,
@@ -58,7 +60,7 @@ def compute(data, study) -> pd.DataFrame:
             if fit is not None and fit.var_group + fit.var_resid > 0:
                 row.update(var_family=fit.var_group, var_resid=fit.var_resid, singular=fit.singular,
                            icc=fit.var_group / (fit.var_group + fit.var_resid))
-        sizes = pd.Series(families).value_counts().to_numpy(dtype=float)
+        sizes = np.unique(families, return_counts=True)[1].astype(float)
         row["m_bar"] = n / k if k else np.nan
         row["m_tilde"] = (sizes**2).sum() / n if k else np.nan
         row["deff"] = 1.0 if row["m_tilde"] == 1 else 1 + (row["m_tilde"] - 1) * row["icc"]

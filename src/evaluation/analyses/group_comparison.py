@@ -87,7 +87,9 @@ def compute(data, study) -> pd.DataFrame:
     for compared, adjust in study.compare.items():
         pairs = data.pairs[data.pairs[compared].notna()]
         order = levels(study, compared, pairs[compared])
-        for outcome, a, b, grouping, group, cell in measures.cells(pairs, _cells(study, compared)):
+        pairs = pairs.reset_index(drop=True)
+        for outcome, a, b, grouping, group, at in measures.cells(pairs, _cells(study, compared)):
+            cell = pairs.iloc[at]
             cp = cell[cell["pre"].notna() & cell["post"].notna()]
             if clusters:  # a child whose family is unknown is a family of its own
                 cp = cp.assign(family=cp["family"].astype("string").fillna("pid:" + cp["pid"].astype(str)))

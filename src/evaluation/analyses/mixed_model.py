@@ -43,15 +43,17 @@ def compute(data, study) -> pd.DataFrame:
     rows = []
     empty = dict.fromkeys(["estimate", "se", "df", "t", "p", "ci_low", "ci_high", "var_person", "var_resid",
                            "singular"], np.nan)
-    for outcome, a, b, grouping, group, cell in measures.cells(data.pairs, study.groupings):
-        pre, post = cell["pre"].to_numpy(dtype=float), cell["post"].to_numpy(dtype=float)
+    pre_all, post_all = data.pairs["pre"].to_numpy(dtype=float), data.pairs["post"].to_numpy(dtype=float)
+    pid_all = data.pairs["pid"].to_numpy()
+    for outcome, a, b, grouping, group, at in measures.cells(data.pairs, study.groupings):
+        pre, post = pre_all[at], post_all[at]
         has_pre, has_post = ~np.isnan(pre), ~np.isnan(post)
         row = {"outcome": outcome, "from_wave": a, "to_wave": b, "grouping": grouping, "group": group,
                "n_obs": int(has_pre.sum() + has_post.sum()), "n_persons": int((has_pre | has_post).sum()),
                "n_pairs": int((has_pre & has_post).sum()), "n_pre_only": int((has_pre & ~has_post).sum()),
                "n_post_only": int((~has_pre & has_post).sum()), **empty}
         if row["n_pairs"] >= 2:  # with fewer the two variances are not identified
-            pid = cell["pid"].to_numpy()
+            pid = pid_all[at]
             y = np.r_[pre[has_pre], post[has_post]]
             wave = np.r_[np.zeros(has_pre.sum()), np.ones(has_post.sum())]
             fit = reml_intercept(y, np.column_stack([np.ones(len(y)), wave]), np.r_[pid[has_pre], pid[has_post]])

@@ -56,7 +56,10 @@ def reliabilities(data, study) -> dict[str, tuple[float, str]]:
         if alpha is None:
             from ..instruments import reliability
 
-            alpha = reliability(data.responses, study.instruments, study.waves[:1])
+            instruments = {i: v for i, v in study.instruments.items()
+                           if any(o.get("reliability") == "alpha" and o["instrument"] == i
+                                  for o in study.outcomes.values())}
+            alpha = reliability(data.responses, instruments, study.waves[:1], omega=False)
         row = alpha[(alpha["instrument"] == spec["instrument"]) & (alpha["scale"] == spec["scale"])]
         out[outcome] = (float(row["alpha"].iloc[0]) if len(row) else np.nan, "alpha_pre")
     return out
@@ -105,32 +108,38 @@ def partition(people: pd.DataFrame, study) -> pd.DataFrame:
 
 
 def compute(data, study) -> pd.DataFrame:
+    from ..stats.reliable_change import s_diff
+
     people = persons(data, study)
     rel = reliabilities(data, study)
     z = study.analysis["reliable_change_z"]
+    category, sd_pre = {}, {}
+    for (outcome, a, b), part in people.groupby(["outcome", "from_wave", "to_wave"], sort=False):
+        category[(outcome, a, b)] = part.set_index("pid")["category"]
+        sd_pre[(outcome, a, b)] = part["pre"].std(ddof=1) if len(part) > 1 else np.nan
     rows = []
-    for outcome, a, b, grouping, group, cell in measures.cells(data.pairs[data.pairs["outcome"].isin(rel)],
-                                                               study.groupings):
+    pairs = data.pairs[data.pairs["outcome"].isin(rel)].reset_index(drop=True)
+    pre_all, post_all = pairs["pre"].to_numpy(dtype=float), pairs["post"].to_numpy(dtype=float)
+    pid_all = pairs["pid"].to_numpy()
+    for outcome, a, b, grouping, group, at in measures.cells(pairs, study.groupings):
         spec = study.outcomes[outcome]
-        cp = cell[cell["pre"].notna() & cell["post"].notna()]
-        if cp.empty:
+        at = at[~np.isnan(pre_all[at]) & ~np.isnan(post_all[at])]
+        if not len(at):
             continue
-        mine = people[(people["outcome"] == outcome) & (people["from_wave"] == a) & (people["to_wave"] == b)]
-        sd_pre = mine["pre"].std(ddof=1) if len(mine) > 1 else np.nan
+        sd = sd_pre[(outcome, a, b)]
         rxx, source = rel[outcome]
-        s = sd_pre * np.sqrt(2 * (1 - rxx)) if np.isfinite(rxx) else np.nan
-        cats = mine.set_index("pid").loc[cp["pid"], "category"].to_numpy()
-        n = len(cp)
+        s = s_diff(sd, rxx) if np.isfinite(sd) and np.isfinite(rxx) else np.nan
+        cats = category[(outcome, a, b)].reindex(pid_all[at]).to_numpy()
+        n = len(at)
         counts = {"improved": int(np.isin(cats, _UNIONS["improved"]).sum()),
                   "unchanged": int((cats == "unchanged").sum()), "deteriorated": int((cats == "deteriorated").sum()),
                   "recovered": int((cats == "recovered").sum())}
-        row = {"outcome": outcome, "from_wave": a, "to_wave": b, "grouping": grouping, "group": group, "n": n,
-               "better": spec["better"], "reliability": rxx, "reliability_source": source, "sd_pre": sd_pre,
-               "s_diff": s, "rc_points": z * s, "cutoff": spec.get("clinical_cutoff", np.nan),
-               **{f"n_{k}": v for k, v in counts.items()},
-               "n_dysfunctional_pre": int(_dysfunctional(cp["pre"], spec).sum()),
-               **{f"share_{k}": v / n for k, v in counts.items()}}
-        rows.append(row)
+        rows.append({"outcome": outcome, "from_wave": a, "to_wave": b, "grouping": grouping, "group": group, "n": n,
+                     "better": spec["better"], "reliability": rxx, "reliability_source": source, "sd_pre": sd,
+                     "s_diff": s, "rc_points": z * s, "cutoff": spec.get("clinical_cutoff", np.nan),
+                     **{f"n_{k}": v for k, v in counts.items()},
+                     "n_dysfunctional_pre": int(_dysfunctional(pd.Series(pre_all[at]), spec).sum()),
+                     **{f"share_{k}": v / n for k, v in counts.items()}})
     table = pd.DataFrame(rows, columns=list(COLUMNS))
     return measures.in_group_order(table, study, ["from_wave", "to_wave", "outcome"])
 
@@ -153,9 +162,9 @@ def partition_counts(model, table: pd.DataFrame, study) -> None:
         where = (f"{r.outcome}:{key[1]}:{key[2]}", tuple(grouping), group)
         for k in CLASSES:
             model.add(NAME, i, f"n_{k}", model.part_form(key, [p for p in names if p.split("|")[0] in _UNIONS[k]],
-                                                         cells), cell=where)
+                                                         cells), cell=where, together=(i,))
         model.add(NAME, i, "n_dysfunctional_pre", model.part_form(key, [p for p in names if p.endswith("|1")],
-                                                                   cells), cell=where)
+                                                                   cells), cell=where, together=(i,))
 
 
 def blocks(ctx) -> list[Section]:

@@ -70,11 +70,12 @@ def mcdonald_omega(items: np.ndarray, max_iter: int = 500, tol: float = 1e-8) ->
 
 
 def reliability(responses: pd.DataFrame, instruments: Mapping[str, Instrument],
-                waves: Sequence[str] = ("pre", "post")) -> pd.DataFrame:
+                waves: Sequence[str] = ("pre", "post"), omega: bool = True) -> pd.DataFrame:
     """Cronbach's alpha and McDonald's omega per instrument scale and wave (in ``waves`` order).
 
     Computed on the keyed items of each item-level scale, complete cases per wave,
-    with their number ``n`` (CONTRACT section 4, ``reliability.csv``).
+    with their number ``n`` (CONTRACT section 4, ``reliability.csv``); ``omega=False``
+    leaves omega (an iterative fit) empty.
     """
     rows = []
     for iid, instrument in instruments.items():
@@ -88,5 +89,5 @@ def reliability(responses: pd.DataFrame, instruments: Mapping[str, Instrument],
                 x = x[~np.isnan(x).any(axis=1)]
                 rows.append({"instrument": iid, "scale": scale, "wave": wave, "n": len(x),
                              "alpha": cronbach_alpha(x) if len(idx) > 1 else math.nan,
-                             "omega": mcdonald_omega(x) if len(idx) > 2 else math.nan})
+                             "omega": mcdonald_omega(x) if omega and len(idx) > 2 else math.nan})
     return pd.DataFrame(rows, columns=["instrument", "scale", "wave", "n", "alpha", "omega"])

@@ -335,7 +335,7 @@ def reml_intercept(y: np.ndarray, X: np.ndarray, groups) -> REMLFit | None:
             return np.inf
         return (n - p) * np.log(rwr) + np.log1p(gamma * m).sum() + logdet
 
-    grid = np.r_[0.0, np.logspace(-3, 3, 61)]
+    grid = np.r_[0.0, np.logspace(-3, 3, 19)]
     values = np.array([criterion(x) for x in grid])
     i = int(np.argmin(values))
     lo, hi = grid[max(i - 1, 0)], grid[min(i + 1, len(grid) - 1)]
@@ -371,10 +371,12 @@ def welch_test(x: np.ndarray, y: np.ndarray, level: float = 0.95) -> dict[str, f
     return dict(zip(keys, (diff, t, df, float(_t_p(t, df)), diff - q * se, diff + q * se)))
 
 
-def cohens_d(x: np.ndarray, y: np.ndarray, level: float = 0.95) -> dict[str, float]:
+def cohens_d(x: np.ndarray, y: np.ndarray, level: float = 0.95, interval: bool = True) -> dict[str, float]:
     """``effectsize::cohens_d(x, y, pooled_sd = TRUE)`` and ``hedges_g``: ``d`` (x - y
     over the pooled SD), its CI by exact inversion of the noncentral t
-    (t* = d / √(1/n₁ + 1/n₂), df = n₁ + n₂ - 2) and ``g = d x J(df)`` (exact J)."""
+    (t* = d / √(1/n₁ + 1/n₂), df = n₁ + n₂ - 2) and ``g = d x J(df)`` (exact J).
+    ``interval=False`` leaves the CI empty (to solve many at once with
+    :func:`evaluation.stats.paired.dz_confidence_interval`)."""
     keys = ("d", "d_ci_low", "d_ci_high", "g")
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     n1, n2 = len(x), len(y)
@@ -386,6 +388,9 @@ def cohens_d(x: np.ndarray, y: np.ndarray, level: float = 0.95) -> dict[str, flo
         return dict.fromkeys(keys, np.nan)
     d = (x.mean() - y.mean()) / pooled
     h = 1 / n1 + 1 / n2
-    low, high = dz_confidence_interval(np.array([d / np.sqrt(h)]), np.array([float(df)]), np.array([1 / h]), level)
+    low = high = np.array([np.nan])
+    if interval:
+        low, high = dz_confidence_interval(np.array([d / np.sqrt(h)]), np.array([float(df)]), np.array([1 / h]),
+                                           level)
     g = d * float(hedges_j(np.array([float(df)]))[0])
     return dict(zip(keys, (d, float(low[0]), float(high[0]), g)))
