@@ -357,3 +357,20 @@ def test_reliable_change_persons_reproduce_r(design_run):
     assert (merged["category"] == merged["category_got"]).all()
     assert np.allclose(merged["rci"], merged["rci_got"], rtol=CLOSED, atol=CLOSED)
     assert list(got.columns) == ["pid", "outcome", "from_wave", "to_wave", "pre", "post", "rci", "category"]
+
+
+def test_a_study_without_families_gets_no_clustered_table_and_no_error(design_run):
+    """Without columns.family the clustered analysis does not apply (an empty table with
+    its columns in the workflow), group comparisons carry no CR2 columns, and nothing fails."""
+    from conftest import make_study
+
+    from evaluation.analyses import clustered_change, group_comparison
+
+    spec = design_spec()
+    del spec["columns"]["family"]
+    study = make_study(spec, study_id="design")
+    _, data = design_run
+    assert not clustered_change.applies(study)
+    table = group_comparison.compute(data.__class__(pairs=data.pairs.drop(columns=["family"])), study)
+    assert len(table) and not [c for c in table.columns if "cr2" in c or c == "n_clusters"]
+    assert list(table.columns) == group_comparison.columns(study)

@@ -266,6 +266,8 @@ TEXTS: dict[str, dict[str, str]] = {
     "rc_recovered": {"da": "Kommet sig", "en": "Recovered"},
     "rc_item": {"da": "{label}: {improved} af {n} forbedret, {deteriorated} forværret (pålidelig ved {points} point)",
                 "en": "{label}: {improved} of {n} improved, {deteriorated} deteriorated (reliable at {points} points)"},
+    "rc_item_hidden": {"da": "{label}: {n} par, fordelingen skjult (små antal)",
+                       "en": "{label}: {n} pairs, the classes hidden (small counts)"},
     "finding_reliable_change": {"da": "Ændring ud over måleusikkerheden: {items}.",
                                 "en": "Change beyond measurement error: {items}."},
     "finding_exploratory": {"da": "Undersøgende (undergrupper, ikke sammenlignet med hinanden): {groups}.",

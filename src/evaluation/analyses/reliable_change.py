@@ -211,11 +211,12 @@ def findings(ctx) -> list[str]:
     hidden = table["suppressed"].astype(str).str.lower() == "true"
     items = []
     for _, r in table[(table["grouping"] == "all") & ~hidden].iterrows():
-        if pd.isna(r["n_improved"]) or pd.isna(r["n_deteriorated"]):
-            continue
         label = study.outcome_label(r["outcome"])
         if len(study.contrasts) > 1:
             label += f" ({contrast_label(study, (r['from_wave'], r['to_wave']))})"
+        if pd.isna(r["n_improved"]) or pd.isna(r["n_deteriorated"]):  # classes hidden: say so
+            items.append(t("rc_item_hidden", lang, label=label, n=int(r["n"])))
+            continue
         items.append(t("rc_item", lang, label=label, improved=int(r["n_improved"]),
                        deteriorated=int(r["n_deteriorated"]), n=int(r["n"]),
                        points=format_number(r["rc_points"], lang)))

@@ -24,7 +24,8 @@ def build_document(ctx, scores: pd.DataFrame, provenance: dict) -> Document:
 
     study, lang = ctx.study, ctx.lang
     analyses = enabled(study)
-    findings = [f for a in analyses if hasattr(a, "findings") for f in a.findings(ctx)]
+    # a sentence starts with a capital, also when it starts with a data value ("gruppe ...")
+    findings = [f[:1].upper() + f[1:] for a in analyses if hasattr(a, "findings") for f in a.findings(ctx)]
     doc = Document(lang, study.title, f"{t('report', lang)} · {study.id}")
     doc.sections.append(Section("summary", t("summary", lang),
                                 [Paragraph(t("summary_intro", lang)), Bullets(findings)]))
