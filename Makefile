@@ -33,6 +33,7 @@ lint: setup
 bench: setup
 	$(BIN)/python benchmarks/bench_workflow.py
 	$(BIN)/python benchmarks/bench_stats.py
+	$(BIN)/python benchmarks/bench_design.py
 
 ## demo-data: re-simulate the demo exports in data/raw/
 demo-data: setup
