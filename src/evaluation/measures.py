@@ -77,9 +77,10 @@ def cells(pairs: pd.DataFrame, groupings: Sequence[Sequence[str]]):
     [('all', 'all', [0, 1, 2]), ('kommune', 'A', [0]), ('kommune', 'B', [1])]
     """
     keys = list(PAIR_KEYS)
+    first = {tuple(k): i for i, k in enumerate(pairs[keys].drop_duplicates().itertuples(index=False))}
     for grouping in groupings:
         found = pairs.reset_index(drop=True).groupby([*keys, *grouping], sort=True, dropna=True).indices
-        for key, positions in found.items():
+        for key, positions in sorted(found.items(), key=lambda kv: first[tuple(kv[0][:3])]):
             key = key if isinstance(key, tuple) else (key,)
             outcome, a, b = key[:3]
             values = key[3:]

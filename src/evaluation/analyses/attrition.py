@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from .. import measures
-from ..i18n import contrast_label, format_number, group_text, grouping_label, hidden_mark, p_text, t
+from ..i18n import contrast_label, format_number, group_text, grouping_label, hidden_mark, p_phrase, p_text, t
 from ..report.document import Paragraph, Section, Table
 
 NAME = "attrition"
@@ -80,7 +80,7 @@ def blocks(ctx) -> list[Section]:
     several = len(study.contrasts) > 1
     f = lambda v, d=2: format_number(v, lang, d)  # noqa: E731
     header = [t("col_outcome", lang), t("group", lang), t("col_completers", lang), t("col_dropouts", lang),
-              t("col_attrition_diff", lang), t("col_p", lang), t("col_d_ci", lang)]
+              t("col_attrition_diff", lang), t("col_p_welch", lang), t("col_d_ci", lang)]
     if several:
         header.insert(1, t("col_contrast", lang))
     rows, flags = [], []
@@ -124,5 +124,5 @@ def findings(ctx) -> list[str]:
             label += f" ({contrast_label(study, (r['from_wave'], r['to_wave']))})"
         better = (r["diff"] > 0) == (study.outcomes[r["outcome"]]["better"] == "higher")
         parts.append(t("attrition_better" if better else "attrition_worse", lang, label=label,
-                       d=format_number(r["d"], lang), p=p_text(r["welch_p"], lang)))
+                       d=format_number(r["d"], lang), p=p_phrase(r["welch_p"], lang)))
     return [t("finding_attrition", lang, lost="; ".join(share), parts="; ".join(parts))]

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .. import measures
-from ..i18n import contrast_label, format_number, group_text, grouping_label, hidden_mark, p_text, t
+from ..i18n import contrast_label, format_number, group_text, grouping_label, hidden_mark, p_phrase, p_text, t
 from ..report.document import Paragraph, Section, Table
 
 NAME = "group_comparison"
@@ -148,7 +148,7 @@ def blocks(ctx) -> list[Section]:
     f = lambda v, d=2: format_number(v, lang, d)  # noqa: E731
     header = [t("col_outcome", lang), t("group", lang), t("col_level", lang), t("col_n_levels", lang),
               t("col_change_levels", lang), t("col_ancova", lang),
-              t("col_p_cr2" if clustered else "col_p", lang), t("col_ancova_adj", lang), t("col_g_wwc", lang)]
+              t("col_p_cr2" if clustered else "col_p_plain", lang), t("col_ancova_adj", lang), t("col_g_wwc", lang)]
     if several:
         header.insert(1, t("col_contrast", lang))
     rows, flags = [], []
@@ -201,7 +201,7 @@ def findings(ctx) -> list[str]:
             good = (r["ancova_diff"] > 0) == (study.outcomes[r["outcome"]]["better"] == "higher")
             (better if good else worse).append(t("comparison_item", lang, label=label,
                                                  diff=format_number(r["ancova_diff"], lang),
-                                                 g=format_number(r["g_wwc_ancova"], lang), p=p_text(p, lang)))
+                                                 g=format_number(r["g_wwc_ancova"], lang), p=p_phrase(p, lang)))
         if better:
             out.append(t("finding_comparison_better", lang, items="; ".join(better), **names))
         if worse:

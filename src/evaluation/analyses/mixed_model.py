@@ -76,7 +76,7 @@ def blocks(ctx) -> list[Section]:
     several = len(study.contrasts) > 1
     f = lambda v, d=2: format_number(v, lang, d)  # noqa: E731
     header = [t("col_outcome", lang), t("group", lang), t("col_persons", lang), t("col_pairs_only", lang),
-              t("col_lmm_estimate", lang), t("col_p", lang), t("col_paired_diff", lang)]
+              t("col_lmm_estimate", lang), t("col_p_plain", lang), t("col_paired_diff", lang)]
     if several:
         header.insert(1, t("col_contrast", lang))
     rows, flags = [], []
