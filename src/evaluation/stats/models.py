@@ -94,18 +94,12 @@ def ols(y: np.ndarray, X: np.ndarray) -> OLSFit:
     y = np.asarray(y, dtype=float)
     X = np.asarray(X, dtype=float)
     n, p = X.shape
-    basis = np.zeros((n, 0))
-    aliased = np.zeros(p, dtype=bool)
-    for j in range(p):
-        x = X[:, j]
-        norm = np.linalg.norm(x)
-        r = x - basis @ (basis.T @ x)
-        r = r - basis @ (basis.T @ r)  # twice is enough (Kahan-Parlett)
-        rn = np.linalg.norm(r)
-        if norm == 0 or rn <= ALIAS_TOLERANCE * norm:
-            aliased[j] = True
-            continue
-        basis = np.column_stack([basis, r / rn])
+    # |r_jj| of a QR is the distance of column j from the span of the columns before it
+    # (R's dqrdc2 moves such a column to the end and calls it aliased)
+    norms = np.linalg.norm(X, axis=0)
+    r_diag = np.abs(np.diag(np.linalg.qr(X, mode="r"))) if n and p else np.zeros(p)
+    r_diag = np.r_[r_diag, np.zeros(p - len(r_diag))]
+    aliased = (norms == 0) | (r_diag <= ALIAS_TOLERANCE * norms)
     Xk = X[:, ~aliased]
     coef = np.full(p, np.nan)
     se = np.full(p, np.nan)
@@ -186,7 +180,7 @@ def cr2_test(fit: OLSFit, clusters: np.ndarray, column: int, level: float = 0.95
         which = np.flatnonzero(sizes == m)
         rows = order[starts[which][:, None] + np.arange(m)[None, :]]  # (clusters, m)
         Xj = X[rows]  # (clusters, m, p)
-        Hjj = np.einsum("cip,pq,cjq->cij", Xj, M, Xj)
+        Hjj = np.einsum("cip,cjp->cij", Xj @ M, Xj)
         A = _inverse_sqrt_psd(np.eye(m)[None] - Hjj)
         u = np.einsum("cij,cjp->cip", A, Xj)  # A_j X_j
         s = np.einsum("cip,ci->cp", u, e[rows])  # X_j' A_j e_j
