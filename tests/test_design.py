@@ -374,3 +374,14 @@ def test_a_study_without_families_gets_no_clustered_table_and_no_error(design_ru
     table = group_comparison.compute(data.__class__(pairs=data.pairs.drop(columns=["family"])), study)
     assert len(table) and not [c for c in table.columns if "cr2" in c or c == "n_clusters"]
     assert list(table.columns) == group_comparison.columns(study)
+
+
+def test_reliable_change_classes_add_up_to_n(design_run):
+    from evaluation.analyses import reliable_change
+
+    study, data = design_run
+    table = reliable_change.compute(data, study)
+    assert len(table) and (table["n_improved"] + table["n_unchanged"] + table["n_deteriorated"] == table["n"]).all()
+    assert (table["n_recovered"] <= table["n_improved"]).all()
+    shares = table[[f"share_{k}" for k in ("improved", "unchanged", "deteriorated")]].sum(axis=1)
+    assert np.allclose(shares, 1.0)

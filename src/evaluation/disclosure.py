@@ -1013,10 +1013,11 @@ def protect_tables(*, people: pd.DataFrame, validity: pd.DataFrame, bands: pd.Da
             out = out.astype({c: object for c in columns})
             out.loc[small, columns] = None
             out["suppressed"] = small | (out["suppressed"].to_numpy(dtype=bool) if "suppressed" in out else False)
-        for column in getattr(analysis, "SMALL_CELLS", ()):
+        for column in [c for c in getattr(analysis, "SMALL_CELLS", ()) if c in out.columns]:
             small = is_small(out[column].astype("Float64").fillna(0), min_n).to_numpy(dtype=bool)
-            out[column] = out[column].astype(object)
-            out.loc[small, column] = None
+            for c in (column, *((blank_with or {}).get(column, ()))):
+                out[c] = out[c].astype(object)
+                out.loc[small, c] = None
         published[analysis.NAME] = out
     return {a.NAME: published[a.NAME] for a in analyses if a.NAME in published}, protection
 

@@ -28,6 +28,9 @@ COLUMNS = {
 
 
 FOLLOWS = ("results", {"n": ["n"]})  # the cell's complete pairs, published where the results row is
+# a handful of families is not published (nor what would give it away: n / families, sizes)
+SMALL_CELLS = ["n_families"]
+BLANK_WITH = {"n_families": ["m_bar", "m_tilde", "deff", "n_eff"]}
 
 
 def applies(study) -> bool:
@@ -92,9 +95,10 @@ def blocks(ctx) -> list[Section]:
             rows.append([*lead, hidden_mark(reasons.get(i), ctx.min_n)] + [""] * (len(header) - len(lead) - 1))
             flags.append(True)
             continue
-        rows.append([*lead, str(int(r["n"])), str(int(r["n_families"])), f(r["mean_change"]),
-                     f"{f(r['se_iid'], 3)} / {f(r['se_cr2'], 3)}", p_text(r["p_cr2"], lang), f(r["icc"]),
-                     f"{f(r['deff'])} (n_eff {format_number(r['n_eff'], lang, 0)})"])
+        few = pd.isna(r["n_families"])  # a handful of families is not published
+        rows.append([*lead, str(int(r["n"])), hidden_mark("small", ctx.min_n) if few else str(int(r["n_families"])),
+                     f(r["mean_change"]), f"{f(r['se_iid'], 3)} / {f(r['se_cr2'], 3)}", p_text(r["p_cr2"], lang),
+                     f(r["icc"]), "" if few else f"{f(r['deff'])} (n_eff {format_number(r['n_eff'], lang, 0)})"])
         flags.append(False)
     return [Section("clustered-change", t("clustered_change", lang),
                     [Paragraph(t("clustered_intro", lang), note=True), Table(header, rows, flags)])]
@@ -123,7 +127,7 @@ def findings(ctx) -> list[str]:
     icc = overall["icc"].dropna()
     icc_text = (f"{format_number(icc.min(), lang)}–{format_number(icc.max(), lang)}" if len(icc) > 1
                 else format_number(icc.iloc[0], lang) if len(icc) else "–")
-    deff = format_number(overall["deff"].max(), lang)
+    deff = format_number(overall["deff"].max(), lang) if overall["deff"].notna().any() else "–"
     if changed:
         return [t("finding_cluster_changes", lang, icc=icc_text, deff=deff, labels=", ".join(changed))]
     return [t("finding_cluster_same", lang, icc=icc_text, deff=deff)]

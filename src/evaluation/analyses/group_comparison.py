@@ -47,6 +47,7 @@ _CLUSTERED = [c for c in COLUMNS if "cr2" in c or c == "n_clusters"]
 _RENAME = {"n_level": "n_variant", "change_mean_level": "change_mean_variant", "change_sd_level": "change_sd_variant",
            "post_sd_level": "post_sd_variant"}
 SIGNIFICANT = 0.05
+SMALL_CELLS = ["n_clusters"]  # a handful of families is not published
 
 
 def columns(study) -> list[str]:
