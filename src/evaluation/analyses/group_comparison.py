@@ -88,7 +88,11 @@ def compute(data, study) -> pd.DataFrame:
     for compared, adjust in study.compare.items():
         pairs = data.pairs[data.pairs[compared].notna()]
         order = levels(study, compared, pairs[compared])
-        pairs = pairs.reset_index(drop=True)
+        # plain numpy columns: a cell is taken ~1000 times (Arrow-backed text is slow to take)
+        wanted = dict.fromkeys(["outcome", "from_wave", "to_wave", "pid", "pre", "post", compared, *adjust,
+                                *(c for g in _cells(study, compared) for c in g), *([clusters] if clusters else [])])
+        pairs = pd.DataFrame({c: pairs[c].to_numpy(dtype=float if c in ("pre", "post") else object)
+                              for c in wanted})
         for outcome, a, b, grouping, group, at in measures.cells(pairs, _cells(study, compared)):
             cell = pairs.iloc[at]
             cp = cell[cell["pre"].notna() & cell["post"].notna()]

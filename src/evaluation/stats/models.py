@@ -97,16 +97,21 @@ def ols(y: np.ndarray, X: np.ndarray) -> OLSFit:
     # |r_jj| of a QR is the distance of column j from the span of the columns before it
     # (R's dqrdc2 moves such a column to the end and calls it aliased)
     norms = np.linalg.norm(X, axis=0)
-    r_diag = np.abs(np.diag(np.linalg.qr(X, mode="r"))) if n and p else np.zeros(p)
-    r_diag = np.r_[r_diag, np.zeros(p - len(r_diag))]
-    aliased = (norms == 0) | (r_diag <= ALIAS_TOLERANCE * norms)
+    if not (n and p):
+        aliased = norms == 0
+        q = r = None
+    else:
+        q, r = np.linalg.qr(X)
+        r_diag = np.r_[np.abs(np.diag(r)), np.zeros(p - min(n, p))]
+        aliased = (norms == 0) | (r_diag <= ALIAS_TOLERANCE * norms)
     Xk = X[:, ~aliased]
     coef = np.full(p, np.nan)
     se = np.full(p, np.nan)
     df = n - Xk.shape[1]
     if Xk.shape[1] == 0:
         return OLSFit(coef, se, aliased, df, float(y @ y), y.copy(), Xk, np.zeros((0, 0)))
-    q, r = np.linalg.qr(Xk)
+    if aliased.any():  # the estimable columns alone (rare: one more factorisation)
+        q, r = np.linalg.qr(Xk)
     beta = np.linalg.solve(r, q.T @ y)
     resid = y - Xk @ beta
     rss = float(resid @ resid)
