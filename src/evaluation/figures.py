@@ -20,7 +20,7 @@ from .config import Study
 from .i18n import contrast_label, group_text, grouping_label, t, wave_label
 from .instruments import band_sort_key
 
-__all__ = ["means_plot", "forest_plot", "flow_plot", "band_plot", "save_figure"]
+__all__ = ["means_plot", "forest_plot", "comparison_plot", "flow_plot", "band_plot", "save_figure"]
 
 # Group names and labels are data: "$" in one is a dollar sign, never mathtext.
 matplotlib.rcParams["text.parse_math"] = False
@@ -194,6 +194,56 @@ def forest_plot(study: Study, outcome: str, results: pd.DataFrame) -> Figure:
     direction = t("improvement_right" if better == "higher" else "improvement_left", lang)
     fig.supxlabel(f"Cohen's d_z [{int(round(study.analysis['ci_level'] * 100))} % CI] — {direction}", fontsize=9)
     fig.suptitle(study.outcome_label(outcome), fontsize=10)
+    return fig
+
+
+def comparison_plot(study: Study, compared: str, table: pd.DataFrame) -> Figure:
+    """Is one level better? The WWC g of the baseline-adjusted difference (level −
+    reference) with its CI, per outcome and contrast, overall; one panel per level.
+    Improvement points right for every outcome (lower-is-better outcomes mirrored).
+
+    From the published group comparison only: g and its CI are the ANCOVA difference
+    and CI times ω / the pooled SD of the later wave (all published columns).
+    """
+    lang = study.language
+    rows = table[(table["compared"] == compared) & (table["grouping"] == "all") & _published(table)
+                 & table["g_wwc_ancova"].notna()]
+    levels = list(dict.fromkeys(rows["level"]))
+    keys = list(dict.fromkeys(zip(rows["outcome"], rows["from_wave"], rows["to_wave"])))
+    several = len(study.contrasts) > 1
+    labels = [study.outcome_label(o) + (f" ({contrast_label(study, (a, b))})" if several else "")
+              for o, a, b in keys]
+    height = 0.32 * max(len(keys), 2) + 1.4
+    label_width = 0.072 * max((len(x) for x in labels), default=10) + 0.3  # inches
+    width = label_width + 2.8 * max(len(levels), 1) + 0.4
+    left = label_width / width
+    fig = Figure(figsize=(width, height))
+    fig.subplots_adjust(left=left, right=0.97, top=1 - 0.6 / height, bottom=0.8 / height, wspace=0.08)
+    if rows.empty:
+        ax = fig.add_subplot()
+        ax.text(0.5, 0.5, t("suppressed_figure", lang), ha="center", va="center", transform=ax.transAxes)
+        ax.set_axis_off()
+        return fig
+    axes = fig.subplots(1, len(levels), sharey=True, sharex=True, squeeze=False)[0]
+    position = {key: len(keys) - 1 - k for k, key in enumerate(keys)}
+    for ax, level in zip(axes, levels):
+        part = rows[rows["level"] == level]
+        y = np.array([position[k] for k in zip(part["outcome"], part["from_wave"], part["to_wave"])], dtype=float)
+        sign = np.where([study.outcomes[o]["better"] == "higher" for o in part["outcome"]], 1.0, -1.0)
+        scale = part["omega"].astype(float) / part["post_sd_pooled"].astype(float)
+        g = sign * part["g_wwc_ancova"].astype(float)
+        ends = np.sort(np.vstack([sign * scale * part["ancova_ci_low"].astype(float),
+                                  sign * scale * part["ancova_ci_high"].astype(float)]), axis=0)
+        ax.hlines(y, ends[0], ends[1], colors=OKABE_ITO["grey"], linewidth=1.5)
+        ax.scatter(g, y, color=OKABE_ITO["blue"], zorder=3, s=40)
+        ax.axvline(0, color=OKABE_ITO["grey"], linestyle="--", linewidth=1)
+        reference = group_text(study, compared, part["reference"].iloc[0])
+        ax.set_title(f"{group_text(study, compared, level)} – {reference}", fontsize=9)
+    axes[0].set_yticks(range(len(keys) - 1, -1, -1), labels)
+    axes[0].set_ylim(-0.7, len(keys) - 0.3)
+    level = int(round(study.analysis["ci_level"] * 100))
+    fig.supxlabel(t("figure_comparison_axis", lang, ci=level), fontsize=9)
+    fig.suptitle(f"{t('group_comparison', lang)}: {grouping_label(study, compared)}", fontsize=10)
     return fig
 
 

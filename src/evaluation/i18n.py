@@ -172,6 +172,9 @@ TEXTS: dict[str, dict[str, str]] = {
               "difference also adjusted for the groups listed, and Hedges' g (WWC). One variant being significant "
               "and another not is no difference in itself; this test decides."},
     "col_level": {"da": "Niveau – reference", "en": "Level – reference"},
+    "figure_comparison_axis": {
+        "da": "Hedges' g (WWC) af den justerede forskel [{ci} % CI] — forbedring mod højre",
+        "en": "Hedges' g (WWC) of the adjusted difference [{ci} % CI] — improvement to the right"},
     "col_n_levels": {"da": "n (niveau / ref.)", "en": "n (level / ref.)"},
     "col_change_levels": {"da": "Ændring (niveau / ref.)", "en": "Change (level / ref.)"},
     "col_ancova": {"da": "Justeret forskel [95 % CI]", "en": "Adjusted difference [95 % CI]"},

@@ -12,7 +12,7 @@ import pandas as pd
 
 from .. import measures
 from ..i18n import contrast_label, format_number, group_text, grouping_label, hidden_mark, p_phrase, p_text, t
-from ..report.document import Paragraph, Section, Table
+from ..report.document import FigureRef, Paragraph, Section, Table
 
 NAME = "group_comparison"
 NEEDS = ("pairs",)
@@ -131,6 +131,14 @@ def counts(model, table: pd.DataFrame, study) -> None:
                       cell=(where[0], (*grouping, r.compared), (*group, str(lv))))
 
 
+def figures(tables: dict[str, pd.DataFrame], study) -> dict:
+    from .. import figures as draw
+
+    table = tables[NAME]
+    return {f"comparison_{compared}": (lambda c=compared: draw.comparison_plot(study, c, table))
+            for compared in study.compare if (table["compared"] == compared).any()}
+
+
 def _hidden(table: pd.DataFrame) -> pd.Series:
     return table["suppressed"].astype(str).str.lower() == "true"
 
@@ -178,8 +186,11 @@ def blocks(ctx) -> list[Section]:
         flags.append(False)
     intro = t("group_comparison_intro", lang, groups=", ".join(grouping_label(study, g).lower()
                                                                for g in study.compare))
+    pictures = [FigureRef(f"comparison_{c}", t("group_comparison", lang),
+                          f"{t('group_comparison', lang)}: {grouping_label(study, c)}")
+                for c in study.compare if (table["compared"] == c).any()]
     return [Section("group-comparison", t("group_comparison", lang), [Paragraph(intro, note=True),
-                                                                       Table(header, rows, flags)])]
+                                                                       Table(header, rows, flags), *pictures])]
 
 
 def findings(ctx) -> list[str]:
