@@ -93,6 +93,7 @@ def compute(data, study) -> pd.DataFrame:
                                 *(c for g in _cells(study, compared) for c in g), *([clusters] if clusters else [])])
         pairs = pd.DataFrame({c: pairs[c].to_numpy(dtype=float if c in ("pre", "post") else object)
                               for c in wanted})
+        observed = [lv for lv in order[1:] if (pairs[compared].astype(str) == lv).any()]
         for outcome, a, b, grouping, group, at in measures.cells(pairs, _cells(study, compared)):
             cell = pairs.iloc[at]
             cp = cell[cell["pre"].notna() & cell["post"].notna()]
@@ -100,10 +101,10 @@ def compute(data, study) -> pd.DataFrame:
                 cp = cp.assign(family=cp["family"].astype("string").fillna("pid:" + cp["pid"].astype(str)))
             if cp.empty:
                 continue
-            present = [lv for lv in order[1:] if (cp[compared].astype(str) == lv).any()]
-            stats = compare_levels(cp, compared, order[0], [order[0], *present],
+            # every level the study has, also one absent from this cell (n_variant 0, as R writes it)
+            stats = compare_levels(cp, compared, order[0], [order[0], *observed],
                                    adjust=adjust if grouping == "all" else [], clusters=clusters, ci_level=level)
-            for lv, s in zip(present, stats):
+            for lv, s in zip(observed, stats):
                 rows.append({"outcome": outcome, "from_wave": a, "to_wave": b, "compared": compared,
                              "grouping": grouping, "group": group, "level": lv, "reference": order[0],
                              **{_RENAME.get(k, k): v for k, v in s.items()}})
@@ -166,6 +167,8 @@ def blocks(ctx) -> list[Section]:
         header.insert(1, t("col_contrast", lang))
     rows, flags = [], []
     for i, r in table.iterrows():
+        if r["n_variant"] == 0:  # the level does not run in this cell: nothing to compare
+            continue
         lead = [study.outcome_label(r["outcome"])]
         if several:
             lead.append(contrast_label(study, (r["from_wave"], r["to_wave"])))
