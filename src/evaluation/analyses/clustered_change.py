@@ -38,38 +38,55 @@ def applies(study) -> bool:
 
 
 def compute(data, study) -> pd.DataFrame:
-    from ..stats.models import cr2_test, ols, reml_intercept
+    from ..stats.models import GroupTypes, intercept_cr2, reml_intercept_many
 
     level = study.analysis["ci_level"]
-    rows = []
+    rows, fams = [], []
     change_all = (data.pairs["post"] - data.pairs["pre"]).to_numpy(dtype=float)
     # a child whose family is unknown is a family of its own (no known siblings)
-    family_all = data.pairs["family"].astype("string").fillna("pid:" + data.pairs["pid"].astype(str)) \
-        .to_numpy(dtype=str)
+    family_all = pd.factorize(data.pairs["family"].astype("string").fillna("pid:" + data.pairs["pid"].astype(str)))[0]
     for outcome, a, b, grouping, group, at in measures.cells(data.pairs, study.groupings):
         at = at[~np.isnan(change_all[at])]
-        change, families = change_all[at], family_all[at]
-        n, k = len(change), len(set(families))
+        change = change_all[at]
+        _, family, sizes = np.unique(family_all[at], return_inverse=True, return_counts=True)
+        totals = np.bincount(family, weights=change, minlength=len(sizes))  # T_j: each family's sum
+        n, k = len(change), len(sizes)
+        fams.append((sizes, totals, change))
         row = {"outcome": outcome, "from_wave": a, "to_wave": b, "grouping": grouping, "group": group, "n": n,
                "n_families": k, "mean_change": change.mean() if n else np.nan,
                "se_iid": change.std(ddof=1) / np.sqrt(n) if n > 1 else np.nan}
-        cr2 = dict.fromkeys(["se", "t", "df", "p", "ci_low", "ci_high"], np.nan)
-        if k >= 2:
-            cr2 = cr2_test(ols(change, np.ones((n, 1))), families, 0, level)
+        cr2 = intercept_cr2(sizes, totals, level) if k >= 2 else dict.fromkeys(
+            ["se", "t", "df", "p", "ci_low", "ci_high"], np.nan)
         row.update({f"{key}_cr2": v for key, v in cr2.items()})
-        row.update(var_family=np.nan, var_resid=np.nan, icc=np.nan, singular=np.nan)
-        if 2 <= k < n:  # the ICC needs a family with two children
-            fit = reml_intercept(change, np.ones((n, 1)), families)
-            if fit is not None and fit.var_group + fit.var_resid > 0:
-                row.update(var_family=fit.var_group, var_resid=fit.var_resid, singular=fit.singular,
-                           icc=fit.var_group / (fit.var_group + fit.var_resid))
-        sizes = np.unique(families, return_counts=True)[1].astype(float)
         row["m_bar"] = n / k if k else np.nan
-        row["m_tilde"] = (sizes**2).sum() / n if k else np.nan
-        row["deff"] = 1.0 if row["m_tilde"] == 1 else 1 + (row["m_tilde"] - 1) * row["icc"]
-        row["n_eff"] = n / row["deff"] if n else np.nan
+        row["m_tilde"] = (sizes.astype(float) ** 2).sum() / n if k else np.nan
         rows.append(row)
     table = pd.DataFrame(rows, columns=list(COLUMNS))
+    table["singular"] = table["singular"].astype(object)
+    # the ICC of change within families: one REML fit per cell, all cells at once (types: family sizes)
+    fit = np.array([2 <= len(sizes) < len(change) for sizes, _, change in fams], dtype=bool)
+    if fit.any():
+        chosen = [fams[i] for i in np.flatnonzero(fit)]
+        m = np.arange(1, max(int(sizes.max()) for sizes, _, _ in chosen) + 1, dtype=float)
+        count = np.array([np.bincount(sizes, minlength=len(m) + 1)[1:] for sizes, _, _ in chosen], dtype=float)
+        sum_T = np.array([np.bincount(sizes, weights=totals, minlength=len(m) + 1)[1:] for sizes, totals, _ in chosen])
+        sum_T2 = np.array([np.bincount(sizes, weights=totals**2, minlength=len(m) + 1)[1:]
+                           for sizes, totals, _ in chosen])
+        n = np.array([len(c) for _, _, c in chosen], dtype=float)
+        groups = GroupTypes(m=m, s=m[:, None], count=count, sum_T=sum_T, sum_T2=sum_T2, XtX=n[:, None, None],
+                            Xty=np.array([[c.sum()] for _, _, c in chosen]),
+                            yty=np.array([(c**2).sum() for _, _, c in chosen]), n=n)
+        out = reml_intercept_many(groups)
+        total = out["var_group"] + out["var_resid"]
+        ok = total > 0
+        idx = np.flatnonzero(fit)[ok]
+        table.loc[idx, "var_family"] = out["var_group"][ok]
+        table.loc[idx, "var_resid"] = out["var_resid"][ok]
+        table.loc[idx, "icc"] = (out["var_group"] / total)[ok]
+        table.loc[idx, "singular"] = out["singular"][ok]
+    m_tilde = table["m_tilde"].to_numpy(dtype=float)
+    table["deff"] = np.where(m_tilde == 1, 1.0, 1 + (m_tilde - 1) * table["icc"].to_numpy(dtype=float))
+    table["n_eff"] = np.where(table["n"] > 0, table["n"] / table["deff"], np.nan)
     return measures.in_group_order(table, study, ["from_wave", "to_wave", "outcome"])
 
 

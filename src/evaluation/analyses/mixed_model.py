@@ -37,31 +37,40 @@ def applies(study) -> bool:
 
 
 def compute(data, study) -> pd.DataFrame:
-    from ..stats.models import reml_intercept
+    from ..stats.models import GroupTypes, reml_intercept_many
 
-    level = study.analysis["ci_level"]
-    rows = []
-    empty = dict.fromkeys(["estimate", "se", "df", "t", "p", "ci_low", "ci_high", "var_person", "var_resid",
-                           "singular"], np.nan)
+    rows, stats = [], []
     pre_all, post_all = data.pairs["pre"].to_numpy(dtype=float), data.pairs["post"].to_numpy(dtype=float)
-    pid_all = data.pairs["pid"].to_numpy()
     for outcome, a, b, grouping, group, at in measures.cells(data.pairs, study.groupings):
         pre, post = pre_all[at], post_all[at]
         has_pre, has_post = ~np.isnan(pre), ~np.isnan(post)
-        row = {"outcome": outcome, "from_wave": a, "to_wave": b, "grouping": grouping, "group": group,
-               "n_obs": int(has_pre.sum() + has_post.sum()), "n_persons": int((has_pre | has_post).sum()),
-               "n_pairs": int((has_pre & has_post).sum()), "n_pre_only": int((has_pre & ~has_post).sum()),
-               "n_post_only": int((~has_pre & has_post).sum()), **empty}
-        if row["n_pairs"] >= 2:  # with fewer the two variances are not identified
-            pid = pid_all[at]
-            y = np.r_[pre[has_pre], post[has_post]]
-            wave = np.r_[np.zeros(has_pre.sum()), np.ones(has_post.sum())]
-            fit = reml_intercept(y, np.column_stack([np.ones(len(y)), wave]), np.r_[pid[has_pre], pid[has_post]])
-            if fit is not None:
-                row.update(fit.test(1, level), var_person=fit.var_group, var_resid=fit.var_resid,
-                           singular=fit.singular)
-        rows.append(row)
+        both, pre_only, post_only = has_pre & has_post, has_pre & ~has_post, ~has_pre & has_post
+        rows.append({"outcome": outcome, "from_wave": a, "to_wave": b, "grouping": grouping, "group": group,
+                     "n_obs": int(has_pre.sum() + has_post.sum()), "n_persons": int((has_pre | has_post).sum()),
+                     "n_pairs": int(both.sum()), "n_pre_only": int(pre_only.sum()),
+                     "n_post_only": int(post_only.sum())})
+        # a person's sum of scores, by type: both waves, the earlier only, the later only
+        totals = ((pre + post)[both], pre[pre_only], post[post_only])
+        y_pre, y_post = pre[has_pre], post[has_post]
+        stats.append((*(len(x) for x in totals), *(x.sum() for x in totals), *((x**2).sum() for x in totals),
+                      len(y_pre) + len(y_post), len(y_post), y_pre.sum() + y_post.sum(), y_post.sum(),
+                      (y_pre**2).sum() + (y_post**2).sum()))
     table = pd.DataFrame(rows, columns=list(COLUMNS))
+    fit = table["n_pairs"].to_numpy() >= 2  # with fewer the two variances are not identified
+    if fit.any():
+        st = np.array(stats, dtype=float)[fit]
+        n_obs, n_post = st[:, 9], st[:, 10]
+        groups = GroupTypes(m=np.array([2.0, 1.0, 1.0]), s=np.array([[2.0, 1.0], [1.0, 0.0], [1.0, 1.0]]),
+                            count=st[:, 0:3], sum_T=st[:, 3:6], sum_T2=st[:, 6:9],
+                            XtX=np.stack([np.stack([n_obs, n_post], 1), np.stack([n_post, n_post], 1)], 1),
+                            Xty=st[:, 11:13], yty=st[:, 13], n=n_obs)
+        out = reml_intercept_many(groups, column=1, level=study.analysis["ci_level"])
+        for key in ("estimate", "se", "df", "t", "p", "ci_low", "ci_high"):
+            table.loc[fit, key] = out[key]
+        table.loc[fit, "var_person"] = out["var_group"]
+        table.loc[fit, "var_resid"] = out["var_resid"]
+        table["singular"] = table["singular"].astype(object)
+        table.loc[fit, "singular"] = out["singular"]
     return measures.in_group_order(table, study, ["from_wave", "to_wave", "outcome"])
 
 

@@ -40,8 +40,8 @@ from scipy import optimize, special
 
 from .paired import dz_confidence_interval, hedges_j
 
-__all__ = ["OLSFit", "ols", "coef_test", "f_test", "cr2_test", "REMLFit", "reml_intercept",
-           "welch_test", "cohens_d"]
+__all__ = ["OLSFit", "ols", "coef_test", "f_test", "cr2_test", "REMLFit", "reml_intercept", "GroupTypes",
+           "reml_intercept_many", "intercept_cr2", "welch_test", "cohens_d"]
 
 ALIAS_TOLERANCE = 1e-7  # R's lm (dqrdc2): a column whose remainder is below tol x its norm is aliased
 SINGULAR_TOLERANCE = 1e-4  # lme4's isSingular: a relative SD (theta) below this is on the boundary
@@ -208,6 +208,32 @@ def cr2_test(fit: OLSFit, clusters: np.ndarray, column: int, level: float = 0.95
     t = b / se if se > 0 else np.nan
     q = _t_quantile(level, df)
     return dict(zip(keys, (se, t, df, _t_p(t, df), b - q * se, b + q * se)))
+
+
+def intercept_cr2(sizes: np.ndarray, totals: np.ndarray, level: float = 0.95) -> dict[str, float]:
+    """:func:`cr2_test` of ``lm(y ~ 1)`` from each cluster's size and sum of y alone.
+
+    With X = 1, H_jj = 11'/n, so A_j = (I - H_jj)^(-1/2) has the eigenvalue
+    1/√(1 - m_j/n) on 1 and 1 elsewhere: X_j'A_j e_j = (T_j - m_j ȳ)/√(1 - m_j/n), and in
+    the Satterthwaite matrix P = diag(d) - q q'/n with d_j = m_j / (n²(1 - m_j/n)) and
+    q_j = m_j / (n √(1 - m_j/n)).
+    """
+    m = np.asarray(sizes, dtype=float)
+    n = m.sum()
+    mean = np.asarray(totals, dtype=float).sum() / n
+    keep = 1 - m / n > 1e-12  # a cluster holding everyone has no residual of its own
+    shrink = np.where(keep, 1 - m / n, 1.0)
+    e = np.where(keep, (np.asarray(totals, dtype=float) - m * mean) / np.sqrt(shrink), 0.0)
+    se = float(np.sqrt((e**2).sum()) / n)
+    d = np.where(keep, m / (n**2 * shrink), 0.0)
+    q = np.where(keep, m / (n * np.sqrt(shrink)), 0.0)
+    q2 = (q**2).sum()
+    trace = d.sum() - q2 / n
+    frob = (d**2).sum() - 2 * (d * q**2).sum() / n + q2**2 / n**2
+    df = trace**2 / frob if frob > 0 else np.nan
+    t = mean / se if se > 0 else np.nan
+    half = _t_quantile(level, df) * se
+    return {"se": se, "t": t, "df": df, "p": float(_t_p(t, df)), "ci_low": mean - half, "ci_high": mean + half}
 
 
 def _codes(values) -> tuple[np.ndarray, np.ndarray]:
@@ -393,3 +419,152 @@ def cohens_d(x: np.ndarray, y: np.ndarray, level: float = 0.95, interval: bool =
                                            level)
     g = d * float(hedges_j(np.array([float(df)]))[0])
     return dict(zip(keys, (d, float(low[0]), float(high[0]), g)))
+
+
+# ------------------------------------------------- many random-intercept fits at once
+@dataclass
+class GroupTypes:
+    """Sufficient statistics of many cells for ``lmer(y ~ X + (1 | group))`` when every
+    group of a type has the same size ``m`` and the same column sums ``s`` of X (a person
+    with both waves, one wave only; a family of 1, 2, 3 children with X = 1).
+
+    Per cell ``c`` and type ``t``: ``count[c, t]`` groups with ``sum_T[c, t]`` = Σ_j T_j and
+    ``sum_T2[c, t]`` = Σ_j T_j² (T_j the sum of y in group j); per cell ``XtX``, ``Xty``,
+    ``yty`` and the number of observations ``n``.
+    """
+
+    m: np.ndarray  # (T,)
+    s: np.ndarray  # (T, p)
+    count: np.ndarray  # (C, T)
+    sum_T: np.ndarray  # (C, T)
+    sum_T2: np.ndarray  # (C, T)
+    XtX: np.ndarray  # (C, p, p)
+    Xty: np.ndarray  # (C, p)
+    yty: np.ndarray  # (C,)
+    n: np.ndarray  # (C,)
+
+
+def _solve_types(g: GroupTypes, theta: np.ndarray):
+    """β, X'V⁻¹X (σ²-free), r'V⁻¹r and γ of every cell at its θ (vectorised)."""
+    gamma = theta**2
+    c = gamma[:, None] / (1 + gamma[:, None] * g.m[None, :])  # (C, T)
+    A = g.XtX - np.einsum("ct,ti,tj->cij", c * g.count, g.s, g.s)
+    b = g.Xty - np.einsum("ct,ti->ci", c * g.sum_T, g.s)
+    with np.errstate(all="ignore"):
+        beta = np.linalg.solve(A, b[..., None])[..., 0]
+    rwr = g.yty - (c * g.sum_T2).sum(axis=1) - (beta * b).sum(axis=1)
+    return beta, A, rwr, gamma
+
+
+def _criterion_types(g: GroupTypes, theta: np.ndarray) -> np.ndarray:
+    beta, A, rwr, gamma = _solve_types(g, theta)
+    p = g.s.shape[1]
+    sign, logdet = np.linalg.slogdet(A)
+    with np.errstate(all="ignore"):
+        f = (g.n - p) * np.log(rwr) + (g.count * np.log1p(gamma[:, None] * g.m[None, :])).sum(axis=1) + logdet
+    return np.where((rwr > 0) & (sign > 0), f, np.inf)
+
+
+def reml_intercept_many(g: GroupTypes, column: int | None = None, level: float = 0.95) -> dict[str, np.ndarray]:
+    """:func:`reml_intercept` for every cell of ``g`` at once: the same criterion,
+    minimised on the same grid and then by a golden-section search to 1e-12 in every
+    cell together; with ``column`` also lmerTest's test of that coefficient
+    (``estimate, se, df, t, p, ci_low, ci_high``). Returns ``var_group``,
+    ``var_resid``, ``singular`` (and the test), one value per cell.
+    """
+    C = len(g.n)
+    grid = np.r_[0.0, np.logspace(-3, 3, 19)]
+    values = np.stack([_criterion_types(g, np.full(C, x)) for x in grid], axis=1)  # (C, G)
+    i = np.argmin(values, axis=1)
+    lo, hi = grid[np.maximum(i - 1, 0)], grid[np.minimum(i + 1, len(grid) - 1)]
+    ratio = (np.sqrt(5) - 1) / 2
+    x1, x2 = hi - ratio * (hi - lo), lo + ratio * (hi - lo)
+    f1, f2 = _criterion_types(g, x1), _criterion_types(g, x2)
+    for _ in range(90):
+        left = f1 < f2  # the minimum lies in [lo, x2]
+        hi = np.where(left, x2, hi)
+        lo = np.where(left, lo, x1)
+        x2n = np.where(left, x1, lo + ratio * (hi - lo))
+        x1n = np.where(left, hi - ratio * (hi - lo), x2)
+        f_new = _criterion_types(g, np.where(left, x1n, x2n))
+        f2, f1 = np.where(left, f1, f_new), np.where(left, f_new, f2)
+        x1, x2 = x1n, x2n
+    theta = (lo + hi) / 2
+    best = _criterion_types(g, theta)
+    at_grid = values[np.arange(C), i] < best
+    theta = np.where(at_grid, grid[i], theta)
+    theta = np.where(_criterion_types(g, np.zeros(C)) <= _criterion_types(g, theta), 0.0, theta)
+    beta, A, rwr, gamma = _solve_types(g, theta)
+    p = g.s.shape[1]
+    s2e = rwr / (g.n - p)
+    out = {"var_group": gamma * s2e, "var_resid": s2e, "singular": theta < SINGULAR_TOLERANCE}
+    if column is None:
+        return out
+    with np.errstate(all="ignore"):
+        cov = s2e[:, None, None] * np.linalg.inv(A)
+        est = beta[:, column]
+        se = np.sqrt(cov[:, column, column])
+        df = _satterthwaite_types(g, beta, cov, out["var_group"], s2e, out["singular"], column)
+        t = est / se
+        q = _t_quantile(level, df)
+        out.update(estimate=est, se=se, df=df, t=t, p=_t_p(t, df), ci_low=est - q * se, ci_high=est + q * se)
+    return out
+
+
+def _satterthwaite_types(g: GroupTypes, beta, C, s2b, s2e, singular, k) -> np.ndarray:
+    """:meth:`REMLFit.satterthwaite_df` on the sufficient statistics of every cell."""
+    m = g.m[None, :]
+    a = 1.0 / s2e
+    b = -s2b[:, None] / (s2e[:, None] * (s2e[:, None] + m * s2b[:, None]))
+
+    def form(f0, f1):
+        return np.broadcast_to(np.asarray(f0, float), a.shape), np.broadcast_to(np.asarray(f1, float), b.shape)
+
+    def mul(f, h):
+        return f[0] * h[0], f[0][:, None] * h[1] + f[1] * h[0][:, None] + m * f[1] * h[1]
+
+    def xfx(f):
+        return f[0][:, None, None] * g.XtX + np.einsum("ct,ti,tj->cij", f[1] * g.count, g.s, g.s)
+
+    W, E, Z = form(a, b), form(1.0, 0.0), form(0.0, 1.0)
+    Vs = (Z, E)
+    WVW = [mul(mul(W, V), W) for V in Vs]
+    D = [xfx(f) for f in WVW]
+    CD = [C @ Dm for Dm in D]
+    grad = np.stack([(CDm @ C)[:, k, k] for CDm in CD], axis=1)  # (C, 2)
+    sb = g.s @ beta.T  # (T, C): s_t · β
+    sb = sb.T
+    rsum = g.sum_T - g.count * sb  # Σ_j rsum_j per type
+    rsum2 = g.sum_T2 - 2 * sb * g.sum_T + g.count * sb**2  # Σ_j rsum_j²
+    Xr = g.Xty - np.einsum("cij,cj->ci", g.XtX, beta)
+    rr = g.yty - 2 * (beta * g.Xty).sum(axis=1) + np.einsum("ci,cij,cj->c", beta, g.XtX, beta)
+    uu = a**2 * rr + ((2 * a[:, None] * b + m * b**2) * rsum2).sum(axis=1)
+    k_t = a[:, None] + m * b
+    usum, usum2 = k_t * rsum, k_t**2 * rsum2
+    Xu = a[:, None] * Xr + np.einsum("ct,ti->ci", b * rsum, g.s)
+
+    def uform(f):
+        return f[0] * uu + (f[1] * usum2).sum(axis=1)
+
+    def xform_u(f):
+        return f[0][:, None] * Xu + np.einsum("ct,ti->ci", f[1] * usum, g.s)
+
+    def trace(f):
+        return (g.count * m * (f[0][:, None] + f[1])).sum(axis=1)
+
+    info = np.zeros((len(a), 2, 2))
+    for i, Vi in enumerate(Vs):
+        for j, Vj in enumerate(Vs):
+            tr = (trace(mul(mul(mul(W, Vi), W), Vj))
+                  - 2 * np.einsum("cii->c", C @ xfx(mul(mul(mul(WVW[i], Vj), W), E)))
+                  + np.einsum("cij,cji->c", CD[i], CD[j]))
+            x_i, x_j = xform_u(mul(W, Vi)), xform_u(mul(W, Vj))
+            quad = uform(mul(mul(Vi, W), Vj)) - np.einsum("ci,cij,cj->c", x_i, C, x_j)
+            info[:, i, j] = quad - 0.5 * tr
+    with np.errstate(all="ignore"):  # g' info⁻¹ g with the 2 x 2 inverse written out
+        det = info[:, 0, 0] * info[:, 1, 1] - info[:, 0, 1] * info[:, 1, 0]
+        full = (grad[:, 0] ** 2 * info[:, 1, 1] - grad[:, 0] * grad[:, 1] * (info[:, 0, 1] + info[:, 1, 0])
+                + grad[:, 1] ** 2 * info[:, 0, 0]) / det
+        boundary = grad[:, 1] ** 2 / info[:, 1, 1]
+        denom = np.where(singular, boundary, full)
+        return np.where(denom > 0, 2 * C[:, k, k] ** 2 / denom, np.nan)
