@@ -196,7 +196,8 @@ def test_reliable_change_matches_jacobson_truax(export):
             n = len(x)
             counts = {"n": n, "n_improved": int(x["improved"].sum()), "n_deteriorated": int(x["deteriorated"].sum()),
                       "n_unchanged": int((~x["improved"] & ~x["deteriorated"]).sum()),
-                      "n_recovered": int(x["recovered"].sum()), "n_dysfunctional_pre": int(x["dysfunctional_pre"].sum())}
+                      "n_recovered": int(x["recovered"].sum()),
+                      "n_dysfunctional_pre": int(x["dysfunctional_pre"].sum())}
             for k, v in counts.items():
                 assert v == e[k], (outcome, group, k)
             check({"sd_pre": sd_pre, "s_diff": s, "rc_points": 1.96 * s, "reliability": reliability}, e, CLOSED, group)

@@ -33,11 +33,20 @@ status: enrolled, answered a wave, complete, one wave only, in a band) is
 *determined* when every solution of that system gives it the same value. That is
 decided exactly for the linear-programming relaxation in two steps: one linear
 programme finds the variables forced to zero (the implicit equalities of the
-polytope, Goldman & Tucker's strictly complementary trick: maximise
-``Σ min(x_i, 1)`` over the cone ``Ax = bs, s >= 1``, only for atoms that are zero in
-the true counts), and on the remaining variables, whose relative interior is then
-open, a count is determined exactly when its form lies in the row space of the
-equations (tested after the equations within one cell are solved away).
+polytope, Goldman & Tucker's strictly complementary trick: the true counts x₀ are
+one solution, every other is x₀ + d with ``Ad = 0`` and ``d >= 0`` where x₀ is 0, so
+maximising ``Σ min(d_i, 1)`` over that cone finds every atom that can leave 0), and
+on the remaining variables, whose relative interior is then open, a count is
+determined exactly when its form lies in the row space of the equations (tested
+after the equations within one cell are solved away).
+
+Tables whose counts are all counts of the results table, or differences of two
+(attrition, the mixed model, clustered change: ``FOLLOWS``), are not modelled
+again: a row of theirs is published only where those counts are (:func:`follow`).
+Counts published twice (the same form) are hidden together. The classes of
+reliable change add up to a cell's complete pairs and nothing else links them; they
+get an audit of their own per outcome and contrast (:class:`PartitionModel`) in
+which the attacker is granted every finest cell's number of pairs.
 
 Protection starts from primary suppression (every count from 1 to ``min_n − 1``)
 and, while the audit finds a determined small count, hides the cheapest visible
@@ -950,7 +959,8 @@ def study_model(*, people: pd.DataFrame, validity: pd.DataFrame, bands: pd.DataF
 
     Cells an analysis publishes beyond the configured groupings (``model_groupings``,
     e.g. the levels of a compared group within each municipality) join the model's
-    groupings, so their small counts are protected like any other. Without ``include`` conditions nobody can be left out, and the attacker knows it
+    groupings, so their small counts are protected like any other. Without ``include``
+    conditions nobody can be left out, and the attacker knows it
     (the config is published): the left-out counts are zeros of the structure.
     """
     configured = [list(g) for g in groupings]

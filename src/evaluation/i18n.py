@@ -183,7 +183,8 @@ TEXTS: dict[str, dict[str, str]] = {
     "col_p_cr2": {"da": "p (CR2)", "en": "p (CR2)"},
     "col_p_plain": {"da": "p", "en": "p"},
     "col_p_welch": {"da": "p (Welch)", "en": "p (Welch)"},
-    "comparison_item": {"da": "{label}: {diff} point (g = {g}, p {p})", "en": "{label}: {diff} points (g = {g}, p {p})"},
+    "comparison_item": {"da": "{label}: {diff} point (g = {g}, p {p})",
+                        "en": "{label}: {diff} points (g = {g}, p {p})"},
     "finding_comparison_better": {
         "da": "{level} gav en større forbedring end {reference}, justeret for udgangspunktet: {items}.",
         "en": "{level} improved more than {reference}, adjusted for the baseline: {items}."},

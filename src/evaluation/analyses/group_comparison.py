@@ -174,7 +174,8 @@ def blocks(ctx) -> list[Section]:
             lead.append(contrast_label(study, (r["from_wave"], r["to_wave"])))
         cell = t("overall", lang) if r["grouping"] == "all" else \
             f"{grouping_label(study, r['grouping'])}: {group_text(study, r['grouping'], r['group'])}"
-        versus = f"{group_text(study, r['compared'], r['level'])} – {group_text(study, r['compared'], r['reference'])}"
+        level, reference = (group_text(study, r["compared"], r[k]) for k in ("level", "reference"))
+        versus = f"{level} – {reference}"
         if hidden[i]:
             rows.append([*lead, cell, versus, hidden_mark(reasons.get(i), ctx.min_n)]
                         + [""] * (len(header) - len(lead) - 3))

@@ -130,7 +130,8 @@ def findings(ctx) -> list[str]:
         label = study.outcome_label(r["outcome"])
         if len(study.contrasts) > 1:
             label += f" ({contrast_label(study, (r['from_wave'], r['to_wave']))})"
-        agree = (r["p"] < 0.05) == (m["p_t"].iloc[0] < 0.05) and np.sign(r["estimate"]) == np.sign(m["diff_mean"].iloc[0])
+        paired = m.iloc[0]
+        agree = (r["p"] < 0.05) == (paired["p_t"] < 0.05) and np.sign(r["estimate"]) == np.sign(paired["diff_mean"])
         (same if agree else differ).append(label)
     if not same and not differ:
         return []
