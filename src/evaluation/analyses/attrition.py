@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 
 from .. import measures
-from ..i18n import contrast_label, format_number, group_text, grouping_label, hidden_mark, p_phrase, p_text, t
+from ..i18n import format_number, p_phrase, p_text, t
 from ..report.document import Paragraph, Section, Table
+from .rows import cell_text, hidden_row, hidden_rows, lead, outcome_text
 
 NAME = "attrition"
 NEEDS = ("pairs",)
@@ -66,17 +67,13 @@ def compute(data, study) -> pd.DataFrame:
     return measures.in_group_order(table, study, ["from_wave", "to_wave", "outcome"])
 
 
-def _hidden(table: pd.DataFrame) -> pd.Series:
-    return table["suppressed"].astype(str).str.lower() == "true"
-
-
 def blocks(ctx) -> list[Section]:
     study, lang = ctx.study, ctx.lang
     table = ctx.tables[NAME]
     if table.empty:
         return []
     reasons, _ = ctx.reasons(NAME)
-    hidden = _hidden(table)
+    hidden = hidden_rows(table)
     several = len(study.contrasts) > 1
     f = lambda v, d=2: format_number(v, lang, d)  # noqa: E731
     header = [t("col_outcome", lang), t("group", lang), t("col_completers", lang), t("col_dropouts", lang),
@@ -85,16 +82,12 @@ def blocks(ctx) -> list[Section]:
         header.insert(1, t("col_contrast", lang))
     rows, flags = [], []
     for i, r in table.iterrows():
-        lead = [study.outcome_label(r["outcome"])]
-        if several:
-            lead.append(contrast_label(study, (r["from_wave"], r["to_wave"])))
-        label = t("overall", lang) if r["grouping"] == "all" else \
-            f"{grouping_label(study, r['grouping'])}: {group_text(study, r['grouping'], r['group'])}"
+        first = [*lead(study, r), cell_text(study, r, lang)]
         if hidden[i]:
-            rows.append([*lead, label, hidden_mark(reasons.get(i), ctx.min_n)] + [""] * (len(header) - len(lead) - 2))
+            rows.append(hidden_row(first, reasons.get(i), ctx.min_n, len(header)))
             flags.append(True)
             continue
-        rows.append([*lead, label,
+        rows.append([*first,
                      f"{int(r['n_completers'])}: {f(r['mean_completers'])}",
                      f"{int(r['n_dropouts'])}: {f(r['mean_dropouts'])}" if r["n_dropouts"] else "0",
                      f(r["diff"]), p_text(r["welch_p"], lang),
@@ -108,7 +101,7 @@ def findings(ctx) -> list[str]:
     """One sentence per study: did drop-outs differ at the start (overall rows only, the primary ones)?"""
     study, lang = ctx.study, ctx.lang
     table = ctx.tables[NAME]
-    overall = table[(table["grouping"] == "all") & ~_hidden(table) & (table["n_dropouts"].fillna(0) > 0)]
+    overall = table[(table["grouping"] == "all") & ~hidden_rows(table) & (table["n_dropouts"].fillna(0) > 0)]
     if overall.empty:
         return []
     first = overall[(overall["from_wave"] == study.contrasts[0][0]) & (overall["to_wave"] == study.contrasts[0][1])]
@@ -119,9 +112,7 @@ def findings(ctx) -> list[str]:
         return [t("finding_attrition_none", lang, lost="; ".join(share))]
     parts = []
     for _, r in differ.iterrows():
-        label = study.outcome_label(r["outcome"])
-        if len(study.contrasts) > 1:
-            label += f" ({contrast_label(study, (r['from_wave'], r['to_wave']))})"
+        label = outcome_text(study, r)
         better = (r["diff"] > 0) == (study.outcomes[r["outcome"]]["better"] == "higher")
         parts.append(t("attrition_better" if better else "attrition_worse", lang, label=label,
                        d=format_number(r["d"], lang), p=p_phrase(r["welch_p"], lang)))

@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 
 from .. import measures
-from ..i18n import contrast_label, format_number, hidden_mark, p_text, t
+from ..i18n import format_number, hidden_mark, p_text, t
 from ..report.document import Paragraph, Section, Table
+from .rows import hidden_row, hidden_rows, lead, outcome_text, overall_result
 
 NAME = "clustered_change"
 NEEDS = ("pairs",)
@@ -96,7 +97,7 @@ def blocks(ctx) -> list[Section]:
     if table.empty:
         return []
     reasons, _ = ctx.reasons(NAME)
-    hidden = table["suppressed"].astype(str).str.lower() == "true"
+    hidden = hidden_rows(table)
     several = len(study.contrasts) > 1
     f = lambda v, d=2: format_number(v, lang, d)  # noqa: E731
     header = [t("col_outcome", lang), t("col_n", lang), t("col_families", lang), t("col_mean_change", lang),
@@ -105,15 +106,13 @@ def blocks(ctx) -> list[Section]:
         header.insert(1, t("col_contrast", lang))
     rows, flags = [], []
     for i, r in table[table["grouping"] == "all"].iterrows():
-        lead = [study.outcome_label(r["outcome"])]
-        if several:
-            lead.append(contrast_label(study, (r["from_wave"], r["to_wave"])))
+        first = lead(study, r)
         if hidden[i]:
-            rows.append([*lead, hidden_mark(reasons.get(i), ctx.min_n)] + [""] * (len(header) - len(lead) - 1))
+            rows.append(hidden_row(first, reasons.get(i), ctx.min_n, len(header)))
             flags.append(True)
             continue
         few = pd.isna(r["n_families"])  # a handful of families is not published
-        rows.append([*lead, str(int(r["n"])), hidden_mark("small", ctx.min_n) if few else str(int(r["n_families"])),
+        rows.append([*first, str(int(r["n"])), hidden_mark("small", ctx.min_n) if few else str(int(r["n_families"])),
                      f(r["mean_change"]), f"{f(r['se_iid'], 3)} / {f(r['se_cr2'], 3)}", p_text(r["p_cr2"], lang),
                      f(r["icc"]), "" if few else f"{f(r['deff'])} (n_eff {format_number(r['n_eff'], lang, 0)})"])
         flags.append(False)
@@ -127,20 +126,14 @@ def findings(ctx) -> list[str]:
     table, results = ctx.tables[NAME], ctx.tables.get("results")
     if table.empty:
         return []
-    hidden = table["suppressed"].astype(str).str.lower() == "true"
-    overall = table[(table["grouping"] == "all") & ~hidden & table["p_cr2"].notna()]
+    overall = table[(table["grouping"] == "all") & ~hidden_rows(table) & table["p_cr2"].notna()]
     if overall.empty:
         return []
     changed = []
     for _, r in overall.iterrows():
-        m = results[(results["outcome"] == r["outcome"]) & (results["from_wave"] == r["from_wave"])
-                    & (results["to_wave"] == r["to_wave"]) & (results["grouping"] == "all")] if results is not None \
-            else pd.DataFrame()
-        if len(m) and pd.notna(m["p_t"].iloc[0]) and (m["p_t"].iloc[0] < 0.05) != (r["p_cr2"] < 0.05):
-            label = study.outcome_label(r["outcome"])
-            if len(study.contrasts) > 1:
-                label += f" ({contrast_label(study, (r['from_wave'], r['to_wave']))})"
-            changed.append(label)
+        m = overall_result(results, r)
+        if m is not None and pd.notna(m["p_t"]) and (m["p_t"] < 0.05) != (r["p_cr2"] < 0.05):
+            changed.append(outcome_text(study, r))
     icc = overall["icc"].dropna()
     icc_text = (f"{format_number(icc.min(), lang)}–{format_number(icc.max(), lang)}" if len(icc) > 1
                 else format_number(icc.iloc[0], lang) if len(icc) else "–")

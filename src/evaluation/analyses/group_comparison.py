@@ -11,8 +11,9 @@ import numpy as np
 import pandas as pd
 
 from .. import measures
-from ..i18n import contrast_label, format_number, group_text, grouping_label, hidden_mark, p_phrase, p_text, t
+from ..i18n import format_number, group_text, grouping_label, p_phrase, p_text, t
 from ..report.document import FigureRef, Paragraph, Section, Table
+from .rows import cell_text, hidden_row, hidden_rows, lead, outcome_text
 
 NAME = "group_comparison"
 NEEDS = ("pairs",)
@@ -140,10 +141,6 @@ def figures(tables: dict[str, pd.DataFrame], study) -> dict:
             for compared in study.compare if (table["compared"] == compared).any()}
 
 
-def _hidden(table: pd.DataFrame) -> pd.Series:
-    return table["suppressed"].astype(str).str.lower() == "true"
-
-
 def _p(r) -> float:
     """The comparison's p: cluster-robust when families are known and it is defined."""
     cr2 = r.get("ancova_cr2_p", np.nan)
@@ -156,7 +153,7 @@ def blocks(ctx) -> list[Section]:
     if table.empty:
         return []
     reasons, _ = ctx.reasons(NAME)
-    hidden = _hidden(table)
+    hidden = hidden_rows(table)
     several = len(study.contrasts) > 1
     clustered = "ancova_cr2_p" in table.columns
     f = lambda v, d=2: format_number(v, lang, d)  # noqa: E731
@@ -169,21 +166,16 @@ def blocks(ctx) -> list[Section]:
     for i, r in table.iterrows():
         if r["n_variant"] == 0:  # the level does not run in this cell: nothing to compare
             continue
-        lead = [study.outcome_label(r["outcome"])]
-        if several:
-            lead.append(contrast_label(study, (r["from_wave"], r["to_wave"])))
-        cell = t("overall", lang) if r["grouping"] == "all" else \
-            f"{grouping_label(study, r['grouping'])}: {group_text(study, r['grouping'], r['group'])}"
         level, reference = (group_text(study, r["compared"], r[k]) for k in ("level", "reference"))
         versus = f"{level} – {reference}"
+        first = [*lead(study, r), cell_text(study, r, lang), versus]
         if hidden[i]:
-            rows.append([*lead, cell, versus, hidden_mark(reasons.get(i), ctx.min_n)]
-                        + [""] * (len(header) - len(lead) - 3))
+            rows.append(hidden_row(first, reasons.get(i), ctx.min_n, len(header)))
             flags.append(True)
             continue
         adj = f"{f(r['ancova_adj_diff'])} ({p_text(r['ancova_adj_p'], lang)})" if pd.notna(r["ancova_adj_diff"]) \
             else ""
-        rows.append([*lead, cell, versus, f"{int(r['n_variant'])} / {int(r['n_ref'])}",
+        rows.append([*first, f"{int(r['n_variant'])} / {int(r['n_ref'])}",
                      f"{f(r['change_mean_variant'])} / {f(r['change_mean_ref'])}",
                      f"{f(r['ancova_diff'])} [{f(r['ancova_ci_low'])}; {f(r['ancova_ci_high'])}]",
                      p_text(_p(r), lang), adj, f(r["g_wwc_ancova"])])
@@ -204,16 +196,14 @@ def findings(ctx) -> list[str]:
     table = ctx.tables[NAME]
     if table.empty:
         return []
-    overall = table[(table["grouping"] == "all") & ~_hidden(table)]
+    overall = table[(table["grouping"] == "all") & ~hidden_rows(table)]
     out = []
     for (compared, lv), part in overall.groupby(["compared", "level"], sort=False):
         ref = part["reference"].iloc[0]
         names = {"level": group_text(study, compared, lv), "reference": group_text(study, compared, ref)}
         better, worse, none = [], [], []
         for _, r in part.iterrows():
-            label = study.outcome_label(r["outcome"])
-            if len(study.contrasts) > 1:
-                label += f" ({contrast_label(study, (r['from_wave'], r['to_wave']))})"
+            label = outcome_text(study, r)
             p = _p(r)
             if pd.isna(p) or p >= SIGNIFICANT:
                 none.append(label)

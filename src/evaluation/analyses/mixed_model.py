@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 
 from .. import measures
-from ..i18n import contrast_label, format_number, group_text, grouping_label, hidden_mark, p_text, t
+from ..i18n import format_number, p_text, t
 from ..report.document import Paragraph, Section, Table
+from .rows import hidden_row, hidden_rows, lead, outcome_text, overall_result
 
 NAME = "mixed_model"
 NEEDS = ("pairs",)
@@ -81,7 +82,7 @@ def blocks(ctx) -> list[Section]:
     if table.empty:
         return []
     reasons, _ = ctx.reasons(NAME)
-    hidden = table["suppressed"].astype(str).str.lower() == "true"
+    hidden = hidden_rows(table)
     several = len(study.contrasts) > 1
     f = lambda v, d=2: format_number(v, lang, d)  # noqa: E731
     header = [t("col_outcome", lang), t("group", lang), t("col_persons", lang), t("col_pairs_only", lang),
@@ -90,22 +91,16 @@ def blocks(ctx) -> list[Section]:
         header.insert(1, t("col_contrast", lang))
     rows, flags = [], []
     for i, r in table[table["grouping"] == "all"].iterrows():  # the overall rows: the sensitivity check
-        lead = [study.outcome_label(r["outcome"])]
-        if several:
-            lead.append(contrast_label(study, (r["from_wave"], r["to_wave"])))
-        label = t("overall", lang)
+        first = [*lead(study, r), t("overall", lang)]
         if hidden[i]:
-            rows.append([*lead, label, hidden_mark(reasons.get(i), ctx.min_n)] + [""] * (len(header) - len(lead) - 2))
+            rows.append(hidden_row(first, reasons.get(i), ctx.min_n, len(header)))
             flags.append(True)
             continue
-        paired = ""
-        if results is not None:
-            m = results[(results["outcome"] == r["outcome"]) & (results["from_wave"] == r["from_wave"])
-                        & (results["to_wave"] == r["to_wave"]) & (results["grouping"] == "all")]
-            if len(m) and pd.notna(m["diff_mean"].iloc[0]):
-                paired = f"{f(m['diff_mean'].iloc[0])} [{f(m['diff_ci_low'].iloc[0])}; {f(m['diff_ci_high'].iloc[0])}]"
+        m = overall_result(results, r)
+        paired = "" if m is None or pd.isna(m["diff_mean"]) else \
+            f"{f(m['diff_mean'])} [{f(m['diff_ci_low'])}; {f(m['diff_ci_high'])}]"
         one_sided = [v for v in (r["n_pre_only"], r["n_post_only"])]
-        rows.append([*lead, label, str(int(r["n_persons"])),
+        rows.append([*first, str(int(r["n_persons"])),
                      " + ".join("–" if pd.isna(v) else str(int(v)) for v in one_sided),
                      f"{f(r['estimate'])} [{f(r['ci_low'])}; {f(r['ci_high'])}]" if pd.notna(r["estimate"]) else "",
                      p_text(r["p"], lang), paired])
@@ -120,19 +115,13 @@ def findings(ctx) -> list[str]:
     table, results = ctx.tables[NAME], ctx.tables.get("results")
     if table.empty or results is None:
         return []
-    hidden = table["suppressed"].astype(str).str.lower() == "true"
     same, differ = [], []
-    for _, r in table[(table["grouping"] == "all") & ~hidden & table["estimate"].notna()].iterrows():
-        m = results[(results["outcome"] == r["outcome"]) & (results["from_wave"] == r["from_wave"])
-                    & (results["to_wave"] == r["to_wave"]) & (results["grouping"] == "all")]
-        if m.empty or pd.isna(m["p_t"].iloc[0]):
+    for _, r in table[(table["grouping"] == "all") & ~hidden_rows(table) & table["estimate"].notna()].iterrows():
+        paired = overall_result(results, r)
+        if paired is None or pd.isna(paired["p_t"]):
             continue
-        label = study.outcome_label(r["outcome"])
-        if len(study.contrasts) > 1:
-            label += f" ({contrast_label(study, (r['from_wave'], r['to_wave']))})"
-        paired = m.iloc[0]
         agree = (r["p"] < 0.05) == (paired["p_t"] < 0.05) and np.sign(r["estimate"]) == np.sign(paired["diff_mean"])
-        (same if agree else differ).append(label)
+        (same if agree else differ).append(outcome_text(study, r))
     if not same and not differ:
         return []
     if not differ:

@@ -10,8 +10,9 @@ import numpy as np
 import pandas as pd
 
 from .. import measures
-from ..i18n import contrast_label, format_number, group_text, grouping_label, hidden_mark, t
+from ..i18n import format_number, hidden_mark, t
 from ..report.document import Paragraph, Section, Table
+from .rows import cell_text, hidden_row, hidden_rows, lead, outcome_text
 
 NAME = "reliable_change"
 NEEDS = ("pairs", "responses")
@@ -173,7 +174,7 @@ def blocks(ctx) -> list[Section]:
     if table.empty:
         return []
     reasons, cells_hidden = ctx.reasons(NAME)
-    hidden = table["suppressed"].astype(str).str.lower() == "true"
+    hidden = hidden_rows(table)
     several = len(study.contrasts) > 1
     header = [t("col_outcome", lang), t("group", lang), t("col_n", lang), t("col_rc_points", lang),
               *(t(f"rc_{k}", lang) for k in CLASSES)]
@@ -181,13 +182,9 @@ def blocks(ctx) -> list[Section]:
         header.insert(1, t("col_contrast", lang))
     rows, flags = [], []
     for i, r in table.iterrows():
-        lead = [study.outcome_label(r["outcome"])]
-        if several:
-            lead.append(contrast_label(study, (r["from_wave"], r["to_wave"])))
-        label = t("overall", lang) if r["grouping"] == "all" else \
-            f"{grouping_label(study, r['grouping'])}: {group_text(study, r['grouping'], r['group'])}"
+        first = [*lead(study, r), cell_text(study, r, lang)]
         if hidden[i]:
-            rows.append([*lead, label, hidden_mark(reasons.get(i), ctx.min_n)] + [""] * (len(header) - len(lead) - 2))
+            rows.append(hidden_row(first, reasons.get(i), ctx.min_n, len(header)))
             flags.append(True)
             continue
         cells = []
@@ -195,7 +192,7 @@ def blocks(ctx) -> list[Section]:
             v = r[f"n_{k}"]
             cells.append(hidden_mark(cells_hidden.get((i, f"n_{k}")), ctx.min_n) if pd.isna(v) else
                          f"{int(v)} ({format_number(100 * float(r[f'share_{k}']), lang, 0)} %)")
-        rows.append([*lead, label, str(int(r["n"])), format_number(r["rc_points"], lang), *cells])
+        rows.append([*first, str(int(r["n"])), format_number(r["rc_points"], lang), *cells])
         flags.append(False)
     intro = t("reliable_change_intro", lang, z=format_number(study.analysis["reliable_change_z"], lang))
     return [Section("reliable-change", t("reliable_change", lang), [Paragraph(intro, note=True),
@@ -208,12 +205,9 @@ def findings(ctx) -> list[str]:
     table = ctx.tables[NAME]
     if table.empty:
         return []
-    hidden = table["suppressed"].astype(str).str.lower() == "true"
     items = []
-    for _, r in table[(table["grouping"] == "all") & ~hidden].iterrows():
-        label = study.outcome_label(r["outcome"])
-        if len(study.contrasts) > 1:
-            label += f" ({contrast_label(study, (r['from_wave'], r['to_wave']))})"
+    for _, r in table[(table["grouping"] == "all") & ~hidden_rows(table)].iterrows():
+        label = outcome_text(study, r)
         if pd.isna(r["n_improved"]) or pd.isna(r["n_deteriorated"]):  # classes hidden: say so
             items.append(t("rc_item_hidden", lang, label=label, n=int(r["n"])))
             continue

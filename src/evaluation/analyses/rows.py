@@ -1,0 +1,52 @@
+"""What the report tables of the per-cell analyses share: which published rows are
+hidden, how a row is introduced (outcome, contrast, cell) and how a hidden row reads."""
+from __future__ import annotations
+
+import pandas as pd
+
+from ..i18n import contrast_label, group_text, grouping_label, hidden_mark, t
+
+__all__ = ["hidden_rows", "outcome_text", "lead", "cell_text", "hidden_row", "overall_result"]
+
+
+def hidden_rows(table: pd.DataFrame) -> pd.Series:
+    """Rows of a published table that are hidden (``suppressed`` read back as text or bool)."""
+    return table["suppressed"].astype(str).str.lower() == "true"
+
+
+def outcome_text(study, r) -> str:
+    """The outcome's label, with its contrast when the study has several ("Stress (Før → Efter)")."""
+    label = study.outcome_label(r["outcome"])
+    if len(study.contrasts) > 1:
+        label += f" ({contrast_label(study, (r['from_wave'], r['to_wave']))})"
+    return label
+
+
+def lead(study, r) -> list[str]:
+    """A table row's first cells: the outcome, and the contrast when there are several."""
+    out = [study.outcome_label(r["outcome"])]
+    if len(study.contrasts) > 1:
+        out.append(contrast_label(study, (r["from_wave"], r["to_wave"])))
+    return out
+
+
+def cell_text(study, r, lang: str) -> str:
+    """"Samlet", or the grouping and the group ("Kommune: Vejle")."""
+    if r["grouping"] == "all":
+        return t("overall", lang)
+    return f"{grouping_label(study, r['grouping'])}: {group_text(study, r['grouping'], r['group'])}"
+
+
+def hidden_row(first: list[str], reason: str | None, min_n: int, width: int) -> list[str]:
+    """A hidden row: its first cells, then '< min_n' or '–', then blanks to ``width``."""
+    return [*first, hidden_mark(reason, min_n)] + [""] * (width - len(first) - 1)
+
+
+def overall_result(results: pd.DataFrame | None, r) -> pd.Series | None:
+    """The results table's overall row of the same outcome and contrast as ``r`` (None if
+    there is none)."""
+    if results is None:
+        return None
+    m = results[(results["outcome"] == r["outcome"]) & (results["from_wave"] == r["from_wave"])
+                & (results["to_wave"] == r["to_wave"]) & (results["grouping"] == "all")]
+    return m.iloc[0] if len(m) else None
