@@ -9,8 +9,8 @@ import pandas as pd
 
 from .. import measures
 from ..i18n import format_number, p_phrase, p_text, t
-from ..report.document import Paragraph, Section, Table
-from .rows import cell_text, hidden_row, hidden_rows, lead, outcome_text
+from ..report.document import Paragraph, Section
+from .rows import cell_text, hidden_rows, outcome_text, table_of
 
 NAME = "attrition"
 NEEDS = ("pairs",)
@@ -69,32 +69,19 @@ def compute(data, study) -> pd.DataFrame:
 
 def blocks(ctx) -> list[Section]:
     study, lang = ctx.study, ctx.lang
-    table = ctx.tables[NAME]
-    if table.empty:
-        return []
-    reasons, _ = ctx.reasons(NAME)
-    hidden = hidden_rows(table)
-    several = len(study.contrasts) > 1
     f = lambda v, d=2: format_number(v, lang, d)  # noqa: E731
-    header = [t("col_outcome", lang), t("group", lang), t("col_completers", lang), t("col_dropouts", lang),
-              t("col_attrition_diff", lang), t("col_p_welch", lang), t("col_d_ci", lang)]
-    if several:
-        header.insert(1, t("col_contrast", lang))
-    rows, flags = [], []
-    for i, r in table.iterrows():
-        first = [*lead(study, r), cell_text(study, r, lang)]
-        if hidden[i]:
-            rows.append(hidden_row(first, reasons.get(i), ctx.min_n, len(header)))
-            flags.append(True)
-            continue
-        rows.append([*first,
-                     f"{int(r['n_completers'])}: {f(r['mean_completers'])}",
-                     f"{int(r['n_dropouts'])}: {f(r['mean_dropouts'])}" if r["n_dropouts"] else "0",
-                     f(r["diff"]), p_text(r["welch_p"], lang),
-                     f"{f(r['d'])} [{f(r['d_ci_low'])}; {f(r['d_ci_high'])}]" if pd.notna(r["d"]) else ""])
-        flags.append(False)
-    return [Section("attrition", t("attrition", lang), [Paragraph(t("attrition_intro", lang), note=True),
-                                                         Table(header, rows, flags)])]
+    table = table_of(ctx, NAME, [t("group", lang), t("col_completers", lang), t("col_dropouts", lang),
+                                 t("col_attrition_diff", lang), t("col_p_welch", lang), t("col_d_ci", lang)],
+                     lambda r: [cell_text(study, r, lang)],
+                     lambda i, r: [f"{int(r['n_completers'])}: {f(r['mean_completers'])}",
+                                   f"{int(r['n_dropouts'])}: {f(r['mean_dropouts'])}" if r["n_dropouts"] else "0",
+                                   f(r["diff"]), p_text(r["welch_p"], lang),
+                                   f"{f(r['d'])} [{f(r['d_ci_low'])}; {f(r['d_ci_high'])}]" if pd.notna(r["d"])
+                                   else ""])
+    if table is None:
+        return []
+    return [Section("attrition", t("attrition", lang), [Paragraph(t("attrition_intro", lang), note=True), table])]
+
 
 
 def findings(ctx) -> list[str]:

@@ -9,8 +9,8 @@ import pandas as pd
 
 from .. import measures
 from ..i18n import format_number, hidden_mark, p_text, t
-from ..report.document import Paragraph, Section, Table
-from .rows import hidden_row, hidden_rows, lead, outcome_text, overall_result
+from ..report.document import Paragraph, Section
+from .rows import hidden_rows, outcome_text, overall_result, table_of
 
 NAME = "clustered_change"
 NEEDS = ("pairs",)
@@ -92,32 +92,24 @@ def compute(data, study) -> pd.DataFrame:
 
 
 def blocks(ctx) -> list[Section]:
-    study, lang = ctx.study, ctx.lang
-    table = ctx.tables[NAME]
-    if table.empty:
-        return []
-    reasons, _ = ctx.reasons(NAME)
-    hidden = hidden_rows(table)
-    several = len(study.contrasts) > 1
+    lang = ctx.lang
     f = lambda v, d=2: format_number(v, lang, d)  # noqa: E731
-    header = [t("col_outcome", lang), t("col_n", lang), t("col_families", lang), t("col_mean_change", lang),
-              t("col_se_iid_cr2", lang), t("col_p_cr2", lang), t("col_icc", lang), t("col_deff", lang)]
-    if several:
-        header.insert(1, t("col_contrast", lang))
-    rows, flags = [], []
-    for i, r in table[table["grouping"] == "all"].iterrows():
-        first = lead(study, r)
-        if hidden[i]:
-            rows.append(hidden_row(first, reasons.get(i), ctx.min_n, len(header)))
-            flags.append(True)
-            continue
+
+    def body(i, r) -> list[str]:
         few = pd.isna(r["n_families"])  # a handful of families is not published
-        rows.append([*first, str(int(r["n"])), hidden_mark("small", ctx.min_n) if few else str(int(r["n_families"])),
-                     f(r["mean_change"]), f"{f(r['se_iid'], 3)} / {f(r['se_cr2'], 3)}", p_text(r["p_cr2"], lang),
-                     f(r["icc"]), "" if few else f"{f(r['deff'])} (n_eff {format_number(r['n_eff'], lang, 0)})"])
-        flags.append(False)
+        return [str(int(r["n"])), hidden_mark("small", ctx.min_n) if few else str(int(r["n_families"])),
+                f(r["mean_change"]), f"{f(r['se_iid'], 3)} / {f(r['se_cr2'], 3)}", p_text(r["p_cr2"], lang),
+                f(r["icc"]), "" if few else f"{f(r['deff'])} (n_eff {format_number(r['n_eff'], lang, 0)})"]
+
+    table = table_of(ctx, NAME, [t("col_n", lang), t("col_families", lang), t("col_mean_change", lang),
+                                 t("col_se_iid_cr2", lang), t("col_p_cr2", lang), t("col_icc", lang),
+                                 t("col_deff", lang)],
+                     lambda r: [], body, keep=lambda r: r["grouping"] == "all")
+    if table is None:
+        return []
     return [Section("clustered-change", t("clustered_change", lang),
-                    [Paragraph(t("clustered_intro", lang), note=True), Table(header, rows, flags)])]
+                    [Paragraph(t("clustered_intro", lang), note=True), table])]
+
 
 
 def findings(ctx) -> list[str]:

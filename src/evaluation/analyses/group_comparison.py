@@ -12,8 +12,8 @@ import pandas as pd
 
 from .. import measures
 from ..i18n import format_number, group_text, grouping_label, p_phrase, p_text, t
-from ..report.document import FigureRef, Paragraph, Section, Table
-from .rows import cell_text, hidden_row, hidden_rows, lead, outcome_text
+from ..report.document import FigureRef, Paragraph, Section
+from .rows import cell_text, hidden_rows, outcome_text, table_of
 
 NAME = "group_comparison"
 NEEDS = ("pairs",)
@@ -150,43 +150,36 @@ def _p(r) -> float:
 def blocks(ctx) -> list[Section]:
     study, lang = ctx.study, ctx.lang
     table = ctx.tables[NAME]
-    if table.empty:
-        return []
-    reasons, _ = ctx.reasons(NAME)
-    hidden = hidden_rows(table)
-    several = len(study.contrasts) > 1
     clustered = "ancova_cr2_p" in table.columns
     f = lambda v, d=2: format_number(v, lang, d)  # noqa: E731
-    header = [t("col_outcome", lang), t("group", lang), t("col_level", lang), t("col_n_levels", lang),
-              t("col_change_levels", lang), t("col_ancova", lang),
-              t("col_p_cr2" if clustered else "col_p_plain", lang), t("col_ancova_adj", lang), t("col_g_wwc", lang)]
-    if several:
-        header.insert(1, t("col_contrast", lang))
-    rows, flags = [], []
-    for i, r in table.iterrows():
-        if r["n_variant"] == 0:  # the level does not run in this cell: nothing to compare
-            continue
+
+    def first(r) -> list[str]:
         level, reference = (group_text(study, r["compared"], r[k]) for k in ("level", "reference"))
-        versus = f"{level} – {reference}"
-        first = [*lead(study, r), cell_text(study, r, lang), versus]
-        if hidden[i]:
-            rows.append(hidden_row(first, reasons.get(i), ctx.min_n, len(header)))
-            flags.append(True)
-            continue
+        return [cell_text(study, r, lang), f"{level} – {reference}"]
+
+    def body(i, r) -> list[str]:
         adj = f"{f(r['ancova_adj_diff'])} ({p_text(r['ancova_adj_p'], lang)})" if pd.notna(r["ancova_adj_diff"]) \
             else ""
-        rows.append([*first, f"{int(r['n_variant'])} / {int(r['n_ref'])}",
-                     f"{f(r['change_mean_variant'])} / {f(r['change_mean_ref'])}",
-                     f"{f(r['ancova_diff'])} [{f(r['ancova_ci_low'])}; {f(r['ancova_ci_high'])}]",
-                     p_text(_p(r), lang), adj, f(r["g_wwc_ancova"])])
-        flags.append(False)
+        return [f"{int(r['n_variant'])} / {int(r['n_ref'])}",
+                f"{f(r['change_mean_variant'])} / {f(r['change_mean_ref'])}",
+                f"{f(r['ancova_diff'])} [{f(r['ancova_ci_low'])}; {f(r['ancova_ci_high'])}]",
+                p_text(_p(r), lang), adj, f(r["g_wwc_ancova"])]
+
+    rows = table_of(ctx, NAME, [t("group", lang), t("col_level", lang), t("col_n_levels", lang),
+                                t("col_change_levels", lang), t("col_ancova", lang),
+                                t("col_p_cr2" if clustered else "col_p_plain", lang), t("col_ancova_adj", lang),
+                                t("col_g_wwc", lang)],
+                    first, body, keep=lambda r: r["n_variant"] != 0)  # a level not run in the cell: nothing to compare
+    if rows is None:
+        return []
     intro = t("group_comparison_intro", lang, groups=", ".join(grouping_label(study, g).lower()
                                                                for g in study.compare))
     pictures = [FigureRef(f"comparison_{c}", t("group_comparison", lang),
                           f"{t('group_comparison', lang)}: {grouping_label(study, c)}")
                 for c in study.compare if (table["compared"] == c).any()]
-    return [Section("group-comparison", t("group_comparison", lang), [Paragraph(intro, note=True),
-                                                                       Table(header, rows, flags), *pictures])]
+    return [Section("group-comparison", t("group_comparison", lang), [Paragraph(intro, note=True), rows,
+                                                                       *pictures])]
+
 
 
 def findings(ctx) -> list[str]:

@@ -9,8 +9,8 @@ import pandas as pd
 
 from .. import measures
 from ..i18n import format_number, p_text, t
-from ..report.document import Paragraph, Section, Table
-from .rows import hidden_row, hidden_rows, lead, outcome_text, overall_result
+from ..report.document import Paragraph, Section
+from .rows import hidden_rows, outcome_text, overall_result, table_of
 
 NAME = "mixed_model"
 NEEDS = ("pairs",)
@@ -77,36 +77,27 @@ def compute(data, study) -> pd.DataFrame:
 
 def blocks(ctx) -> list[Section]:
     study, lang = ctx.study, ctx.lang
-    table = ctx.tables[NAME]
     results = ctx.tables.get("results")
-    if table.empty:
-        return []
-    reasons, _ = ctx.reasons(NAME)
-    hidden = hidden_rows(table)
-    several = len(study.contrasts) > 1
     f = lambda v, d=2: format_number(v, lang, d)  # noqa: E731
-    header = [t("col_outcome", lang), t("group", lang), t("col_persons", lang), t("col_pairs_only", lang),
-              t("col_lmm_estimate", lang), t("col_p_plain", lang), t("col_paired_diff", lang)]
-    if several:
-        header.insert(1, t("col_contrast", lang))
-    rows, flags = [], []
-    for i, r in table[table["grouping"] == "all"].iterrows():  # the overall rows: the sensitivity check
-        first = [*lead(study, r), t("overall", lang)]
-        if hidden[i]:
-            rows.append(hidden_row(first, reasons.get(i), ctx.min_n, len(header)))
-            flags.append(True)
-            continue
+
+    def body(i, r) -> list[str]:
         m = overall_result(results, r)
         paired = "" if m is None or pd.isna(m["diff_mean"]) else \
             f"{f(m['diff_mean'])} [{f(m['diff_ci_low'])}; {f(m['diff_ci_high'])}]"
-        one_sided = [v for v in (r["n_pre_only"], r["n_post_only"])]
-        rows.append([*first, str(int(r["n_persons"])),
-                     " + ".join("–" if pd.isna(v) else str(int(v)) for v in one_sided),
-                     f"{f(r['estimate'])} [{f(r['ci_low'])}; {f(r['ci_high'])}]" if pd.notna(r["estimate"]) else "",
-                     p_text(r["p"], lang), paired])
-        flags.append(False)
+        return [str(int(r["n_persons"])),
+                " + ".join("–" if pd.isna(v) else str(int(v)) for v in (r["n_pre_only"], r["n_post_only"])),
+                f"{f(r['estimate'])} [{f(r['ci_low'])}; {f(r['ci_high'])}]" if pd.notna(r["estimate"]) else "",
+                p_text(r["p"], lang), paired]
+
+    table = table_of(ctx, NAME, [t("group", lang), t("col_persons", lang), t("col_pairs_only", lang),
+                                 t("col_lmm_estimate", lang), t("col_p_plain", lang), t("col_paired_diff", lang)],
+                     lambda r: [t("overall", lang)], body,
+                     keep=lambda r: r["grouping"] == "all")  # the overall rows: the sensitivity check
+    if table is None:
+        return []
     return [Section("mixed-model", t("mixed_model", lang), [Paragraph(t("mixed_model_intro", lang), note=True),
-                                                             Table(header, rows, flags)])]
+                                                             table])]
+
 
 
 def findings(ctx) -> list[str]:

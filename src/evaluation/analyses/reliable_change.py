@@ -11,8 +11,8 @@ import pandas as pd
 
 from .. import measures
 from ..i18n import format_number, hidden_mark, t
-from ..report.document import Paragraph, Section, Table
-from .rows import cell_text, hidden_row, hidden_rows, lead, outcome_text
+from ..report.document import Paragraph, Section
+from .rows import cell_text, hidden_rows, outcome_text, table_of
 
 NAME = "reliable_change"
 NEEDS = ("pairs", "responses")
@@ -170,33 +170,24 @@ def partition_counts(model, table: pd.DataFrame, study) -> None:
 
 def blocks(ctx) -> list[Section]:
     study, lang = ctx.study, ctx.lang
-    table = ctx.tables[NAME]
-    if table.empty:
-        return []
-    reasons, cells_hidden = ctx.reasons(NAME)
-    hidden = hidden_rows(table)
-    several = len(study.contrasts) > 1
-    header = [t("col_outcome", lang), t("group", lang), t("col_n", lang), t("col_rc_points", lang),
-              *(t(f"rc_{k}", lang) for k in CLASSES)]
-    if several:
-        header.insert(1, t("col_contrast", lang))
-    rows, flags = [], []
-    for i, r in table.iterrows():
-        first = [*lead(study, r), cell_text(study, r, lang)]
-        if hidden[i]:
-            rows.append(hidden_row(first, reasons.get(i), ctx.min_n, len(header)))
-            flags.append(True)
-            continue
-        cells = []
+    _, cells_hidden = ctx.reasons(NAME)
+
+    def classes(i, r) -> list[str]:
+        out = [str(int(r["n"])), format_number(r["rc_points"], lang)]
         for k in CLASSES:
             v = r[f"n_{k}"]
-            cells.append(hidden_mark(cells_hidden.get((i, f"n_{k}")), ctx.min_n) if pd.isna(v) else
-                         f"{int(v)} ({format_number(100 * float(r[f'share_{k}']), lang, 0)} %)")
-        rows.append([*first, str(int(r["n"])), format_number(r["rc_points"], lang), *cells])
-        flags.append(False)
+            out.append(hidden_mark(cells_hidden.get((i, f"n_{k}")), ctx.min_n) if pd.isna(v) else
+                       f"{int(v)} ({format_number(100 * float(r[f'share_{k}']), lang, 0)} %)")
+        return out
+
+    table = table_of(ctx, NAME, [t("group", lang), t("col_n", lang), t("col_rc_points", lang),
+                                 *(t(f"rc_{k}", lang) for k in CLASSES)],
+                     lambda r: [cell_text(study, r, lang)], classes)
+    if table is None:
+        return []
     intro = t("reliable_change_intro", lang, z=format_number(study.analysis["reliable_change_z"], lang))
-    return [Section("reliable-change", t("reliable_change", lang), [Paragraph(intro, note=True),
-                                                                     Table(header, rows, flags)])]
+    return [Section("reliable-change", t("reliable_change", lang), [Paragraph(intro, note=True), table])]
+
 
 
 def findings(ctx) -> list[str]:

@@ -6,7 +6,7 @@ import pandas as pd
 
 from ..i18n import contrast_label, group_text, grouping_label, hidden_mark, t
 
-__all__ = ["hidden_rows", "outcome_text", "lead", "cell_text", "hidden_row", "overall_result"]
+__all__ = ["hidden_rows", "outcome_text", "lead", "cell_text", "hidden_row", "overall_result", "table_of"]
 
 
 def hidden_rows(table: pd.DataFrame) -> pd.Series:
@@ -50,3 +50,31 @@ def overall_result(results: pd.DataFrame | None, r) -> pd.Series | None:
     m = results[(results["outcome"] == r["outcome"]) & (results["from_wave"] == r["from_wave"])
                 & (results["to_wave"] == r["to_wave"]) & (results["grouping"] == "all")]
     return m.iloc[0] if len(m) else None
+
+
+def table_of(ctx, name: str, header: list[str], first, body, keep=None):
+    """The report table of a per-cell analysis: ``header`` after the outcome column (the
+    contrast column is added when the study has several), one row per published row
+    that ``keep(r)`` accepts: ``first(r)`` (its identifying cells, after the outcome and
+    contrast), then ``body(i, r)``, or for a hidden row '< min_n' / '–'. None when the
+    table is empty."""
+    from ..report.document import Table
+
+    study, lang = ctx.study, ctx.lang
+    table = ctx.tables[name]
+    if table.empty:
+        return None
+    reasons, _ = ctx.reasons(name)
+    hidden = hidden_rows(table)
+    columns = [t("col_outcome", lang), *([t("col_contrast", lang)] if len(study.contrasts) > 1 else []), *header]
+    rows, flags = [], []
+    for i, r in table.iterrows():
+        if keep is not None and not keep(r):
+            continue
+        cells = [*lead(study, r), *first(r)]
+        if hidden[i]:
+            rows.append(hidden_row(cells, reasons.get(i), ctx.min_n, len(columns)))
+        else:
+            rows.append([*cells, *body(i, r)])
+        flags.append(bool(hidden[i]))
+    return Table(columns, rows, flags)
