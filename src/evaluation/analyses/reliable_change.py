@@ -114,32 +114,36 @@ def compute(data, study) -> pd.DataFrame:
     people = persons(data, study)
     rel = reliabilities(data, study)
     z = study.analysis["reliable_change_z"]
-    category, sd_pre = {}, {}
-    for (outcome, a, b), part in people.groupby(["outcome", "from_wave", "to_wave"], sort=False):
-        category[(outcome, a, b)] = part.set_index("pid")["category"]
-        sd_pre[(outcome, a, b)] = part["pre"].std(ddof=1) if len(part) > 1 else np.nan
+    sd_pre = {key: part["pre"].std(ddof=1) if len(part) > 1 else np.nan
+              for key, part in people.groupby(["outcome", "from_wave", "to_wave"], sort=False)}
     rows = []
     pairs = data.pairs[data.pairs["outcome"].isin(rel)].reset_index(drop=True)
-    pre_all, post_all = pairs["pre"].to_numpy(dtype=float), pairs["post"].to_numpy(dtype=float)
-    pid_all = pairs["pid"].to_numpy()
+    # every pair row's class (code into CODES; -1: not a complete pair) and dysfunction at the start
+    codes = {c: i for i, c in enumerate(("recovered", "improved", "unchanged", "deteriorated"))}
+    keyed = pairs[["outcome", "from_wave", "to_wave", "pid"]].merge(
+        people[["outcome", "from_wave", "to_wave", "pid", "category"]], how="left")
+    klass = keyed["category"].map(codes).fillna(-1).to_numpy(dtype=int)
+    pre_all = pairs["pre"].to_numpy(dtype=float)
+    dysfunctional = np.zeros(len(pairs), dtype=bool)
+    for outcome, at in pairs.groupby("outcome", sort=False).indices.items():
+        dysfunctional[at] = _dysfunctional(pd.Series(pre_all[at]), study.outcomes[outcome])
     for outcome, a, b, grouping, group, at in measures.cells(pairs, study.groupings):
         spec = study.outcomes[outcome]
-        at = at[~np.isnan(pre_all[at]) & ~np.isnan(post_all[at])]
+        at = at[klass[at] >= 0]
         if not len(at):
             continue
         sd = sd_pre[(outcome, a, b)]
         rxx, source = rel[outcome]
         s = s_diff(sd, rxx) if np.isfinite(sd) and np.isfinite(rxx) else np.nan
-        cats = category[(outcome, a, b)].reindex(pid_all[at]).to_numpy()
+        per_class = np.bincount(klass[at], minlength=4)
         n = len(at)
-        counts = {"improved": int(np.isin(cats, _UNIONS["improved"]).sum()),
-                  "unchanged": int((cats == "unchanged").sum()), "deteriorated": int((cats == "deteriorated").sum()),
-                  "recovered": int((cats == "recovered").sum())}
+        counts = {"improved": int(per_class[0] + per_class[1]), "unchanged": int(per_class[2]),
+                  "deteriorated": int(per_class[3]), "recovered": int(per_class[0])}
         rows.append({"outcome": outcome, "from_wave": a, "to_wave": b, "grouping": grouping, "group": group, "n": n,
                      "better": spec["better"], "reliability": rxx, "reliability_source": source, "sd_pre": sd,
                      "s_diff": s, "rc_points": z * s, "cutoff": spec.get("clinical_cutoff", np.nan),
                      **{f"n_{k}": v for k, v in counts.items()},
-                     "n_dysfunctional_pre": int(_dysfunctional(pd.Series(pre_all[at]), spec).sum()),
+                     "n_dysfunctional_pre": int(dysfunctional[at].sum()),
                      **{f"share_{k}": v / n for k, v in counts.items()}})
     table = pd.DataFrame(rows, columns=list(COLUMNS))
     return measures.in_group_order(table, study, ["from_wave", "to_wave", "outcome"])
