@@ -177,3 +177,26 @@ def test_a_new_analysis_is_one_module(monkeypatch, tmp_path):
     assert (report / "tables" / "answered_items.csv").exists()
     html = (report / "report.html").read_text(encoding="utf-8")
     assert 'id="answered-items"' in html and "Svarprocent: se afsnittet" in html
+
+
+@pytest.mark.parametrize("lang", ["da", "en"])
+def test_demo_summaries_answer_the_reviewers_questions(demo_run, lang):
+    """Is one variant better, are siblings independent, did drop-out bias it, who changed
+    reliably: each demo summary says it in words, in Danish and in English; subgroup
+    results are labelled exploratory."""
+    import copy
+
+    expected = {
+        "da": {"comparison": "gav en større forbedring end", "siblings": "Søskende", "attrition": "Frafald",
+               "reliable": "Ændring ud over måleusikkerheden", "exploratory": "Undersøgende"},
+        "en": {"comparison": "improved more than", "siblings": "Siblings", "attrition": "Attrition",
+               "reliable": "Change beyond measurement error", "exploratory": "Exploratory"},
+    }[lang]
+    for sid, questions in (("fosterfamilies", ["comparison", "attrition", "reliable", "exploratory"]),
+                           ("parents", ["siblings", "attrition", "reliable", "exploratory"])):
+        study = load_study(demo_run, sid)
+        study = Study(study.id, {**copy.deepcopy(study.spec), "language": lang}, study.analysis)
+        ctx = context(demo_run, study)
+        summary = " ".join(f for a in ANALYSES if hasattr(a, "findings") for f in a.findings(ctx))
+        for question in questions:
+            assert expected[question] in summary, (sid, lang, question)

@@ -186,14 +186,14 @@ TEXTS: dict[str, dict[str, str]] = {
     "comparison_item": {"da": "{label}: {diff} point (g = {g}, p {p})",
                         "en": "{label}: {diff} points (g = {g}, p {p})"},
     "finding_comparison_better": {
-        "da": "{level} gav en større forbedring end {reference}, justeret for udgangspunktet: {items}.",
-        "en": "{level} improved more than {reference}, adjusted for the baseline: {items}."},
+        "da": "{group}: {level} gav en større forbedring end {reference}, justeret for udgangspunktet: {items}.",
+        "en": "{group}: {level} improved more than {reference}, adjusted for the baseline: {items}."},
     "finding_comparison_worse": {
-        "da": "{level} klarede sig dårligere end {reference}, justeret for udgangspunktet: {items}.",
-        "en": "{level} did worse than {reference}, adjusted for the baseline: {items}."},
+        "da": "{group}: {level} klarede sig dårligere end {reference}, justeret for udgangspunktet: {items}.",
+        "en": "{group}: {level} did worse than {reference}, adjusted for the baseline: {items}."},
     "finding_comparison_none": {
-        "da": "Ingen påvist forskel i ændring mellem {level} og {reference}: {labels}.",
-        "en": "No difference in change shown between {level} and {reference}: {labels}."},
+        "da": "{group}: ingen påvist forskel i ændring mellem {level} og {reference}: {labels}.",
+        "en": "{group}: no difference in change shown between {level} and {reference}: {labels}."},
     "clustered_change": {"da": "Søskende i samme familie", "en": "Siblings in one family"},
     "clustered_intro": {
         "da": "Børn i samme familie er ikke uafhængige. Den gennemsnitlige ændring testes derfor også med "

@@ -193,7 +193,8 @@ def findings(ctx) -> list[str]:
     out = []
     for (compared, lv), part in overall.groupby(["compared", "level"], sort=False):
         ref = part["reference"].iloc[0]
-        names = {"level": group_text(study, compared, lv), "reference": group_text(study, compared, ref)}
+        names = {"group": grouping_label(study, compared), "level": group_text(study, compared, lv),
+                 "reference": group_text(study, compared, ref)}
         better, worse, none = [], [], []
         for _, r in part.iterrows():
             label = outcome_text(study, r)
