@@ -29,7 +29,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from .models import coef_test, cr2_test, f_test, ols, welch_test
+from .models import coef_test, cr2_test, f_test, ols_nested, welch_test
 
 __all__ = ["COMPARISON_STATISTICS", "compare_levels"]
 
@@ -49,9 +49,8 @@ COMPARISON_STATISTICS = [
 
 def _dummies(values: pd.Series, levels: Sequence) -> np.ndarray:
     """Treatment-coded columns of every level but the first."""
-    v = values.to_numpy()
-    return np.column_stack([v == lv for lv in levels[1:]]).astype(float) if len(levels) > 1 else \
-        np.zeros((len(v), 0))
+    codes = pd.Index(list(levels)).get_indexer(values.to_numpy())
+    return (codes[:, None] == np.arange(1, len(levels))[None, :]).astype(float)
 
 
 def compare_levels(pairs: pd.DataFrame, column: str, reference: str, levels: Sequence[str],
@@ -82,12 +81,12 @@ def compare_levels(pairs: pd.DataFrame, column: str, reference: str, levels: Seq
     if (group == reference).any() and len(present) >= 2:
         base = np.column_stack([np.ones(len(pre)), pre])
         level_cols = _dummies(group, present)
-        fits["ancova"] = (ols(post, base), ols(post, np.column_stack([base, level_cols])), base.shape[1])
+        fits["ancova"] = (*ols_nested(post, np.column_stack([base, level_cols]), base.shape[1]), base.shape[1])
         adj = [c for c in adjust if pairs[c].astype(str).nunique() > 1]
         if adj:
             cov = np.column_stack([base, *(_dummies(pairs[c].astype(str), sorted(pairs[c].astype(str).unique()))
                                           for c in adj)])
-            fits["ancova_adj"] = (ols(post, cov), ols(post, np.column_stack([cov, level_cols])), cov.shape[1])
+            fits["ancova_adj"] = (*ols_nested(post, np.column_stack([cov, level_cols]), cov.shape[1]), cov.shape[1])
     cluster_values = pairs[clusters].astype(str).to_numpy() if clusters else None
     rows = []
     for lv in levels:

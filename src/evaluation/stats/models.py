@@ -40,7 +40,7 @@ from scipy import optimize, special
 
 from .paired import dz_confidence_interval, hedges_j
 
-__all__ = ["OLSFit", "ols", "coef_test", "f_test", "cr2_test", "REMLFit", "reml_intercept", "GroupTypes",
+__all__ = ["OLSFit", "ols", "ols_nested", "coef_test", "f_test", "cr2_test", "REMLFit", "reml_intercept", "GroupTypes",
            "reml_intercept_many", "intercept_cr2", "welch_test", "cohens_d"]
 
 ALIAS_TOLERANCE = 1e-7  # R's lm (dqrdc2): a column whose remainder is below tol x its norm is aliased
@@ -121,6 +121,44 @@ def ols(y: np.ndarray, X: np.ndarray) -> OLSFit:
     if df > 0:
         se[~aliased] = np.sqrt(np.diag(cov) * rss / df)
     return OLSFit(coef, se, aliased, df, rss, resid, Xk, cov)
+
+
+def ols_nested(y: np.ndarray, X: np.ndarray, k: int) -> tuple[OLSFit, OLSFit]:
+    """``lm(y ~ X[:, :k] - 1)`` and ``lm(y ~ X - 1)`` from one triangular factor.
+
+    Householder QR without pivoting gives R, whose leading k x k block is the R of the
+    first k columns; with w = R'⁻¹ X'y (corrected once against the residual:
+    semi-normal equations with a refinement step) both fits, their residual sums of
+    squares and covariances follow without forming Q. When any column is aliased
+    (R's rule, as :func:`ols`) each model is fitted on its own by :func:`ols`.
+    """
+    from scipy import linalg
+
+    y = np.asarray(y, dtype=float)
+    X = np.asarray(X, dtype=float)
+    n, p = X.shape
+    if n <= p or p == 0:
+        return ols(y, X[:, :k]), ols(y, X)
+    r = linalg.qr(X, mode="r", check_finite=False)[0][:p]
+    norms = np.linalg.norm(X, axis=0)
+    if ((norms == 0) | (np.abs(np.diag(r)) <= ALIAS_TOLERANCE * norms)).any():
+        return ols(y, X[:, :k]), ols(y, X)
+
+    def fit(cols: int) -> OLSFit:
+        R = r[:cols, :cols]
+        Xk = X[:, :cols]
+        beta = linalg.cho_solve((R, False), Xk.T @ y, check_finite=False)
+        resid = y - Xk @ beta
+        beta = beta + linalg.cho_solve((R, False), Xk.T @ resid, check_finite=False)  # one refinement
+        resid = y - Xk @ beta
+        rss = float(resid @ resid)
+        r_inv = linalg.solve_triangular(R, np.eye(cols), check_finite=False)
+        cov = r_inv @ r_inv.T
+        df = n - cols
+        se = np.sqrt(np.diag(cov) * rss / df) if df > 0 else np.full(cols, np.nan)
+        return OLSFit(beta, se, np.zeros(cols, dtype=bool), df, rss, resid, Xk, cov)
+
+    return fit(k), fit(p)
 
 
 def coef_test(fit: OLSFit, column: int, level: float = 0.95) -> dict[str, float]:
