@@ -92,8 +92,8 @@ def compute(data, study) -> pd.DataFrame:
         # plain numpy columns: a cell is taken ~1000 times (Arrow-backed text is slow to take)
         wanted = dict.fromkeys(["outcome", "from_wave", "to_wave", "pid", "pre", "post", compared, *adjust,
                                 *(c for g in _cells(study, compared) for c in g), *([clusters] if clusters else [])])
-        pairs = pd.DataFrame({c: pairs[c].to_numpy(dtype=float if c in ("pre", "post") else object)
-                              for c in wanted})
+        pairs = pd.DataFrame({c: pd.Series(pairs[c].to_numpy(dtype=float if c in ("pre", "post") else object),
+                                           dtype=float if c in ("pre", "post") else object) for c in wanted})
         observed = [lv for lv in order[1:] if (pairs[compared].astype(str) == lv).any()]
         for outcome, a, b, grouping, group, at in measures.cells(pairs, _cells(study, compared)):
             cell = pairs.iloc[at]
