@@ -25,7 +25,9 @@ REQUIRED = ("NAME", "NEEDS", "KEYS", "COLUMNS", "applies", "compute", "blocks")
 
 
 def expected_columns(analysis, study) -> list[str]:
-    return analysis.columns(study) if hasattr(analysis, "columns") else list(analysis.COLUMNS)
+    from evaluation.analyses import table_columns
+
+    return table_columns(analysis, study)
 
 
 @pytest.fixture(scope="module")

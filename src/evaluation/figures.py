@@ -78,6 +78,14 @@ def save_all(drawings: dict, directory: Path, svg: bool = False, workers: int = 
     return [Path(p) for part in parts for p in part]
 
 
+def _nothing_published(fig: Figure, lang: str) -> Figure:
+    """The figure when every value it would draw is hidden: a sentence saying so."""
+    ax = fig.add_subplot()
+    ax.text(0.5, 0.5, t("suppressed_figure", lang), ha="center", va="center", transform=ax.transAxes)
+    ax.set_axis_off()
+    return fig
+
+
 def _published(results: pd.DataFrame) -> pd.Series:
     return ~results["suppressed"].map(_is_true) & results["n"].notna()
 
@@ -98,10 +106,7 @@ def means_plot(study: Study, outcome: str, results: pd.DataFrame) -> Figure:
     fig = Figure(figsize=(width * max(len(panels), 1) + 0.6, 3.8))
     fig.subplots_adjust(left=0.14 / max(len(panels), 1) + 0.04, right=0.98, top=0.86, bottom=0.14, wspace=0.35)
     if rows.empty:
-        ax = fig.add_subplot()
-        ax.text(0.5, 0.5, t("suppressed_figure", lang), ha="center", va="center", transform=ax.transAxes)
-        ax.set_axis_off()
-        return fig
+        return _nothing_published(fig, lang)
     level = study.analysis["ci_level"]
     axes = fig.subplots(1, len(panels), sharey=True, squeeze=False)[0]
     colours = list(OKABE_ITO.values())
@@ -172,10 +177,7 @@ def forest_plot(study: Study, outcome: str, results: pd.DataFrame) -> Figure:
     fig = Figure(figsize=(width, height))
     fig.subplots_adjust(left=left, right=0.98, top=1 - 0.6 / height, bottom=0.75 / height, wspace=0.08)
     if rows.empty:
-        ax = fig.add_subplot()
-        ax.text(0.5, 0.5, t("suppressed_figure", lang), ha="center", va="center", transform=ax.transAxes)
-        ax.set_axis_off()
-        return fig
+        return _nothing_published(fig, lang)
     axes = fig.subplots(1, len(contrasts), sharey=True, sharex=True, squeeze=False)[0]
     position = {key: len(groups) - 1 - k for k, key in enumerate(groups)}
     for ax, (a, b) in zip(axes, contrasts):
@@ -220,10 +222,7 @@ def comparison_plot(study: Study, compared: str, table: pd.DataFrame) -> Figure:
     fig = Figure(figsize=(width, height))
     fig.subplots_adjust(left=left, right=0.97, top=1 - 0.6 / height, bottom=0.8 / height, wspace=0.08)
     if rows.empty:
-        ax = fig.add_subplot()
-        ax.text(0.5, 0.5, t("suppressed_figure", lang), ha="center", va="center", transform=ax.transAxes)
-        ax.set_axis_off()
-        return fig
+        return _nothing_published(fig, lang)
     axes = fig.subplots(1, len(levels), sharey=True, sharex=True, squeeze=False)[0]
     position = {key: len(keys) - 1 - k for k, key in enumerate(keys)}
     for ax, level in zip(axes, levels):

@@ -69,7 +69,9 @@ def cells(pairs: pd.DataFrame, groupings: Sequence[Sequence[str]]):
     """The pairs of every outcome x contrast x grouping x group, as the results table has
     them: ``(outcome, from_wave, to_wave, grouping, group, positions)`` with the row
     positions of the cell in ``pairs``; a person without a value of a grouping's column
-    is in none of its groups. One groupby per grouping, whatever the number of cells.
+    is in none of its groups. Outcomes and contrasts come in the order they first
+    appear in ``pairs`` (the config's), groups sorted. One groupby per grouping,
+    whatever the number of cells.
 
     >>> p = pd.DataFrame({"outcome": "o", "from_wave": "pre", "to_wave": "post", "pid": list("abc"),
     ...                   "pre": [1.0, 2, 3], "post": [2.0, None, 4], "kommune": ["A", "B", None]})
@@ -77,9 +79,10 @@ def cells(pairs: pd.DataFrame, groupings: Sequence[Sequence[str]]):
     [('all', 'all', [0, 1, 2]), ('kommune', 'A', [0]), ('kommune', 'B', [1])]
     """
     keys = list(PAIR_KEYS)
+    pairs = pairs.reset_index(drop=True)
     first = {tuple(k): i for i, k in enumerate(pairs[keys].drop_duplicates().itertuples(index=False))}
     for grouping in groupings:
-        found = pairs.reset_index(drop=True).groupby([*keys, *grouping], sort=True, dropna=True).indices
+        found = pairs.groupby([*keys, *grouping], sort=True, dropna=True).indices
         for key, positions in sorted(found.items(), key=lambda kv: first[tuple(kv[0][:3])]):
             key = key if isinstance(key, tuple) else (key,)
             outcome, a, b = key[:3]

@@ -36,9 +36,9 @@ def analysis_names() -> list[str]:
 
 def person_tables() -> list[str]:
     """The analyses that keep a per-person table (``<NAME>_persons.parquet``)."""
-    from .analyses import ANALYSES
+    from .analyses import with_persons
 
-    return [a.NAME for a in ANALYSES if hasattr(a, "persons")]
+    return [a.NAME for a in with_persons()]
 
 
 def published_tables() -> list[str]:
@@ -125,16 +125,16 @@ def _data(study: Study, inputs: Mapping[str, str], needs: set[str]):
 def run_analyse(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], log: logging.Logger) -> None:
     """Every analysis's full, unrounded table (data/processed/<study>/<name>.csv), and
     the complete pairs of every contrast (pairs.parquet)."""
-    from .analyses import ANALYSES
+    from .analyses import ANALYSES, table_columns, with_persons
 
     stored = [a for a in ANALYSES if getattr(a, "STORED", True)]
     data = _data(study, inputs, {n for a in stored for n in a.NEEDS} | {"pairs"})
     for analysis, path in zip(stored, out["analyses"]):
-        columns = analysis.columns(study) if hasattr(analysis, "columns") else list(analysis.COLUMNS)
-        table = analysis.compute(data, study) if analysis.applies(study) else pd.DataFrame(columns=columns)
+        table = analysis.compute(data, study) if analysis.applies(study) else pd.DataFrame(
+            columns=table_columns(analysis, study))
         write_csv(table, path)
         log.info("%s: %d rows", analysis.NAME, len(table))
-    for analysis, path in zip([a for a in ANALYSES if hasattr(a, "persons")], out.get("persons", [])):
+    for analysis, path in zip(with_persons(), out.get("persons", [])):
         people = analysis.persons(data, study) if analysis.applies(study) else pd.DataFrame(
             columns=["pid", "outcome", "from_wave", "to_wave"])
         write_parquet(people, path)
@@ -146,7 +146,7 @@ def run_tables(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], 
     :mod:`.disclosure`), and ``disclosure.json`` (which counts are hidden and why) for
     the report."""
     from . import disclosure, measures
-    from .analyses import ANALYSES
+    from .analyses import ANALYSES, with_persons
 
     min_n = study.analysis["min_n"]
     stored = [a for a in ANALYSES if getattr(a, "STORED", True)]
@@ -156,7 +156,7 @@ def run_tables(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], 
         if not getattr(analysis, "STORED", True):
             tables[analysis.NAME] = analysis.compute(data, study)
     parts = [a.partition(pd.read_parquet(path), study)
-             for a, path in zip([a for a in ANALYSES if hasattr(a, "persons")], inputs.get("persons", []))
+             for a, path in zip(with_persons(), inputs.get("persons", []))
              if hasattr(a, "partition") and a.applies(study)]
     published, protection = disclosure.protect_tables(
         people=data.people, validity=measures.validity(data.scores, study.outcomes, study.waves),

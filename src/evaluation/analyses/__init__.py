@@ -63,7 +63,8 @@ import pandas as pd
 from . import (attrition, bands, clustered_change, data_issues, flow, group_comparison, mixed_model, paired_change,
                reliability, reliable_change)
 
-__all__ = ["ANALYSES", "enabled", "Data", "Context", "published_path", "read_published"]
+__all__ = ["ANALYSES", "enabled", "with_persons", "table_columns", "Data", "Context", "published_path",
+           "read_published"]
 
 ANALYSES: list[ModuleType] = [flow, paired_change, group_comparison, clustered_change, mixed_model, attrition,
                               reliable_change, bands, reliability, data_issues]
@@ -72,6 +73,16 @@ ANALYSES: list[ModuleType] = [flow, paired_change, group_comparison, clustered_c
 def enabled(study) -> list[ModuleType]:
     """The analyses that apply to a study, in report order."""
     return [a for a in ANALYSES if a.applies(study)]
+
+
+def with_persons() -> list[ModuleType]:
+    """The analyses that keep a per-person table (``<NAME>_persons.parquet``), in order."""
+    return [a for a in ANALYSES if hasattr(a, "persons")]
+
+
+def table_columns(analysis: ModuleType, study) -> list[str]:
+    """An analysis's table columns for a study (``columns(study)`` when it has one)."""
+    return analysis.columns(study) if hasattr(analysis, "columns") else list(analysis.COLUMNS)
 
 
 def published_path(analysis: ModuleType) -> str:

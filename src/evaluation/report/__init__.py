@@ -24,7 +24,7 @@ def build_document(ctx, scores: pd.DataFrame, provenance: dict) -> Document:
 
     study, lang = ctx.study, ctx.lang
     analyses = enabled(study)
-    # a sentence starts with a capital, also when it starts with a data value ("gruppe ...")
+    # every summary line is a sentence and starts with a capital
     findings = [f[:1].upper() + f[1:] for a in analyses if hasattr(a, "findings") for f in a.findings(ctx)]
     doc = Document(lang, study.title, f"{t('report', lang)} · {study.id}")
     doc.sections.append(Section("summary", t("summary", lang),
