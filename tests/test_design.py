@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 from evaluation.instruments.reliability import cronbach_alpha
 from evaluation.stats import reliable_change as rc
 from evaluation.stats.comparison import compare_levels
-from evaluation.stats.models import cohens_d, cr2_test, ols, reml_intercept, welch_test
+from evaluation.stats.models import (FactorDesign, ancova_nested, cohens_d, cr2_test, ols, ols_nested,
+                                     reml_intercept, welch_test)
 
 REF = Path(__file__).parent / "fixtures" / "reference" / "design"
 CLOSED, REML = 1e-6, 1e-5  # relative tolerances of the README (|got - R| <= tol * max(1, |R|))
@@ -231,6 +232,32 @@ def test_swapping_waves_swaps_improved_and_deteriorated(seed, better):
     assert (forward["deteriorated"] == backward["improved"]).all()
     counts = pd.Series(forward["category"]).value_counts()
     assert counts.sum() == len(pre)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 100_000))
+def test_compressed_ancova_and_its_cr2_equal_the_fit_of_all_rows(seed):
+    """ancova_nested (two rows per combination of levels) and the CR2 of its few
+    entries per row are the dense lm and cr2_test, aliased columns included."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(8, 200))
+    k1, k2 = int(rng.integers(1, 6)), int(rng.integers(2, 4))
+    c1 = rng.integers(0, k1, n)
+    c2 = c1 % k2 if seed % 5 == 0 else rng.integers(0, k2, n)  # aliased with the first factor
+    pre = np.full(n, 50.0) if seed % 7 == 0 else rng.normal(50, 10, n).round()
+    y = pre + rng.normal(0, 5, n) + c2
+    design = FactorDesign(pre, [c1, c2], [k1, k2])
+    dense = ols_nested(y, design.dense(), design.width(1))
+    compressed = ancova_nested(y, design, 1)
+    for a, b in zip(dense, compressed):
+        assert (a.aliased == b.aliased).all() and a.df_resid == b.df_resid
+        np.testing.assert_allclose(b.coef, a.coef, rtol=1e-8, atol=1e-9)
+        np.testing.assert_allclose(b.se, a.se, rtol=1e-8)
+        assert b.rss == pytest.approx(a.rss, rel=1e-9, abs=1e-9)
+    families = rng.integers(0, max(2, n // 2), n)
+    column = design.width() - 1
+    want, got = cr2_test(dense[1], families, column), cr2_test(compressed[1], families, column)
+    np.testing.assert_allclose(list(got.values()), list(want.values()), rtol=1e-7)
 
 
 def test_one_family_group_gets_no_cluster_robust_test():

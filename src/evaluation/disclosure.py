@@ -1042,6 +1042,8 @@ def _protect_partitions(model: CountModel, analysis, out: pd.DataFrame, partitio
         sub = PartitionModel(model, tuple(map(str, key)), parts)
         analysis.partition_counts(sub, out, study)
         first = [i for i, c in enumerate(sub.counts) if c.row in hidden_rows]
+        if len(first) == len(sub.counts):  # every row already hidden: nothing of it is published
+            continue
         result = protect(sub, min_n, hidden=first)
         for (table, row, column), why in result.hidden.items():
             if row in hidden_rows:

@@ -70,7 +70,7 @@ def cells(pairs: pd.DataFrame, groupings: Sequence[Sequence[str]]):
     them: ``(outcome, from_wave, to_wave, grouping, group, positions)`` with the row
     positions of the cell in ``pairs``; a person without a value of a grouping's column
     is in none of its groups. Outcomes and contrasts come in the order they first
-    appear in ``pairs`` (the config's), groups sorted. One groupby per grouping,
+    appear in ``pairs`` (the config's), groups sorted. Every column is factorized once and each grouping is one sort,
     whatever the number of cells.
 
     >>> p = pd.DataFrame({"outcome": "o", "from_wave": "pre", "to_wave": "post", "pid": list("abc"),
@@ -79,16 +79,33 @@ def cells(pairs: pd.DataFrame, groupings: Sequence[Sequence[str]]):
     [('all', 'all', [0, 1, 2]), ('kommune', 'A', [0]), ('kommune', 'B', [1])]
     """
     keys = list(PAIR_KEYS)
-    pairs = pairs.reset_index(drop=True)
-    first = {tuple(k): i for i, k in enumerate(pairs[keys].drop_duplicates().itertuples(index=False))}
+    # every column factorized once (sorted codes: groups come in sorted order; -1 missing)
+    coded = {}
+    for c in dict.fromkeys([*keys, *(c for g in groupings for c in g)]):
+        codes, uniques = pd.factorize(pairs[c], sort=True)
+        coded[c] = (codes, np.asarray(uniques, dtype=object))
+    # each (outcome, contrast) by its first row: codes in order of appearance
+    appearance = pd.factorize(np.ravel_multi_index(tuple(coded[k][0] for k in keys),
+                                                   tuple(len(coded[k][1]) for k in keys)))[0]
     for grouping in groupings:
-        found = pairs.groupby([*keys, *grouping], sort=True, dropna=True).indices
-        for key, positions in sorted(found.items(), key=lambda kv: first[tuple(kv[0][:3])]):
-            key = key if isinstance(key, tuple) else (key,)
-            outcome, a, b = key[:3]
-            values = key[3:]
+        combined = appearance.astype(np.int64)
+        valid = np.ones(len(combined), dtype=bool)
+        for c in grouping:
+            codes, uniques = coded[c]
+            combined = combined * len(uniques) + codes
+            valid &= codes >= 0
+        rows = np.flatnonzero(valid)
+        if not len(rows):
+            continue
+        order = rows[np.argsort(combined[rows], kind="stable")]  # by key, rows ascending within
+        bounds = np.r_[0, np.flatnonzero(np.diff(combined[order])) + 1, len(order)]
+        for lo, hi in zip(bounds[:-1], bounds[1:]):
+            positions = order[lo:hi]
+            row = positions[0]
+            outcome, a, b = (coded[k][1][coded[k][0][row]] for k in keys)
+            values = [coded[c][1][coded[c][0][row]] for c in grouping]
             yield (outcome, a, b, "+".join(grouping) or "all", "+".join(str(v) for v in values) or "all",
-                   np.asarray(positions))
+                   positions)
 
 
 def in_group_order(table: pd.DataFrame, study, keys: Sequence[str] = ()) -> pd.DataFrame:

@@ -81,30 +81,32 @@ def levels(study, compared: str, values) -> list[str]:
 
 
 def compute(data, study) -> pd.DataFrame:
-    from ..stats.comparison import compare_levels
+    from ..stats.comparison import compare_codes
 
     level = study.analysis["ci_level"]
     clusters = "family" if "family" in study.columns else None
     rows = []
     for compared, adjust in study.compare.items():
-        pairs = data.pairs[data.pairs[compared].notna()]
+        pairs = data.pairs[data.pairs[compared].notna()].reset_index(drop=True)
         order = levels(study, compared, pairs[compared])
-        # plain numpy columns: a cell is taken ~1000 times (Arrow-backed text is slow to take)
-        wanted = dict.fromkeys(["outcome", "from_wave", "to_wave", "pid", "pre", "post", compared, *adjust,
-                                *(c for g in _cells(study, compared) for c in g), *([clusters] if clusters else [])])
-        pairs = pd.DataFrame({c: pd.Series(pairs[c].to_numpy(dtype=float if c in ("pre", "post") else object),
-                                           dtype=float if c in ("pre", "post") else object) for c in wanted})
-        observed = [lv for lv in order[1:] if (pairs[compared].astype(str) == lv).any()]
+        # the cells' arrays once, as codes: a cell is a set of row positions
+        values, names = pd.factorize(pairs[compared].astype(str))
+        observed = [lv for lv in order[1:] if lv in set(names)]
+        pre, post = pairs["pre"].to_numpy(dtype=float), pairs["post"].to_numpy(dtype=float)
+        complete = ~(np.isnan(pre) | np.isnan(post))
+        codes = pd.Index([order[0], *observed]).get_indexer(np.asarray(names))[values]
+        adjust_codes = [pd.factorize(pairs[c].astype(str), sort=True)[0] for c in adjust]  # levels as text, sorted
+        family = None
+        if clusters:  # a child whose family is unknown is a family of its own
+            family = pd.factorize(pairs["family"].astype("string").fillna("pid:" + pairs["pid"].astype(str)))[0]
         for outcome, a, b, grouping, group, at in measures.cells(pairs, _cells(study, compared)):
-            cell = pairs.iloc[at]
-            cp = cell[cell["pre"].notna() & cell["post"].notna()]
-            if clusters:  # a child whose family is unknown is a family of its own
-                cp = cp.assign(family=cp["family"].astype("string").fillna("pid:" + cp["pid"].astype(str)))
-            if cp.empty:
+            at = at[complete[at]]
+            if not len(at):
                 continue
             # every level the study has, also one absent from this cell (n_variant 0, as R writes it)
-            stats = compare_levels(cp, compared, order[0], [order[0], *observed],
-                                   adjust=adjust if grouping == "all" else [], clusters=clusters, ci_level=level)
+            stats = compare_codes(pre[at], post[at], codes[at], 1 + len(observed),
+                                  adjust=[c[at] for c in adjust_codes] if grouping == "all" else [],
+                                  clusters=family[at] if family is not None else None, ci_level=level)
             for lv, s in zip(observed, stats):
                 rows.append({"outcome": outcome, "from_wave": a, "to_wave": b, "compared": compared,
                              "grouping": grouping, "group": group, "level": lv, "reference": order[0],

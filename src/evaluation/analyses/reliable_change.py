@@ -66,27 +66,51 @@ def reliabilities(data, study) -> dict[str, tuple[float, str]]:
     return out
 
 
-def persons(data, study) -> pd.DataFrame:
-    """Per person, outcome and contrast: ``pid, outcome, from_wave, to_wave, pre, post, rci,
-    category`` (data/processed/<study>/reliable_change_persons.parquet)."""
+_CODES = ("recovered", "improved", "unchanged", "deteriorated")
+
+
+def _classified(data, study):
+    """The pairs of the outcomes with a reliability, and per pair row its class (a code
+    into ``_CODES``; -1: not a complete pair) and RCI; the SD at the earlier wave per
+    outcome and contrast; the positions of the complete pairs (outcomes in the
+    config's order, contrasts as they come); the reliabilities."""
     from ..stats.reliable_change import classify, s_diff
 
     z = study.analysis["reliable_change_z"]
-    frames = []
-    for outcome, (rxx, _) in reliabilities(data, study).items():
+    rel = reliabilities(data, study)
+    pairs = data.pairs[data.pairs["outcome"].isin(rel)].reset_index(drop=True)
+    pre, post = pairs["pre"].to_numpy(dtype=float), pairs["post"].to_numpy(dtype=float)
+    complete = ~(np.isnan(pre) | np.isnan(post))
+    klass = np.full(len(pairs), -1)
+    rci = np.full(len(pairs), np.nan)
+    sd_pre, order = {}, []
+    groups = pairs.groupby(["outcome", "from_wave", "to_wave"], sort=False).indices
+    for outcome, (rxx, _) in rel.items():
         spec = study.outcomes[outcome]
-        pairs = data.pairs[(data.pairs["outcome"] == outcome) & data.pairs["pre"].notna() & data.pairs["post"].notna()]
-        for (a, b), cp in pairs.groupby(["from_wave", "to_wave"], sort=False):
-            sd_pre = cp["pre"].std(ddof=1) if len(cp) > 1 else np.nan
-            s = s_diff(sd_pre, rxx) if np.isfinite(sd_pre) and np.isfinite(rxx) else np.nan
-            out = classify(cp["pre"].to_numpy(), cp["post"].to_numpy(), s if np.isfinite(s) else 0.0,
-                           spec["better"], spec.get("clinical_cutoff"), z)
-            category = out["category"] if np.isfinite(s) and s > 0 else np.full(len(cp), "unchanged")
-            frames.append(pd.DataFrame({"pid": cp["pid"].to_numpy(), "outcome": outcome, "from_wave": a,
-                                        "to_wave": b, "pre": cp["pre"].to_numpy(), "post": cp["post"].to_numpy(),
-                                        "rci": out["rci"], "category": category}))
-    columns = ["pid", "outcome", "from_wave", "to_wave", "pre", "post", "rci", "category"]
-    return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
+        for key, at in groups.items():
+            if key[0] != outcome:
+                continue
+            at = at[complete[at]]
+            sd = pre[at].std(ddof=1) if len(at) > 1 else np.nan
+            sd_pre[key] = sd
+            if not len(at):
+                continue
+            s = s_diff(sd, rxx) if np.isfinite(sd) and np.isfinite(rxx) else np.nan
+            out = classify(pre[at], post[at], s if np.isfinite(s) else 0.0, spec["better"],
+                           spec.get("clinical_cutoff"), z)
+            category = out["category"] if np.isfinite(s) and s > 0 else np.full(len(at), "unchanged")
+            klass[at] = pd.Index(_CODES).get_indexer(category)
+            rci[at] = out["rci"]
+            order.append(at)
+    return pairs, klass, rci, sd_pre, np.concatenate(order) if order else np.zeros(0, dtype=np.int64), rel
+
+
+def persons(data, study) -> pd.DataFrame:
+    """Per person, outcome and contrast: ``pid, outcome, from_wave, to_wave, pre, post, rci,
+    category`` (data/processed/<study>/reliable_change_persons.parquet)."""
+    pairs, klass, rci, _, order, _ = _classified(data, study)
+    out = pairs.iloc[order][["pid", "outcome", "from_wave", "to_wave", "pre", "post"]].reset_index(drop=True)
+    return out.assign(rci=rci[order], category=np.asarray(_CODES, dtype=object)[klass[order]])
 
 
 def _dysfunctional(pre: pd.Series, spec: dict) -> np.ndarray:
@@ -111,18 +135,9 @@ def partition(people: pd.DataFrame, study) -> pd.DataFrame:
 def compute(data, study) -> pd.DataFrame:
     from ..stats.reliable_change import s_diff
 
-    people = persons(data, study)
-    rel = reliabilities(data, study)
     z = study.analysis["reliable_change_z"]
-    sd_pre = {key: part["pre"].std(ddof=1) if len(part) > 1 else np.nan
-              for key, part in people.groupby(["outcome", "from_wave", "to_wave"], sort=False)}
     rows = []
-    pairs = data.pairs[data.pairs["outcome"].isin(rel)].reset_index(drop=True)
-    # every pair row's class (code into CODES; -1: not a complete pair) and dysfunction at the start
-    codes = {c: i for i, c in enumerate(("recovered", "improved", "unchanged", "deteriorated"))}
-    keyed = pairs[["outcome", "from_wave", "to_wave", "pid"]].merge(
-        people[["outcome", "from_wave", "to_wave", "pid", "category"]], how="left")
-    klass = keyed["category"].map(codes).fillna(-1).to_numpy(dtype=int)
+    pairs, klass, _, sd_pre, _, rel = _classified(data, study)
     pre_all = pairs["pre"].to_numpy(dtype=float)
     dysfunctional = np.zeros(len(pairs), dtype=bool)
     for outcome, at in pairs.groupby("outcome", sort=False).indices.items():

@@ -29,9 +29,9 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from .models import coef_test, cr2_test, f_test, ols_nested, welch_test
+from .models import ClusterIndex, FactorDesign, ancova_nested, coef_test, cr2_test, f_test, welch_test
 
-__all__ = ["COMPARISON_STATISTICS", "compare_levels"]
+__all__ = ["COMPARISON_STATISTICS", "compare_levels", "compare_codes"]
 
 _COEF = ("diff", "se", "t", "df", "p", "ci_low", "ci_high")
 _F = ("F", "df1", "df2", "p")
@@ -45,12 +45,6 @@ COMPARISON_STATISTICS = [
     "post_sd_pooled", "omega", "g_wwc_ancova", "g_wwc_ancova_adj", "g_dd",
     *(f"ancova_cr2_{k}" for k in _CR2), *(f"ancova_adj_cr2_{k}" for k in _CR2), "n_clusters",
 ]
-
-
-def _dummies(values: pd.Series, levels: Sequence) -> np.ndarray:
-    """Treatment-coded columns of every level but the first."""
-    codes = pd.Index(list(levels)).get_indexer(values.to_numpy())
-    return (codes[:, None] == np.arange(1, len(levels))[None, :]).astype(float)
 
 
 def compare_levels(pairs: pd.DataFrame, column: str, reference: str, levels: Sequence[str],
@@ -72,28 +66,57 @@ def compare_levels(pairs: pd.DataFrame, column: str, reference: str, levels: Seq
     >>> round(float(row["welch_diff"]), 4), row["n_ref"], row["n_level"]
     (-2.3333, 3, 3)
     """
-    pre = pairs["pre"].to_numpy(dtype=float)
-    post = pairs["post"].to_numpy(dtype=float)
+    order = [reference, *(lv for lv in levels if lv != reference)]
+    level = pd.Index(order).get_indexer(pairs[column].astype(str).to_numpy())
+    if (level < 0).any():
+        raise ValueError(f"{column}: a value that is not among the levels {order}")
+    return compare_codes(pairs["pre"].to_numpy(dtype=float), pairs["post"].to_numpy(dtype=float), level,
+                         len(order), [np.unique(pairs[c].astype(str).to_numpy(), return_inverse=True)[1]
+                                      for c in adjust],
+                         _codes(pairs[clusters]) if clusters else None, ci_level)
+
+
+def _codes(values: pd.Series) -> np.ndarray:
+    return np.unique(values.astype(str).to_numpy(), return_inverse=True)[1]
+
+
+def compare_codes(pre: np.ndarray, post: np.ndarray, level: np.ndarray, n_levels: int,
+                  adjust: Sequence[np.ndarray] = (), clusters: np.ndarray | None = None,
+                  ci_level: float = 0.95) -> list[dict]:
+    """:func:`compare_levels` of arrays: ``level`` codes 0 (the reference) to
+    ``n_levels - 1``, one row per level 1, 2, ... (also one absent from the cell);
+    ``adjust`` codes per adjust group (in the order of its levels as text) and
+    ``clusters`` codes. Each ANCOVA is fitted from two rows per combination of levels
+    (:func:`.models.ancova_nested`), so a cell of 100,000 pairs costs little more than
+    one of 100."""
     change = post - pre
-    group = pairs[column].astype(str)
-    present = [reference] + [lv for lv in levels if lv != reference and (group == lv).any()]
+    count = np.bincount(level, minlength=n_levels)
+    present = [0] + [lv for lv in range(1, n_levels) if count[lv]]
     fits = {}
-    if (group == reference).any() and len(present) >= 2:
-        base = np.column_stack([np.ones(len(pre)), pre])
-        level_cols = _dummies(group, present)
-        fits["ancova"] = (*ols_nested(post, np.column_stack([base, level_cols]), base.shape[1]), base.shape[1])
-        adj = [c for c in adjust if pairs[c].astype(str).nunique() > 1]
-        if adj:
-            cov = np.column_stack([base, *(_dummies(pairs[c].astype(str), sorted(pairs[c].astype(str).unique()))
-                                          for c in adj)])
-            fits["ancova_adj"] = (*ols_nested(post, np.column_stack([cov, level_cols]), cov.shape[1]), cov.shape[1])
-    cluster_values = pairs[clusters].astype(str).to_numpy() if clusters else None
+    if count[0] and len(present) >= 2:
+        position = np.full(n_levels, -1)
+        position[present] = np.arange(len(present))
+        compared = (position[level], len(present))
+        fits["ancova"] = (*ancova_nested(post, FactorDesign(pre, [compared[0]], [compared[1]]), 0), 2)
+        factors = []
+        for codes in adjust:
+            used, codes = np.unique(codes, return_inverse=True)
+            if len(used) > 1:
+                factors.append((codes, len(used)))
+        if factors:
+            design = FactorDesign(pre, [c for c, _ in factors] + [compared[0]], [L for _, L in factors] + [compared[1]])
+            fits["ancova_adj"] = (*ancova_nested(post, design, len(factors)), design.width(len(factors)))
+    index = None
+    if clusters is not None:
+        clusters = pd.factorize(clusters)[0]
+        index = ClusterIndex(clusters)
+    n_clusters = index.J if index is not None and len(clusters) else np.nan
     rows = []
-    for lv in levels:
-        if lv == reference:
-            continue
-        a, b = group == reference, group == lv
-        na, nb = int(a.sum()), int(b.sum())
+    a = level == 0
+    na = int(count[0])
+    for lv in range(1, n_levels):
+        b = level == lv
+        nb = int(count[lv])
         row: dict = {"n": len(pre), "n_ref": na, "n_level": nb,
                      "change_mean_ref": change[a].mean() if na else np.nan,
                      "change_mean_level": change[b].mean() if nb else np.nan,
@@ -101,8 +124,8 @@ def compare_levels(pairs: pd.DataFrame, column: str, reference: str, levels: Seq
                      "change_sd_level": change[b].std(ddof=1) if nb > 1 else np.nan,
                      "post_sd_ref": post[a].std(ddof=1) if na > 1 else np.nan,
                      "post_sd_level": post[b].std(ddof=1) if nb > 1 else np.nan}
-        both_clustered = (cluster_values is not None and len(set(cluster_values[a])) >= 2
-                          and len(set(cluster_values[b])) >= 2)
+        both_clustered = (clusters is not None and np.count_nonzero(np.bincount(clusters[a])) >= 2
+                          and np.count_nonzero(np.bincount(clusters[b])) >= 2)
         for name in ("ancova", "ancova_adj"):
             fit = fits.get(name)
             coef = dict.fromkeys(_COEF, np.nan)
@@ -115,7 +138,7 @@ def compare_levels(pairs: pd.DataFrame, column: str, reference: str, levels: Seq
                     col = offset + present.index(lv) - 1
                     coef = coef_test(full, col, ci_level)
                     if both_clustered:
-                        cr2 = cr2_test(full, cluster_values, col, ci_level)
+                        cr2 = cr2_test(full, index, col, ci_level)
             row.update({f"{name}_{k}": v for k, v in coef.items()})
             row.update({f"{name}_f_{k}": v for k, v in ftest.items()})
             row.update({f"{name}_cr2_{k}": v for k, v in cr2.items()})
@@ -133,6 +156,6 @@ def compare_levels(pairs: pd.DataFrame, column: str, reference: str, levels: Seq
         row["g_wwc_ancova"] = scale * row["ancova_diff"]
         row["g_wwc_ancova_adj"] = scale * row["ancova_adj_diff"]
         row["g_dd"] = scale * (row["change_mean_level"] - row["change_mean_ref"])
-        row["n_clusters"] = len(set(cluster_values)) if cluster_values is not None else np.nan
+        row["n_clusters"] = n_clusters
         rows.append({k: row[k] for k in COMPARISON_STATISTICS})
     return rows

@@ -40,7 +40,7 @@ from scipy import optimize, special
 
 from .paired import dz_confidence_interval, hedges_j
 
-__all__ = ["OLSFit", "ols", "ols_nested", "coef_test", "f_test", "cr2_test", "REMLFit", "reml_intercept", "GroupTypes",
+__all__ = ["OLSFit", "ols", "ols_nested", "FactorDesign", "FactorFit", "ancova_nested", "ClusterIndex", "coef_test", "f_test", "cr2_test", "REMLFit", "reml_intercept", "GroupTypes",
            "reml_intercept_many", "intercept_cr2", "welch_test", "cohens_d"]
 
 ALIAS_TOLERANCE = 1e-7  # R's lm (dqrdc2): a column whose remainder is below tol x its norm is aliased
@@ -81,8 +81,12 @@ class OLSFit:
         return int((~self.aliased[:column]).sum())
 
 
-def ols(y: np.ndarray, X: np.ndarray) -> OLSFit:
+def ols(y: np.ndarray, X: np.ndarray, n: int | None = None, extra_rss: float = 0.0) -> OLSFit:
     """``lm(y ~ X - 1)``: columns in the span of those before them are aliased.
+
+    ``n`` and ``extra_rss`` fit a model given as compressed rows (an orthogonal
+    transform of the data, see :func:`ancova_nested`): the data's number of rows and
+    the part of the residual sum of squares the compressed rows leave out.
 
     Examples
     --------
@@ -93,28 +97,33 @@ def ols(y: np.ndarray, X: np.ndarray) -> OLSFit:
     """
     y = np.asarray(y, dtype=float)
     X = np.asarray(X, dtype=float)
+    n_data = n if n is not None else len(y)
     n, p = X.shape
     # |r_jj| of a QR is the distance of column j from the span of the columns before it
     # (R's dqrdc2 moves such a column to the end and calls it aliased)
     norms = np.linalg.norm(X, axis=0)
-    if not (n and p):
-        aliased = norms == 0
+    aliased = norms == 0
+    q = r = None
+    while n and (~aliased).any():
+        # as dqrdc2, one aliased column at a time, left to right: the factor of the
+        # columns after it must not lean on its rounding-error remainder
+        keep = np.flatnonzero(~aliased)
+        q, r = np.linalg.qr(X[:, keep])
+        r_diag = np.r_[np.abs(np.diag(r)), np.zeros(len(keep) - min(n, len(keep)))]
+        small = np.flatnonzero(r_diag <= ALIAS_TOLERANCE * norms[keep])
+        if not len(small):
+            break
+        aliased[keep[small[0]]] = True
         q = r = None
-    else:
-        q, r = np.linalg.qr(X)
-        r_diag = np.r_[np.abs(np.diag(r)), np.zeros(p - min(n, p))]
-        aliased = (norms == 0) | (r_diag <= ALIAS_TOLERANCE * norms)
     Xk = X[:, ~aliased]
     coef = np.full(p, np.nan)
     se = np.full(p, np.nan)
-    df = n - Xk.shape[1]
+    df = n_data - Xk.shape[1]
     if Xk.shape[1] == 0:
-        return OLSFit(coef, se, aliased, df, float(y @ y), y.copy(), Xk, np.zeros((0, 0)))
-    if aliased.any():  # the estimable columns alone (rare: one more factorisation)
-        q, r = np.linalg.qr(Xk)
+        return OLSFit(coef, se, aliased, df, float(y @ y) + extra_rss, y.copy(), Xk, np.zeros((0, 0)))
     beta = np.linalg.solve(r, q.T @ y)
     resid = y - Xk @ beta
-    rss = float(resid @ resid)
+    rss = float(resid @ resid) + extra_rss
     r_inv = np.linalg.inv(r)
     cov = r_inv @ r_inv.T
     coef[~aliased] = beta
@@ -132,17 +141,23 @@ def ols_nested(y: np.ndarray, X: np.ndarray, k: int) -> tuple[OLSFit, OLSFit]:
     squares and covariances follow without forming Q. When any column is aliased
     (R's rule, as :func:`ols`) each model is fitted on its own by :func:`ols`.
     """
-    from scipy import linalg
-
     y = np.asarray(y, dtype=float)
     X = np.asarray(X, dtype=float)
-    n, p = X.shape
-    if n <= p or p == 0:
-        return ols(y, X[:, :k]), ols(y, X)
+    return _nested(y, X, k, len(y), 0.0)
+
+
+def _nested(y: np.ndarray, X: np.ndarray, k: int, n: int, extra_rss: float) -> tuple[OLSFit, OLSFit]:
+    """:func:`ols_nested` of rows that may be compressed (``n`` data rows, ``extra_rss``
+    left out of ``y``)."""
+    from scipy import linalg
+
+    rows, p = X.shape
+    if rows < p or n <= p or p == 0:
+        return ols(y, X[:, :k], n, extra_rss), ols(y, X, n, extra_rss)
     r = linalg.qr(X, mode="r", check_finite=False)[0][:p]
     norms = np.linalg.norm(X, axis=0)
     if ((norms == 0) | (np.abs(np.diag(r)) <= ALIAS_TOLERANCE * norms)).any():
-        return ols(y, X[:, :k]), ols(y, X)
+        return ols(y, X[:, :k], n, extra_rss), ols(y, X, n, extra_rss)
 
     def fit(cols: int) -> OLSFit:
         R = r[:cols, :cols]
@@ -151,7 +166,7 @@ def ols_nested(y: np.ndarray, X: np.ndarray, k: int) -> tuple[OLSFit, OLSFit]:
         resid = y - Xk @ beta
         beta = beta + linalg.cho_solve((R, False), Xk.T @ resid, check_finite=False)  # one refinement
         resid = y - Xk @ beta
-        rss = float(resid @ resid)
+        rss = float(resid @ resid) + extra_rss
         r_inv = linalg.solve_triangular(R, np.eye(cols), check_finite=False)
         cov = r_inv @ r_inv.T
         df = n - cols
@@ -159,6 +174,120 @@ def ols_nested(y: np.ndarray, X: np.ndarray, k: int) -> tuple[OLSFit, OLSFit]:
         return OLSFit(beta, se, np.zeros(cols, dtype=bool), df, rss, resid, Xk, cov)
 
     return fit(k), fit(p)
+
+
+# ----------------------------------------------------- ANCOVA with factor terms
+@dataclass
+class FactorDesign:
+    """The design ``[1, pre, treatment dummies of each factor]`` of an ANCOVA whose other
+    terms are factors, kept as codes: ``codes[f][i]`` is row i's level of factor f
+    (0 its reference level, no column) among ``n_levels[f]``. A row has at most
+    2 + (number of factors) non-zero entries, which is all the fits below use."""
+
+    pre: np.ndarray
+    codes: list[np.ndarray]
+    n_levels: list[int]
+
+    def width(self, factors: int | None = None) -> int:
+        """Columns of the design with the first ``factors`` factors (None: all)."""
+        return 2 + sum(L - 1 for L in self.n_levels[:factors])
+
+    def entries(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each row's non-zero entries as column indices and values, (n, 2 + factors)
+        each; a reference level's entry is the value 0 at column 0."""
+        if getattr(self, "_entries", None) is None:
+            self._entries = self._make_entries()
+        return self._entries
+
+    def _make_entries(self) -> tuple[np.ndarray, np.ndarray]:
+        n = len(self.pre)
+        idx = np.zeros((n, 2 + len(self.codes)), dtype=np.int64)
+        val = np.zeros(idx.shape)
+        idx[:, 1], val[:, 0], val[:, 1] = 1, 1.0, self.pre
+        offset = 2
+        for f, (codes, L) in enumerate(zip(self.codes, self.n_levels)):
+            on = codes > 0
+            idx[on, 2 + f] = offset + codes[on] - 1
+            val[on, 2 + f] = 1.0
+            offset += L - 1
+        return idx, val
+
+    def dense(self, rows: np.ndarray | None = None) -> np.ndarray:
+        """The design matrix (of ``rows``), for small cells and tests."""
+        idx, val = self.entries()
+        if rows is not None:
+            idx, val = idx[rows], val[rows]
+        X = np.zeros((len(idx), self.width()))
+        np.add.at(X, (np.repeat(np.arange(len(idx)), idx.shape[1]), idx.ravel()), val.ravel())
+        return X
+
+
+@dataclass
+class FactorFit(OLSFit):
+    """An :class:`OLSFit` of a :class:`FactorDesign` fitted from compressed rows: ``X``
+    and ``resid`` are the compressed ones; :meth:`residuals` gives the data's."""
+
+    design: FactorDesign | None = None
+    y: np.ndarray | None = None
+
+    def residuals(self) -> np.ndarray:
+        idx, val = self.design.entries()
+        beta = np.zeros(len(self.aliased))
+        beta[~self.aliased] = self.coef[~self.aliased]
+        return self.y - (val * beta[idx]).sum(axis=1)
+
+
+def ancova_nested(y: np.ndarray, design: FactorDesign, factors: int) -> tuple[FactorFit, FactorFit]:
+    """:func:`ols_nested` of ``y`` on ``design`` with its first ``factors`` factors and
+    with all, from two rows per combination of factor levels (a pattern).
+
+    Within a pattern the rows differ only in ``pre``; the orthogonal transform whose
+    first two directions are the pattern's constant and its centred ``pre`` maps its
+    rows to [√m·(1, mean pre, dummies)] and [0, ‖pre − mean‖, 0...], the same R as the
+    QR of all rows (column norms too, so R's aliasing rule is unchanged), and ``y`` to
+    [√m·mean y, (centred pre · centred y)/‖centred pre‖] plus a remainder that adds to
+    the residual sum of squares of every model in the span. 100,000 rows with 98
+    municipalities become 400.
+    """
+    y = np.asarray(y, dtype=float)
+    pre = np.asarray(design.pre, dtype=float)
+    n = len(y)
+    if design.codes:
+        import pandas as pd
+
+        pattern, uniques = pd.factorize(np.ravel_multi_index(tuple(design.codes), tuple(design.n_levels)))
+        first = np.full(len(uniques), n)
+        np.minimum.at(first, pattern, np.arange(n))
+    else:
+        first, pattern = np.zeros(min(n, 1), dtype=np.int64), np.zeros(n, dtype=np.int64)
+    G = len(first)
+    size = np.bincount(pattern, minlength=G).astype(float)
+    mean_pre = np.bincount(pattern, pre, G) / size
+    low, high = np.full(G, np.inf), np.full(G, -np.inf)
+    np.minimum.at(low, pattern, pre)
+    np.maximum.at(high, pattern, pre)
+    pc = np.where((low < high)[pattern], pre - mean_pre[pattern], 0.0)  # a constant pre: exactly 0
+    yc = y - (np.bincount(pattern, y, G) / size)[pattern]
+    css = np.bincount(pattern, pc * pc, G)
+    sxy = np.bincount(pattern, pc * yc, G)
+    syy = np.bincount(pattern, yc * yc, G)
+    spread = css > 0
+    top = np.sqrt(size)[:, None] * design.dense(first)
+    top[:, 1] = np.sqrt(size) * mean_pre
+    bottom = np.zeros((int(spread.sum()), top.shape[1]))
+    bottom[:, 1] = np.sqrt(css[spread])
+    Xc = np.vstack([top, bottom])
+    y_top = np.sqrt(size) * np.bincount(pattern, y, G) / size
+    y_bottom = sxy[spread] / np.sqrt(css[spread])
+    yc_rows = np.r_[y_top, y_bottom]
+    extra = float(np.clip(syy - np.where(spread, sxy**2 / np.where(spread, css, 1.0), 0.0), 0.0, None).sum())
+    reduced, full = _nested(yc_rows, Xc, design.width(factors), n, extra)
+    fits = []
+    for fit, sub in ((reduced, FactorDesign(pre, design.codes[:factors], design.n_levels[:factors])),
+                     (full, design)):
+        fits.append(FactorFit(fit.coef, fit.se, fit.aliased, fit.df_resid, fit.rss, fit.resid, fit.X,
+                              fit.cov_unscaled, design=sub, y=y))
+    return fits[0], fits[1]
 
 
 def coef_test(fit: OLSFit, column: int, level: float = 0.95) -> dict[str, float]:
@@ -186,6 +315,18 @@ def f_test(reduced: OLSFit, full: OLSFit) -> dict[str, float]:
 
 def _inverse_sqrt_psd(m: np.ndarray) -> np.ndarray:
     """Symmetric (I - H_jj)^(-1/2) of a stack of matrices; eigenvalues <= 1e-12 give 0."""
+    if m.shape[-1] == 2:  # closed form: B^(1/2) = (B + √det I) / √(tr + 2√det)
+        a, b, d = m[..., 0, 0], m[..., 0, 1], m[..., 1, 1]
+        half = np.sqrt(((a - d) / 2) ** 2 + b**2)
+        low = (a + d) / 2 - half
+        if (low > 1e-12).all():
+            root_det = np.sqrt(a * d - b * b)
+            scale = np.sqrt(a + d + 2 * root_det)
+            sa, sb, sd = (a + root_det) / scale, b / scale, (d + root_det) / scale  # B^(1/2)
+            det = sa * sd - sb * sb
+            out = np.empty_like(m)
+            out[..., 0, 0], out[..., 0, 1], out[..., 1, 0], out[..., 1, 1] = sd / det, -sb / det, -sb / det, sa / det
+            return out
     values, vectors = np.linalg.eigh(m)
     inv = np.where(values > 1e-12, 1.0 / np.sqrt(np.clip(values, 1e-300, None)), 0.0)
     return np.einsum("...ik,...k,...jk->...ij", vectors, inv, vectors)
@@ -204,24 +345,21 @@ def cr2_test(fit: OLSFit, clusters: np.ndarray, column: int, level: float = 0.95
     """
     keys = ("se", "t", "df", "p", "ci_low", "ci_high")
     k = fit.position(column)
-    codes, _ = _codes(clusters)
-    J = int(codes.max()) + 1 if len(codes) else 0
+    index = clusters if isinstance(clusters, ClusterIndex) else ClusterIndex(clusters)
+    J = index.J
     if k is None or J < 2:
         return dict.fromkeys(keys, np.nan)
+    if isinstance(fit, FactorFit):
+        return _cr2_factor(fit, index, column, k, level)
     X, e, M = fit.X, fit.resid, fit.cov_unscaled
     p = X.shape[1]
     c = np.zeros(p)
     c[k] = 1.0
     Mc = M @ c
-    order = np.argsort(codes, kind="stable")
-    sizes = np.bincount(codes, minlength=J)
-    starts = np.r_[0, np.cumsum(sizes)[:-1]]
     meat = np.zeros((p, p))
     v_sq = np.zeros(J)
     Q = np.zeros((p, J))
-    for m in np.unique(sizes):  # clusters of one size at once
-        which = np.flatnonzero(sizes == m)
-        rows = order[starts[which][:, None] + np.arange(m)[None, :]]  # (clusters, m)
+    for m, which, rows in index.blocks:  # clusters of one size at once
         Xj = X[rows]  # (clusters, m, p)
         Hjj = np.einsum("cip,cjp->cij", Xj @ M, Xj)
         A = _inverse_sqrt_psd(np.eye(m)[None] - Hjj)
@@ -241,6 +379,83 @@ def cr2_test(fit: OLSFit, clusters: np.ndarray, column: int, level: float = 0.95
     B = np.block([[np.zeros((p, p)), -np.eye(p)], [-np.eye(p), G]])
     S = R @ R.T
     frob = float((v_sq**2).sum() + 2 * (v_sq * diag_L).sum() + np.trace(B @ S @ B @ S))
+    df = trace**2 / frob if frob > 0 else np.nan
+    b = fit.coef[column]
+    t = b / se if se > 0 else np.nan
+    q = _t_quantile(level, df)
+    return dict(zip(keys, (se, t, df, _t_p(t, df), b - q * se, b + q * se)))
+
+
+class ClusterIndex:
+    """The rows of each cluster, grouped by cluster size: ``blocks`` holds per size m
+    the clusters' numbers and their rows as a (clusters, m) array. Made once for the
+    many tests of one cell (:func:`cr2_test` takes it in place of the cluster values)."""
+
+    def __init__(self, clusters):
+        codes, _ = _codes(clusters)
+        self.J = int(codes.max()) + 1 if len(codes) else 0
+        order = np.argsort(codes, kind="stable")
+        sizes = np.bincount(codes, minlength=self.J)
+        starts = np.r_[0, np.cumsum(sizes)[:-1]]
+        self.blocks = []
+        for m in np.unique(sizes):
+            which = np.flatnonzero(sizes == m)
+            self.blocks.append((int(m), which, order[starts[which][:, None] + np.arange(m)[None, :]]))
+
+
+def _cr2_factor(fit: FactorFit, index: ClusterIndex, column: int, k: int, level: float) -> dict[str, float]:
+    """:func:`cr2_test` of a :class:`FactorFit` from each row's few non-zero entries.
+
+    With c the coefficient's unit vector, v_j = A_j X_j M c per cluster: the variance
+    is Σ_j (v_j' e_j)² and, since M X'X M = M, the Satterthwaite matrix is
+    P = diag(|v_j|²) - Q'MQ with Q_j = X_j' v_j, so tr P = Σ|v_j|² - Σ v_j'H_jj v_j and
+    ‖P‖² = Σ|v_j|⁴ - 2 Σ|v_j|² v_j'H_jj v_j + tr(MKMK), K = QQ' (sparse: each Q_j
+    has a few entries). H_jj is gathered from M entry by entry: O(n) in all.
+    """
+    from scipy import sparse
+
+    keys = ("se", "t", "df", "p", "ci_low", "ci_high")
+    est = np.cumsum(~fit.aliased) - 1  # column -> position among the estimable ones
+    idx, val = fit.design.entries()
+    if fit.aliased.any():
+        val = np.where(fit.aliased[idx], 0.0, val)
+        idx = np.where(fit.aliased[idx], 0, est[idx])
+    e = fit.residuals()
+    M = fit.cov_unscaled
+    p = M.shape[0]
+    x_mc = (val * M[:, k][idx]).sum(axis=1)
+    J = index.J
+    w = idx.shape[1]
+    ve = np.zeros(J)
+    v_sq = np.zeros(J)
+    vhv = np.zeros(J)
+    q_rows, q_cols, q_vals = [], [], []
+    for m, which, rows in index.blocks:
+        I, V = idx[rows], val[rows]  # (clusters, m, w)
+        if m == 1:  # H_jj is a number: A_j = (1 - H_jj)^(-1/2)
+            h = np.einsum("cs,ct,cst->c", V[:, 0], V[:, 0], M[I[:, 0, :, None], I[:, 0, None, :]])
+            H = h[:, None, None]
+            v = np.where(1 - h > 1e-12, 1 / np.sqrt(np.clip(1 - h, 1e-300, None)), 0.0)[:, None] * x_mc[rows]
+        else:
+            H = np.einsum("cas,cbt,cabst->cab", V, V, M[I[:, :, None, :, None], I[:, None, :, None, :]])
+            v = np.einsum("cab,cb->ca", _inverse_sqrt_psd(np.eye(m)[None] - H), x_mc[rows])
+        ve[which] = (v * e[rows]).sum(axis=1)
+        v_sq[which] = (v**2).sum(axis=1)
+        vhv[which] = np.einsum("ca,cab,cb->c", v, H, v)
+        q_rows.append(I.ravel())
+        q_cols.append(np.repeat(which, m * w))
+        q_vals.append((v[:, :, None] * V).ravel())
+    q_rows, q_cols, q_vals = np.concatenate(q_rows), np.concatenate(q_cols), np.concatenate(q_vals)
+    if p * J <= 1_000_000:  # K = QQ' of a dense Q
+        Q = np.bincount(q_rows * J + q_cols, q_vals, p * J).reshape(p, J)
+        K = Q @ Q.T
+    else:
+        Q = sparse.csr_array((q_vals, (q_rows, q_cols)), shape=(p, J))
+        K = (Q @ Q.T).toarray()
+    MK = M @ K
+    se = float(np.sqrt((ve**2).sum()))
+    trace = float(v_sq.sum() - vhv.sum())
+    frob = float((v_sq**2).sum() - 2 * (v_sq * vhv).sum() + (MK * MK.T).sum())
     df = trace**2 / frob if frob > 0 else np.nan
     b = fit.coef[column]
     t = b / se if se > 0 else np.nan
@@ -275,8 +490,12 @@ def intercept_cr2(sizes: np.ndarray, totals: np.ndarray, level: float = 0.95) ->
 
 
 def _codes(values) -> tuple[np.ndarray, np.ndarray]:
-    uniques, codes = np.unique(np.asarray(values).astype(str), return_inverse=True)
-    return codes.astype(np.int64), uniques
+    """Codes 0, 1, ... of the values (in order of appearance) and the values."""
+    import pandas as pd
+
+    values = np.asarray(values)
+    codes, uniques = pd.factorize(values if values.dtype.kind in "iub" else values.astype(str))
+    return codes.astype(np.int64), np.asarray(uniques)
 
 
 # ------------------------------------------------------------------ mixed model
