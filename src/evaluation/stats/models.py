@@ -5,6 +5,9 @@
   never split between collinear columns as a pseudo-inverse would);
 * :func:`coef_test`, :func:`f_test` -- ``summary.lm``, ``confint`` and ``anova`` of
   nested models;
+* :func:`ancova_nested` -- the same fits of an ANCOVA whose other terms are factors
+  (:class:`FactorDesign`) from two rows per combination of levels, and its CR2 test from
+  each row's few non-zero entries: O(n) for any number of municipalities;
 * :func:`cr2_test` -- ``clubSandwich::coef_test(vcovCR(fit, type = "CR2"),
   test = "Satterthwaite")``: the bias-reduced cluster-robust SE of Bell & McCaffrey
   and its Satterthwaite df;
