@@ -463,8 +463,12 @@ class CountModel:
                 for band in names:
                     out.append(Sensitive(f"bands {'/'.join(key)} {key[1 + side]} {band}",
                                          self.band_form(key, side, band), 0))
+        return self._distinct(out)
+
+    def _distinct(self, sensitive: list[Sensitive]) -> list[Sensitive]:
+        """Each non-empty form once (the first description), valued at the true counts."""
         unique: dict[bytes, Sensitive] = {}
-        for s in out:
+        for s in sensitive:
             if s.form.any():
                 unique.setdefault(s.form.tobytes(), s)
         out = list(unique.values())
@@ -534,14 +538,7 @@ class PartitionModel(CountModel):
                 for parts in [[p] for p in names] + self.part_unions.get(self.key, []):
                     out.append(Sensitive(f"{'/'.join(self.key)} {label} {'|'.join(parts)}",
                                          self.part_form(self.key, parts, cells), 0, (tuple(grouping), tuple(group))))
-        unique: dict[bytes, Sensitive] = {}
-        for s_ in out:
-            if s_.form.any():
-                unique.setdefault(s_.form.tobytes(), s_)
-        out = list(unique.values())
-        for s_ in out:
-            s_.value = int(round(float(s_.form @ self.x)))
-        return out
+        return self._distinct(out)
 
 
 # ------------------------------------------------------------------------- audit
