@@ -80,8 +80,8 @@ def read_cost_sheet(spec: Mapping, source: str = "cost sheet") -> tuple[pd.DataF
                                 f"its columns: {', '.join(map(repr, raw.columns))}", True))
     if any(p.fatal for p in problems):
         return pd.DataFrame(columns=COST_COLUMNS), problems
-    items, problems = cost_items(raw, lines, columns, source)
-    return items, problems
+    items, row_problems = cost_items(raw, lines, columns, source)
+    return items, problems + row_problems
 
 
 def cost_items(raw: pd.DataFrame, lines: Sequence[int], columns: Mapping[str, str],

@@ -70,8 +70,8 @@ def cells(pairs: pd.DataFrame, groupings: Sequence[Sequence[str]]):
     them: ``(outcome, from_wave, to_wave, grouping, group, positions)`` with the row
     positions of the cell in ``pairs``; a person without a value of a grouping's column
     is in none of its groups. Outcomes and contrasts come in the order they first
-    appear in ``pairs`` (the config's), groups sorted. Every column is factorized once and each grouping is one sort,
-    whatever the number of cells.
+    appear in ``pairs`` (the config's), groups sorted. Each column is factorized once and
+    each grouping is one sort, whatever the number of cells.
 
     >>> p = pd.DataFrame({"outcome": "o", "from_wave": "pre", "to_wave": "post", "pid": list("abc"),
     ...                   "pre": [1.0, 2, 3], "post": [2.0, None, 4], "kommune": ["A", "B", None]})

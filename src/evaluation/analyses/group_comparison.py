@@ -81,7 +81,7 @@ def levels(study, compared: str, values) -> list[str]:
 
 
 def compute(data, study) -> pd.DataFrame:
-    from ..stats.comparison import compare_codes
+    from ..stats.comparison import compare_codes, text_codes
 
     level = study.analysis["ci_level"]
     clusters = "family" if "family" in study.columns else None
@@ -95,7 +95,7 @@ def compute(data, study) -> pd.DataFrame:
         pre, post = pairs["pre"].to_numpy(dtype=float), pairs["post"].to_numpy(dtype=float)
         complete = ~(np.isnan(pre) | np.isnan(post))
         codes = pd.Index([order[0], *observed]).get_indexer(np.asarray(names))[values]
-        adjust_codes = [pd.factorize(pairs[c].astype(str), sort=True)[0] for c in adjust]  # levels as text, sorted
+        adjust_codes = [text_codes(pairs[c]) for c in adjust]
         family = None
         if clusters:  # a child whose family is unknown is a family of its own
             family = pd.factorize(pairs["family"].astype("string").fillna("pid:" + pairs["pid"].astype(str)))[0]

@@ -6,6 +6,8 @@ per cell (CONTRACT section 5). The classes of a cell add up to its complete pair
 they are protected like band counts."""
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 import pandas as pd
 
@@ -69,11 +71,17 @@ def reliabilities(data, study) -> dict[str, tuple[float, str]]:
 _CODES = ("recovered", "improved", "unchanged", "deteriorated")
 
 
-def _classified(data, study):
-    """The pairs of the outcomes with a reliability, and per pair row its class (a code
-    into ``_CODES``; -1: not a complete pair) and RCI; the SD at the earlier wave per
-    outcome and contrast; the positions of the complete pairs (outcomes in the
-    config's order, contrasts as they come); the reliabilities."""
+class _Classes(NamedTuple):
+    pairs: pd.DataFrame  # the pairs of the outcomes with a reliability
+    klass: np.ndarray  # per pair row: a code into _CODES; -1: not a complete pair
+    rci: np.ndarray  # per pair row
+    sd_pre: dict  # (outcome, from_wave, to_wave) -> SD at the earlier wave of its complete pairs
+    order: np.ndarray  # the complete pairs' rows: outcomes in the config's order, contrasts as they come
+    reliabilities: dict  # outcome -> (reliability, source)
+
+
+def _classified(data, study) -> _Classes:
+    """Every complete pair's Jacobson & Truax class, once for the table and the persons."""
     from ..stats.reliable_change import classify, s_diff
 
     z = study.analysis["reliable_change_z"]
@@ -102,15 +110,15 @@ def _classified(data, study):
             klass[at] = pd.Index(_CODES).get_indexer(category)
             rci[at] = out["rci"]
             order.append(at)
-    return pairs, klass, rci, sd_pre, np.concatenate(order) if order else np.zeros(0, dtype=np.int64), rel
+    return _Classes(pairs, klass, rci, sd_pre, np.concatenate(order) if order else np.zeros(0, dtype=np.int64), rel)
 
 
 def persons(data, study) -> pd.DataFrame:
     """Per person, outcome and contrast: ``pid, outcome, from_wave, to_wave, pre, post, rci,
     category`` (data/processed/<study>/reliable_change_persons.parquet)."""
-    pairs, klass, rci, _, order, _ = _classified(data, study)
-    out = pairs.iloc[order][["pid", "outcome", "from_wave", "to_wave", "pre", "post"]].reset_index(drop=True)
-    return out.assign(rci=rci[order], category=np.asarray(_CODES, dtype=object)[klass[order]])
+    c = _classified(data, study)
+    out = c.pairs.iloc[c.order][["pid", "outcome", "from_wave", "to_wave", "pre", "post"]].reset_index(drop=True)
+    return out.assign(rci=c.rci[c.order], category=np.asarray(_CODES, dtype=object)[c.klass[c.order]])
 
 
 def _dysfunctional(pre: pd.Series, spec: dict) -> np.ndarray:
@@ -137,7 +145,7 @@ def compute(data, study) -> pd.DataFrame:
 
     z = study.analysis["reliable_change_z"]
     rows = []
-    pairs, klass, _, sd_pre, _, rel = _classified(data, study)
+    pairs, klass, _, sd_pre, _, rel = _classified(data, study)  # the class of every pair row
     pre_all = pairs["pre"].to_numpy(dtype=float)
     dysfunctional = np.zeros(len(pairs), dtype=bool)
     for outcome, at in pairs.groupby("outcome", sort=False).indices.items():

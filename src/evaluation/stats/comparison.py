@@ -71,13 +71,14 @@ def compare_levels(pairs: pd.DataFrame, column: str, reference: str, levels: Seq
     if (level < 0).any():
         raise ValueError(f"{column}: a value that is not among the levels {order}")
     return compare_codes(pairs["pre"].to_numpy(dtype=float), pairs["post"].to_numpy(dtype=float), level,
-                         len(order), [np.unique(pairs[c].astype(str).to_numpy(), return_inverse=True)[1]
-                                      for c in adjust],
-                         _codes(pairs[clusters]) if clusters else None, ci_level)
+                         len(order), [text_codes(pairs[c]) for c in adjust],
+                         text_codes(pairs[clusters]) if clusters else None, ci_level)
 
 
-def _codes(values: pd.Series) -> np.ndarray:
-    return np.unique(values.astype(str).to_numpy(), return_inverse=True)[1]
+def text_codes(values: pd.Series) -> np.ndarray:
+    """Codes 0, 1, ... of the values in the order of their text (an adjust group's
+    first level as text is its reference level, as R's factor() makes it)."""
+    return pd.factorize(values.astype(str), sort=True)[0]
 
 
 def compare_codes(pre: np.ndarray, post: np.ndarray, level: np.ndarray, n_levels: int,
@@ -96,21 +97,18 @@ def compare_codes(pre: np.ndarray, post: np.ndarray, level: np.ndarray, n_levels
     if count[0] and len(present) >= 2:
         position = np.full(n_levels, -1)
         position[present] = np.arange(len(present))
-        compared = (position[level], len(present))
-        fits["ancova"] = (*ancova_nested(post, FactorDesign(pre, [compared[0]], [compared[1]]), 0), 2)
-        factors = []
-        for codes in adjust:
-            used, codes = np.unique(codes, return_inverse=True)
-            if len(used) > 1:
-                factors.append((codes, len(used)))
+        compared = position[level]  # the levels of the cell, renumbered: no empty dummy column
+        fits["ancova"] = (*ancova_nested(post, FactorDesign(pre, [compared], [len(present)]), 0), 2)
+        factors = [pd.factorize(codes, sort=True)[0] for codes in adjust]
+        factors = [codes for codes in factors if codes.max() > 0]  # an adjust group that varies in the cell
         if factors:
-            design = FactorDesign(pre, [c for c, _ in factors] + [compared[0]], [L for _, L in factors] + [compared[1]])
+            design = FactorDesign(pre, [*factors, compared], [*(int(c.max()) + 1 for c in factors), len(present)])
             fits["ancova_adj"] = (*ancova_nested(post, design, len(factors)), design.width(len(factors)))
     index = None
     if clusters is not None:
         clusters = pd.factorize(clusters)[0]
         index = ClusterIndex(clusters)
-    n_clusters = index.J if index is not None and len(clusters) else np.nan
+    n_clusters = index.J if index is not None else np.nan
     rows = []
     a = level == 0
     na = int(count[0])

@@ -270,7 +270,8 @@ def ancova_nested(y: np.ndarray, design: FactorDesign, factors: int) -> tuple[Fa
     np.minimum.at(low, pattern, pre)
     np.maximum.at(high, pattern, pre)
     pc = np.where((low < high)[pattern], pre - mean_pre[pattern], 0.0)  # a constant pre: exactly 0
-    yc = y - (np.bincount(pattern, y, G) / size)[pattern]
+    mean_y = np.bincount(pattern, y, G) / size
+    yc = y - mean_y[pattern]
     css = np.bincount(pattern, pc * pc, G)
     sxy = np.bincount(pattern, pc * yc, G)
     syy = np.bincount(pattern, yc * yc, G)
@@ -280,9 +281,7 @@ def ancova_nested(y: np.ndarray, design: FactorDesign, factors: int) -> tuple[Fa
     bottom = np.zeros((int(spread.sum()), top.shape[1]))
     bottom[:, 1] = np.sqrt(css[spread])
     Xc = np.vstack([top, bottom])
-    y_top = np.sqrt(size) * np.bincount(pattern, y, G) / size
-    y_bottom = sxy[spread] / np.sqrt(css[spread])
-    yc_rows = np.r_[y_top, y_bottom]
+    yc_rows = np.r_[np.sqrt(size) * mean_y, sxy[spread] / np.sqrt(css[spread])]
     extra = float(np.clip(syy - np.where(spread, sxy**2 / np.where(spread, css, 1.0), 0.0), 0.0, None).sum())
     reduced, full = _nested(yc_rows, Xc, design.width(factors), n, extra)
     fits = []
