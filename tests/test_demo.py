@@ -5,22 +5,17 @@ import pandas as pd
 import pytest
 
 from conftest import REPO
+import evaluation as ev
 from evaluation import simulate
 from evaluation.config import Study, load_config
 from evaluation.ingest import ingest_study
-from evaluation.instruments import score_responses
-from evaluation.measures import complete_pairs, with_baseline_bands
 from evaluation.stats import results_table
 
 
 def analyse(study_id: str, monkeypatch, contrast=("pre", "post")) -> pd.DataFrame:
     monkeypatch.chdir(REPO)
     study = Study.from_config(load_config(REPO / "config" / "config.yaml"), study_id)
-    ingested = ingest_study(study, b"demo")
-    scores = score_responses(ingested.responses, study.instruments, ["pid", "wave", *study.group_columns])
-    scores = with_baseline_bands(scores, scores, study)
-    res = results_table(complete_pairs(scores, study.outcomes, study.person_columns, study.contrasts),
-                        study.groupings)
+    res = results_table(ev.measure(study, ev.score(study, ingest_study(study, b"demo"))), study.groupings)
     res = res[(res["from_wave"] == contrast[0]) & (res["to_wave"] == contrast[1])]
     return res.set_index(["outcome", "group"])
 
@@ -44,13 +39,11 @@ def test_fosterfamilies_pattern_by_variant(monkeypatch):
     assert res.loc[("satisfaction", "individuel")].p_t_adj > 0.05
     # and the comparison test says so: the group variant lowers stress and raises
     # satisfaction more than the individual one, adjusted for the baseline
-    from evaluation import analyses, measures
+    from evaluation import analyses
     from evaluation.analyses import group_comparison
 
     study = Study.from_config(load_config(REPO / "config" / "config.yaml"), "fosterfamilies")
-    ingested = ingest_study(study, b"demo")
-    scores = score_responses(ingested.responses, study.instruments, ["pid", "wave", *study.group_columns])
-    pairs = measures.complete_pairs(scores, study.outcomes, study.person_columns, study.contrasts)
+    pairs = ev.measure(study, ev.score(study, ingest_study(study, b"demo")))
     cmp = group_comparison.compute(analyses.Data(pairs=pairs), study)
     cmp = cmp[(cmp["grouping"] == "all") & (cmp["to_wave"] == "post")].set_index("outcome")
     assert cmp.loc["stress", "ancova_p"] < 0.05 and cmp.loc["stress", "ancova_diff"] < 0
@@ -98,15 +91,12 @@ def test_parents_sizes_and_attrition():
 def test_parents_design_questions(monkeypatch):
     """Siblings change alike, drop-out depends on the baseline, and the summary's
     design questions have something to answer."""
-    from evaluation import analyses, measures
+    from evaluation import analyses
     from evaluation.analyses import attrition, clustered_change
 
     monkeypatch.chdir(REPO)
     study = Study.from_config(load_config(REPO / "config" / "config.yaml"), "parents")
-    ingested = ingest_study(study, b"demo")
-    scores = score_responses(ingested.responses, study.instruments, ["pid", "wave", *study.group_columns])
-    scores = with_baseline_bands(scores, scores, study)
-    pairs = measures.complete_pairs(scores, study.outcomes, study.person_columns, study.contrasts)
+    pairs = ev.measure(study, ev.score(study, ingest_study(study, b"demo")))
     data = analyses.Data(pairs=pairs)
     cluster = clustered_change.compute(data, study).set_index(["outcome", "grouping"])
     child = cluster.loc[("child_difficulties", "all")]

@@ -299,15 +299,14 @@ def design_run():
     """The reference export through ingest, scoring and every design analysis."""
     from conftest import make_study
 
-    from evaluation import analyses, measures
+    import evaluation as ev
+    from evaluation import analyses
     from evaluation.ingest import ingest_study
-    from evaluation.instruments import score_responses
 
     study = make_study(design_spec(), study_id="design")
     ingested = ingest_study(study, b"k")
-    scores = score_responses(ingested.responses, study.instruments, ["pid", "wave", *study.group_columns])
-    pairs = measures.complete_pairs(scores, study.outcomes, study.person_columns, study.contrasts)
-    data = analyses.Data(scores=scores, pairs=pairs, responses=ingested.responses)
+    scores = ev.score(study, ingested)
+    data = analyses.Data(scores=scores, pairs=ev.measure(study, scores), responses=ingested.responses)
     return study, data
 
 
