@@ -37,8 +37,8 @@ def final_outputs():
 
 
 def study_exports(wildcards):
-    """The export files of a study (a new or newer export re-runs its study)."""
-    return [e["path"] for e in STUDIES[wildcards.study].spec["exports"]]
+    """The files ingest reads for a study, exports and cost sheet (a new or newer one re-runs it)."""
+    return stages.input_files(STUDIES[wildcards.study])
 
 
 def exports_sha256(wildcards):

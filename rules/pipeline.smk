@@ -24,6 +24,7 @@ rule ingest:
         issues="data/processed/{study}/data_issues.csv",
         inputs="data/processed/{study}/inputs.json",
         people="data/processed/{study}/people.parquet",
+        costs="data/processed/{study}/cost_items.parquet",
     params:
         settings=settings_of("ingest"),
         content=exports_sha256,
@@ -60,6 +61,7 @@ rule analyse:
         responses="data/processed/{study}/responses.parquet",
         flow="data/processed/{study}/flow.csv",
         people="data/processed/{study}/people.parquet",
+        costs="data/processed/{study}/cost_items.parquet",
     output:
         analyses=expand("data/processed/{{study}}/{name}.csv", name=stages.analysis_names()),
         persons=expand("data/processed/{{study}}/{name}_persons.parquet", name=stages.person_tables()),

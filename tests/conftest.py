@@ -104,10 +104,11 @@ def run_stages(study: Study, root: Path, stages=("ingest", "score", "analyse", "
     files = {
         "ingest": ({}, {"responses": p / "responses.parquet", "flow": p / "flow.csv",
                         "issues": p / "data_issues.csv", "inputs": p / "inputs.json",
-                        "people": p / "people.parquet"}),
+                        "people": p / "people.parquet", "costs": p / "cost_items.parquet"}),
         "score": ({"responses": p / "responses.parquet"}, {"scores": p / "scores.parquet"}),
         "analyse": ({"scores": p / "scores.parquet", "responses": p / "responses.parquet", "flow": p / "flow.csv",
-                     "people": p / "people.parquet"}, {"analyses": analyses, "persons": persons,
+                     "people": p / "people.parquet", "costs": p / "cost_items.parquet"},
+                    {"analyses": analyses, "persons": persons,
                                                         "pairs": p / "pairs.parquet"}),
         "tables": ({"analyses": analyses, "persons": persons, "flow": p / "flow.csv", "people": p / "people.parquet",
                     "issues": p / "data_issues.csv", "scores": p / "scores.parquet"},

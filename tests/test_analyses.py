@@ -16,7 +16,7 @@ import pytest
 
 from conftest import REPO, run_stages, simulated_demo, study_people
 from evaluation import analyses
-from evaluation.analyses import ANALYSES, Context, read_published
+from evaluation.analyses import ANALYSES, Context, costs, read_published
 from evaluation.config import Study
 from evaluation.disclosure import is_small
 from evaluation.report.document import Section, Table
@@ -202,3 +202,26 @@ def test_demo_summaries_answer_the_reviewers_questions(demo_run, lang):
         summary = " ".join(f for a in ANALYSES if hasattr(a, "findings") for f in a.findings(ctx))
         for question in questions:
             assert expected[question] in summary, (sid, lang, question)
+
+
+@pytest.mark.parametrize("lang", ["da", "en"])
+def test_demo_reports_have_the_cost_chapter(demo_run, lang):
+    """Both demo studies have a cost sheet: the chapter, with the price year in its
+    headings, and the total cost per unit in the summary, in Danish and English."""
+    import copy
+
+    words = {"da": ("Omkostninger ({year}-priser)", "Omkostninger i alt", "pr. indskrevet"),
+             "en": ("Costs ({year} prices)", "Costs in all", "per enrolled")}[lang]
+    for sid, year in (("parents", 2022), ("fosterfamilies", 2021)):
+        study = load_study(demo_run, sid)
+        study = Study(study.id, {**copy.deepcopy(study.spec), "language": lang}, study.analysis)
+        ctx = context(demo_run, study)
+        sections = costs.blocks(ctx)
+        assert [s.title for s in sections] == [words[0].format(year=year)]
+        tables = [b for b in sections[0].blocks if isinstance(b, Table)]
+        assert len(tables) == 2 and all(str(year) in tb.header[0] for tb in tables)
+        summary = " ".join(costs.findings(ctx))
+        assert words[1] in summary and words[2] in summary, (sid, lang, summary)
+        total = ctx.tables["costs"]
+        total = total[(total["municipality"] == "all") & (total["category"] == "total")].iloc[0]
+        assert total["cost"] > 0 and total["n_enrolled"] > 0

@@ -51,7 +51,8 @@ def test_published_table_blanks_suppressed_rows(small_study):
 
 def test_flow_accounts_for_every_input_row(small_study):
     flow = pd.read_csv(small_study / "data/processed/parents/flow.csv")
-    n_rows = sum(len(pd.read_csv(p, sep=";")) for p in (small_study / "data/raw").glob("parents_*.csv"))
+    exports = yaml.safe_load((small_study / "config.yaml").read_text())["studies"]["parents"]["exports"]
+    n_rows = sum(len(pd.read_csv(small_study / e["path"], sep=";")) for e in exports)
     assert len(flow) == n_rows
     assert list(flow.columns) == ["source", "line", "pid", "wave", "status", "reason"]
     results = pd.read_csv(small_study / "data/processed/parents/results.csv")
@@ -62,7 +63,8 @@ def test_flow_accounts_for_every_input_row(small_study):
 
 
 def test_no_identifier_reaches_outputs(small_study):
-    raw = pd.concat([pd.read_csv(p, sep=";", dtype=str) for p in (small_study / "data/raw").glob("parents_*.csv")])
+    exports = yaml.safe_load((small_study / "config.yaml").read_text())["studies"]["parents"]["exports"]
+    raw = pd.concat([pd.read_csv(small_study / e["path"], sep=";", dtype=str) for e in exports])
     foster = pd.read_excel(small_study / "data/raw/fosterfamilies.xlsx", dtype=str, engine="calamine")
     secrets = set(raw["respondent_id"]) | set(raw["familie_id"]) | set(foster["Løbenummer"]) \
         | set(foster["Plejeforælders navn"])
@@ -81,12 +83,12 @@ def test_no_identifier_reaches_outputs(small_study):
 
 def test_report_is_self_contained_and_has_every_section(small_study):
     html = (small_study / "reports/parents/report.html").read_text(encoding="utf-8")
-    for section in ("summary", "flow", "results", "reliability", "data-issues", "methods",
+    for section in ("summary", "flow", "results", "costs", "reliability", "data-issues", "methods",
                     "limitations", "provenance"):
         assert f'id="{section}"' in html
     assert not re.search(r'(src|href)="(https?:)?//', html)
     pngs = list((small_study / "reports/parents/figures").glob("*.png"))
-    assert html.count("data:image/png;base64,") == len(pngs) == 1 + 3 * 2 + 2  # + SDQ and WHO-5 bands
+    assert html.count("data:image/png;base64,") == len(pngs) == 1 + 3 * 2 + 2 + 1  # + SDQ and WHO-5 bands, costs
 
 
 def test_second_run_does_nothing(small_study):

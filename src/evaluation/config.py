@@ -333,6 +333,9 @@ def _check_study(sid: str, study: dict) -> list[str]:
     mapped = {column: role for role, column in cols.items()}
     mapped.update({g["column"]: f"group {gid}" for gid, g in study["groups"].items() if "column" in g})
     problems += _check_groups(p, study)
+    if "costs" in study and "column" not in study["groups"].get("municipality", {}):
+        problems.append(f"{p}.costs: costs are totalled per municipality, so the study needs a group "
+                        "'municipality' read from an export column (groups: municipality: column: ...)")
 
     def texts(value, where):
         if isinstance(value, str):
@@ -526,6 +529,16 @@ class Study:
         """What scores, pairs and people carry per person: every group id in config
         order (baseline bands included), then ``family``."""
         return [*self.groups, *(["family"] if "family" in self.columns else [])]
+
+    @property
+    def costs(self) -> dict | None:
+        """The cost sheet's settings (CONTRACT section 6), or None."""
+        return self.spec.get("costs")
+
+    @property
+    def unit(self) -> str:
+        """What costs count: ``family`` when families are known, else ``person``."""
+        return "family" if "family" in self.columns else "person"
 
     def levels(self, gid: str) -> list[str] | None:
         """A group's values in the order people expect them (bins: the labels; a baseline

@@ -69,6 +69,10 @@ def read_cost_sheet(spec: Mapping, source: str = "cost sheet") -> tuple[pd.DataF
     """
     from .ingest import Problem, _header_problems, read_export
 
+    from pathlib import Path
+
+    if not Path(spec["path"]).is_file():
+        raise FileNotFoundError(f"cost sheet {spec['path']} does not exist (from config costs: path)")
     columns = {**DEFAULT_COLUMNS, **(spec.get("columns") or {})}
     raw, lines = read_export(spec)
     problems = _header_problems(source, raw, lines)

@@ -996,11 +996,17 @@ def protect_tables(*, people: pd.DataFrame, validity: pd.DataFrame, bands: pd.Da
                         waves=waves, contrasts=contrasts, include=include)
     protection = protect(model, min_n)
     published = {}
-    # tables that follow another are published after it
-    for analysis in sorted(analyses, key=lambda a: hasattr(a, "FOLLOWS")):
+    # tables that follow another are published after it; tables with a publish rule of
+    # their own (it reads the other published tables) last
+    for analysis in sorted(analyses, key=lambda a: (hasattr(a, "publish"), hasattr(a, "FOLLOWS"))):
         if analysis.NAME not in tables:
             continue
         table = tables[analysis.NAME]
+        if hasattr(analysis, "publish"):
+            out, why = analysis.publish(table, published, study, min_n)
+            protection.hidden.update({(analysis.NAME, r, c): w for (r, c), w in why.items()})
+            published[analysis.NAME] = out
+            continue
         blank_with = getattr(analysis, "BLANK_WITH", None)
         if hasattr(analysis, "counts"):
             out = apply(table, protection, analysis.NAME, analysis.KEYS, blank_with)

@@ -333,3 +333,33 @@ def band_plot(study: Study, bars: list[tuple[str, pd.DataFrame]]) -> Figure | No
         # centred on the figure, not the axes: the labels on the left shift the axes right
         fig.legend(ncol=len(names), loc="upper center", bbox_to_anchor=(0.5, 0.995), frameon=False, fontsize=8)
     return fig
+
+
+def cost_plot(study: Study, costs: pd.DataFrame) -> Figure:
+    """Costs per municipality, stacked by Socialstyrelsen's four categories, at the
+    price year; from the published cost table (amounts of money, no one's answers)."""
+    from .costs import CATEGORIES
+
+    lang = study.language
+    year = study.costs["price_year"]
+    rows = costs[(costs["municipality"] != "all") & costs["category"].isin(CATEGORIES)]
+    municipalities = list(dict.fromkeys(rows["municipality"]))
+    height = 0.45 * max(len(municipalities), 2) + 1.5
+    fig = Figure(figsize=(6.8, height))
+    longest = max((len(str(m)) for m in municipalities), default=6)
+    fig.subplots_adjust(left=min(0.45, 0.04 + 0.014 * longest), right=0.97, top=1 - 0.4 / height,
+                        bottom=0.6 / height)
+    ax = fig.add_subplot()
+    colours = [OKABE_ITO["blue"], OKABE_ITO["orange"], OKABE_ITO["green"], OKABE_ITO["purple"]]
+    y = np.arange(len(municipalities))[::-1]
+    left = np.zeros(len(municipalities))
+    for category, colour in zip(CATEGORIES, colours):
+        part = rows[rows["category"] == category].set_index("municipality")["cost"].astype(float)
+        values = np.array([part.get(m, 0.0) for m in municipalities]) / 1000
+        ax.barh(y, values, left=left, color=colour, label=t(f"cost_{category}", lang))
+        left += values
+    ax.set_yticks(y, municipalities, fontsize=8)
+    ax.set_xlabel(f"{t('costs_axis', lang, year=year)} × 1.000" if lang == "da"
+                  else f"{t('costs_axis', lang, year=year)} × 1,000", fontsize=9)
+    fig.legend(ncol=len(CATEGORIES), loc="upper center", bbox_to_anchor=(0.5, 0.995), frameon=False, fontsize=8)
+    return fig

@@ -278,6 +278,46 @@ TEXTS: dict[str, dict[str, str]] = {
                                 "en": "Change beyond measurement error: {items}."},
     "finding_exploratory": {"da": "Undersøgende (undergrupper, ikke sammenlignet med hinanden): {groups}.",
                             "en": "Exploratory (subgroups, not compared with each other): {groups}."},
+    # costs (CONTRACT section 6)
+    "costs_chapter": {"da": "Omkostninger ({year}-priser)", "en": "Costs ({year} prices)"},
+    "costs_intro": {"da": "Omkostninger efter Socialstyrelsens fire kategorier, i kroner i {year}-priser "
+                          "(timer × timepris + beløb for hver post i omkostningsarket). Pr. {unit}: "
+                          "indskrevet = besvarede den første måling; gennemført = et komplet par på mindst ét "
+                          "udfaldsmål i den første sammenligning.",
+                    "en": "Costs by Socialstyrelsen's four categories, in kroner at {year} prices (hours × hourly "
+                          "rate + amount of every item of the cost sheet). Per {unit}: enrolled = answered the "
+                          "first wave; completed = a complete pair on at least one outcome of the first "
+                          "comparison."},
+    "costs_hidden_note": {"da": "Et antal og omkostningen pr. enhed beregnet ud fra det vises ikke, hvor antallet er "
+                                "under {min_n} eller kunne afsløre et andet lille antal.",
+                          "en": "A count, and the cost per unit computed from it, is not shown where the count is "
+                                "below {min_n} or could reveal another small count."},
+    "costs_figure": {"da": "Omkostninger pr. kommune og kategori ({year}-priser)",
+                     "en": "Costs per municipality and category ({year} prices)"},
+    "costs_axis": {"da": "Kroner ({year}-priser)", "en": "Kroner ({year} prices)"},
+    "cost_forberedelse": {"da": "Forberedelse", "en": "Preparation"},
+    "cost_uddannelse": {"da": "Uddannelse", "en": "Training"},
+    "cost_drift": {"da": "Drift", "en": "Operation"},
+    "cost_materiel": {"da": "Materiel", "en": "Materials"},
+    "cost_total": {"da": "I alt", "en": "Total"},
+    "unit_family": {"da": "familie", "en": "family"},
+    "unit_person": {"da": "deltager", "en": "participant"},
+    "units_family": {"da": "familier", "en": "families"},
+    "units_person": {"da": "deltagere", "en": "participants"},
+    "col_enrolled_units": {"da": "Indskrevne {units}", "en": "Enrolled {units}"},
+    "col_completed_units": {"da": "Gennemførte {units}", "en": "Completed {units}"},
+    "col_cost_per_enrolled": {"da": "Kr. pr. indskrevet", "en": "DKK per enrolled"},
+    "col_cost_per_completed": {"da": "Kr. pr. gennemført", "en": "DKK per completed"},
+    "col_cost_per_improved": {"da": "Kr. pr. pålideligt forbedret: {outcome}",
+                              "en": "DKK per reliably improved: {outcome}"},
+    "col_municipality_amounts": {"da": "Kommune (kr., {year}-priser)", "en": "Municipality (DKK, {year} prices)"},
+    "finding_costs_total": {"da": "Omkostninger i alt {cost} kr. ({year}-priser)",
+                            "en": "Costs in all DKK {cost} ({year} prices)"},
+    "finding_costs_per": {"da": "{cost} kr. {what}", "en": "DKK {cost} {what}"},
+    "per_enrolled": {"da": "pr. indskrevet {unit}", "en": "per enrolled {unit}"},
+    "per_completed": {"da": "pr. {unit}, der gennemførte", "en": "per {unit} that completed"},
+    "per_improved": {"da": "pr. pålideligt forbedret deltager ({outcome})",
+                     "en": "per reliably improved participant ({outcome})"},
 }
 
 

@@ -298,6 +298,7 @@ class IngestResult:
     missing_codes: dict[str, int] = field(default_factory=dict)  # instrument -> answers given as a missing code
     people: pd.DataFrame | None = None  # one row per person with an answered wave: pid, groups, included
     group_changes: dict[str, int] = field(default_factory=dict)  # group -> people with another value later
+    cost_items: pd.DataFrame | None = None  # the cost sheet's valid items (evaluation.costs), when configured
 
 
 def _as_text(values: pd.Series) -> pd.Series:
@@ -571,6 +572,8 @@ def ingest_study(study: Study, key: bytes) -> IngestResult:
     problems += dup_problems
     rows, group_notes, group_changes = _resolve_groups(rows, study)
     notes += group_notes
+    cost_items, cost_problems = _cost_sheet(study)
+    problems += cost_problems
     if problems and (study.analysis["on_invalid"] == "stop" or any(p.fatal for p in problems)):
         raise InvalidInputError(problems)
 
@@ -594,7 +597,29 @@ def ingest_study(study: Study, key: bytes) -> IngestResult:
     people = people[["pid", *study.group_columns]].assign(
         included=people["status"].eq("answered").to_numpy()).sort_values("pid").reset_index(drop=True)
     return IngestResult(responses, flow.reset_index(drop=True), issues, notes, inputs, missing_counts, people,
-                        group_changes)
+                        group_changes, cost_items)
+
+
+def _cost_sheet(study: Study) -> tuple[pd.DataFrame, list[Problem]]:
+    """The study's cost sheet read and checked (:mod:`evaluation.costs`); a municipality
+    the config does not expect is a bad row too. A bad row is left out of the totals
+    (and listed) in quarantine mode."""
+    from .costs import COST_COLUMNS, read_cost_sheet
+
+    if not study.costs:
+        return pd.DataFrame(columns=COST_COLUMNS), []
+    source = mask_cpr(study.costs["path"])
+    items, problems = read_cost_sheet(study.costs, source)
+    expected = study.levels("municipality")
+    if expected and len(items):
+        unknown = ~items["municipality"].isin(expected)
+        column = study.costs.get("columns", {}).get("municipality", "Kommune")
+        for line, value in items.loc[unknown, ["line", "municipality"]].itertuples(index=False):
+            problems.append(Problem(source, int(line), column, _shown(value),
+                                    f"unknown municipality: one of {', '.join(expected)} (groups: municipality: "
+                                    "expected)"))
+        items = items[~unknown].reset_index(drop=True)
+    return items, problems
 
 
 def wave_rank(study: Study) -> dict[str, int]:

@@ -20,6 +20,10 @@ are built so that the pipeline finds what the published evaluations found:
   difficulties (SDQ) slightly up. One long Excel file with a wave column for the
   two waves, and a SurveyXact CSV of the 6-month follow-up (most gains hold).
 
+Each study also gets a cost sheet (Socialstyrelsen's four categories; staff hours at
+plausible hourly rates, training, materials): ``parents_omkostninger.csv`` and
+``fosterfamilies_omkostninger.xlsx``.
+
 Command line::
 
     python -m evaluation.simulate --out data/raw            # both demo studies
@@ -37,7 +41,7 @@ import pandas as pd
 from .instruments import PSOC_SATISFACTION, PSS_REVERSED, SDQ_REVERSED, SDQ_SCALES
 
 __all__ = ["simulate_parents", "simulate_fosterfamilies", "simulate_fosterfamilies_followup", "write_parents",
-           "write_fosterfamilies", "main", "STUDIES"]
+           "write_fosterfamilies", "cost_items", "main", "STUDIES"]
 
 SDQ_DA = ("Passer ikke", "Passer delvist", "Passer godt")
 PSOC_DA = ("Helt uenig", "Uenig", "Lidt uenig", "Lidt enig", "Enig", "Helt enig")
@@ -200,7 +204,7 @@ def write_parents(out_dir: str | Path, seed: int = 11, scale: float = 1.0) -> li
         path = out_dir / f"parents_{name}.csv"
         _write_surveyxact_csv(df, path)
         paths.append(path)
-    return paths
+    return paths + [_parents_costs(out_dir, scale)]
 
 
 # ---------------------------------------------------------------- foster families
@@ -318,7 +322,62 @@ def write_fosterfamilies(out_dir: str | Path, seed: int = 4, scale: float = 1.0)
         df.to_excel(writer, sheet_name="Besvarelser", index=False)
     followup = out_dir / "fosterfamilies_opfoelgning.csv"
     _write_surveyxact_csv(simulate_fosterfamilies_followup(seed, scale), followup)
-    return [path, followup]
+    return [path, followup, _foster_costs(out_dir, scale)]
+
+
+# ------------------------------------------------------------------- cost sheets
+def cost_items(sites: dict[str, tuple[float, float]], plan: list[tuple[str, str, float, float, float, float]]
+               ) -> pd.DataFrame:
+    """A cost sheet (Danish headers): per municipality, with its ``sites`` units
+    (families or foster parents) and intensity (its share of the planned staff time),
+    and per item of ``plan`` ``(category, item, fixed hours, hours per unit, hourly
+    rate, amount per unit)`` the staff hours and amounts. Deterministic: a price list,
+    not a random draw; hours and amounts rounded as a bookkeeper would."""
+    rows = []
+    for municipality, (units, intensity) in sites.items():
+        for category, item, fixed, hours, rate, amount in plan:
+            total = (fixed + hours * units) * (intensity if category == "drift" else 1.0)
+            rows.append({"Kommune": municipality, "Kategori": category, "Post": item,
+                         "Timer": round(total, 1) if total else None, "Timepris": rate or None,
+                         "Beløb": round(amount * units, -2) if amount else None})
+    return pd.DataFrame(rows).astype({"Timepris": "Int64", "Beløb": "Int64"})
+
+
+PARENTS_COSTS = [  # (category, item, fixed hours, hours per family, hourly rate, amount per family), 2022 kroner
+    ("forberedelse", "Planlægning og rekruttering (projektleder)", 60, 1.0, 520, 0),
+    ("uddannelse", "Kursus i kriseinformeret praksis (medarbejdere)", 90, 1.5, 450, 0),
+    ("uddannelse", "Kursusafgift og undervisere", 0, 0, 0, 1800),
+    ("drift", "Forældrehandleplan og samtaler (familiekonsulent)", 0, 26.0, 450, 0),
+    ("drift", "Tværprofessionelle møder", 0, 6.0, 480, 0),
+    ("drift", "Supervision", 24, 1.0, 650, 0),
+    ("materiel", "Materialer og forplejning", 0, 0, 0, 650),
+]
+PARENTS_SITES = {"Herning": (30, 1.1), "Aarhus": (38, 0.9), "Halsnæs": (20, 1.25), "Vordingborg": (23, 1.0)}
+FOSTER_COSTS = [  # per foster parent, 2021 kroner
+    ("forberedelse", "Tilrettelæggelse med døgninstitutionen", 45, 0.5, 500, 0),
+    ("uddannelse", "Kompetenceudvikling af plejefamilier", 0, 4.0, 430, 0),
+    ("uddannelse", "Undervisere og lokaler", 0, 0, 0, 750),
+    ("drift", "Tværgående samarbejde (konsulent)", 0, 7.0, 460, 0),
+    ("drift", "Netværksmøder", 0, 2.5, 460, 0),
+    ("drift", "Akuttelefon (vagtordning)", 120, 0, 520, 0),
+    ("materiel", "Telefon, materialer og forplejning", 0, 0, 0, 450),
+]
+FOSTER_INTENSITY = {"København": 1.0, "Middelfart": 0.85, "Vejle": 1.15, "Vesthimmerland": 0.95}
+
+
+def _parents_costs(out_dir: Path, scale: float = 1.0) -> Path:
+    path = out_dir / "parents_omkostninger.csv"
+    sheet = cost_items({m: (units * scale, k) for m, (units, k) in PARENTS_SITES.items()}, PARENTS_COSTS)
+    sheet.to_csv(path, sep=";", index=False, decimal=",", encoding="utf-8-sig")
+    return path
+
+
+def _foster_costs(out_dir: Path, scale: float = 1.0) -> Path:
+    path = out_dir / "fosterfamilies_omkostninger.xlsx"
+    sites = {m: (sum(v.values()) * scale, FOSTER_INTENSITY[m]) for m, v in FOSTER_SITES.items()}
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        cost_items(sites, FOSTER_COSTS).to_excel(writer, sheet_name="Omkostninger", index=False)
+    return path
 
 
 STUDIES = {"parents": write_parents, "fosterfamilies": write_fosterfamilies}

@@ -24,6 +24,7 @@ from .io import (file_sha256, neutralise_csv, normalise_zip, source_date, stage_
 
 __all__ = ["run_stage", "run_ingest", "run_score", "run_analyse", "run_tables", "run_figures", "run_report",
            "run_publish", "stage_settings", "write_settings", "provenance", "create_id_key", "exports_sha256",
+           "input_files",
            "analysis_names", "published_tables", "publication_files", "PUBLICATION_FILES", "STAGES"]
 
 
@@ -78,6 +79,8 @@ def run_ingest(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], 
     write_text(out["inputs"], inputs_json)
     write_csv(result.flow[FLOW_COLUMNS], out["flow"])
     write_csv(result.issues[ISSUE_COLUMNS], out["issues"])
+    if "costs" in out:
+        write_parquet(result.cost_items, out["costs"])
 
 
 def run_score(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], log: logging.Logger) -> None:
@@ -119,6 +122,15 @@ def _data(study: Study, inputs: Mapping[str, str], needs: set[str]):
         data.responses = pd.read_parquet(inputs["responses"])
     if "issues" in needs:
         data.issues = pd.read_csv(inputs["issues"], dtype=str)
+    if "cost_items" in needs:
+        from .costs import COST_COLUMNS
+
+        if "costs" in inputs:
+            data.cost_items = pd.read_parquet(inputs["costs"])
+        elif study.costs:
+            raise ValueError("the costs analysis needs ingest's cost items (input 'costs': cost_items.parquet)")
+        else:
+            data.cost_items = pd.DataFrame(columns=COST_COLUMNS)
     return data
 
 
@@ -223,9 +235,14 @@ def run_report(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], 
     log.info("report written: %d characters of HTML, report.docx, tables.xlsx", len(html))
 
 
+def input_files(study: Study) -> list[str]:
+    """Every file ingest reads for a study: the exports, then the cost sheet."""
+    return [e["path"] for e in study.spec["exports"]] + ([study.costs["path"]] if study.costs else [])
+
+
 def exports_sha256(study: Study) -> list[str]:
-    """SHA-256 of every export of a study ("missing" for one that does not exist)."""
-    return [file_sha256(e["path"]) if Path(e["path"]).is_file() else "missing" for e in study.spec["exports"]]
+    """SHA-256 of every file ingest reads ("missing" for one that does not exist)."""
+    return [file_sha256(path) if Path(path).is_file() else "missing" for path in input_files(study)]
 
 
 def create_id_key(path: str | Path, log_path: str | Path | None = None) -> None:
@@ -256,16 +273,21 @@ def stage_settings(study: Study, stage: str) -> str:
         "ingest": {"exports": spec["exports"], "columns": spec["columns"], "waves": spec["waves"],
                    "groups": {g: _without(v, ("reference",)) for g, v in groups.items() if "column" in v},
                    "include": spec.get("include"), "missing": spec.get("missing"),
-                   "instruments": spec["instruments"], "on_invalid": a["on_invalid"]},
+                   "instruments": spec["instruments"], "on_invalid": a["on_invalid"], "costs": spec.get("costs")},
         "score": {"instruments": spec["instruments"], "missing": spec.get("missing"), "groups": list(groups),
                   "waves": list(spec["waves"]), "baseline_bands": study.baseline_bands,
                   "outcomes": {o: outcomes[o] for o in set(study.baseline_bands.values())},
                   "family": "family" in spec["columns"]},
-        "analyse": {"outcomes": outcomes, "groupings": study.groupings, "waves": study.waves,
+        # the design analyses read each outcome's reliability, cutoff and direction, the
+        # compared groups, the family column and the municipalities the costs are totalled over
+        "analyse": {"outcomes": {o: _without(v, _PRESENTATION) for o, v in spec["outcomes"].items()},
+                    "groupings": study.groupings, "waves": study.waves, "groups": groups,
                     "contrasts": study.contrasts, "instruments": spec["instruments"], "ci_level": a["ci_level"],
-                    "correction": a["correction"], "min_n": a["min_n"]},
+                    "correction": a["correction"], "min_n": a["min_n"], "compare": study.compare,
+                    "reliable_change_z": a.get("reliable_change_z"), "family": "family" in spec["columns"],
+                    "costs": bool(spec.get("costs"))},
         "tables": {"outcomes": outcomes, "groupings": study.groupings, "groups": list(groups),
-                   "waves": study.waves, "contrasts": study.contrasts,
+                   "waves": study.waves, "contrasts": study.contrasts, "family": "family" in spec["columns"],
                    "include": bool(spec.get("include")), "min_n": a["min_n"], "exports": len(spec["exports"])},
     }
     if stage in reads:
@@ -278,6 +300,8 @@ def write_settings(study: Study, path: str | Path, log_path: str | Path | None =
     """The study's validated settings as JSON (what the figures process reads);
     exports by position only, as a file name may hold a CPR number."""
     spec = {**study.spec, "exports": [{"path": f"export {k}"} for k in range(1, len(study.spec["exports"]) + 1)]}
+    if study.costs:
+        spec["costs"] = {**study.costs, "path": "cost sheet"}
     text = json.dumps({"study": spec, "analysis": study.analysis}, ensure_ascii=False, default=str)
     write_text(path, text)
     if log_path:

@@ -27,6 +27,10 @@ over them, so a new analysis is one new module here plus its texts and tests:
     puts the table's counts of people into the disclosure model
     (:class:`evaluation.disclosure.CountModel`): they are then protected together
     with every other table of the study.
+``publish(table, published, study, min_n) -> (table, reasons)`` (optional)
+    a table whose counts are not counts of people of the model (units, costs per
+    unit) publishes itself from the other published tables: which cells it blanks
+    and why (``{(row, column): "small" | "protect"}``).
 ``SMALL_ROWS`` / ``SMALL_CELLS`` / ``BLANK_WITH`` (optional)
     counts in no linear relation with the others, hidden by the small-count rule
     alone: a row whose ``SMALL_ROWS`` count is small is hidden; a small
@@ -60,14 +64,14 @@ from typing import Any
 
 import pandas as pd
 
-from . import (attrition, bands, clustered_change, data_issues, flow, group_comparison, mixed_model, paired_change,
-               reliability, reliable_change)
+from . import (attrition, bands, clustered_change, costs, data_issues, flow, group_comparison, mixed_model,
+               paired_change, reliability, reliable_change)
 
 __all__ = ["ANALYSES", "enabled", "with_persons", "table_columns", "Data", "Context", "published_path",
            "read_published"]
 
 ANALYSES: list[ModuleType] = [flow, paired_change, group_comparison, clustered_change, mixed_model, attrition,
-                              reliable_change, bands, reliability, data_issues]
+                              reliable_change, bands, costs, reliability, data_issues]
 
 
 def enabled(study) -> list[ModuleType]:
@@ -108,6 +112,7 @@ class Data:
     flow: pd.DataFrame | None = None  # flow.csv: every input row and its status
     responses: pd.DataFrame | None = None
     issues: pd.DataFrame | None = None  # data_issues.csv of ingest (with values)
+    cost_items: pd.DataFrame | None = None  # cost_items.parquet: the cost sheet's valid items (evaluation.costs)
 
 
 @dataclass

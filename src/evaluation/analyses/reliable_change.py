@@ -80,8 +80,9 @@ class _Classes(NamedTuple):
     reliabilities: dict  # outcome -> (reliability, source)
 
 
-def _classified(data, study) -> _Classes:
-    """Every complete pair's Jacobson & Truax class, once for the table and the persons."""
+def classified(data, study) -> _Classes:
+    """Every complete pair's Jacobson & Truax class, once for the table, the persons and
+    the costs per reliably improved participant."""
     from ..stats.reliable_change import classify, s_diff
 
     z = study.analysis["reliable_change_z"]
@@ -116,7 +117,7 @@ def _classified(data, study) -> _Classes:
 def persons(data, study) -> pd.DataFrame:
     """Per person, outcome and contrast: ``pid, outcome, from_wave, to_wave, pre, post, rci,
     category`` (data/processed/<study>/reliable_change_persons.parquet)."""
-    c = _classified(data, study)
+    c = classified(data, study)
     out = c.pairs.iloc[c.order][["pid", "outcome", "from_wave", "to_wave", "pre", "post"]].reset_index(drop=True)
     return out.assign(rci=c.rci[c.order], category=np.asarray(_CODES, dtype=object)[c.klass[c.order]])
 
@@ -145,7 +146,7 @@ def compute(data, study) -> pd.DataFrame:
 
     z = study.analysis["reliable_change_z"]
     rows = []
-    pairs, klass, _, sd_pre, _, rel = _classified(data, study)  # the class of every pair row
+    pairs, klass, _, sd_pre, _, rel = classified(data, study)  # the class of every pair row
     pre_all = pairs["pre"].to_numpy(dtype=float)
     dysfunctional = np.zeros(len(pairs), dtype=bool)
     for outcome, at in pairs.groupby("outcome", sort=False).indices.items():
