@@ -25,6 +25,7 @@ rule ingest:
         inputs="data/processed/{study}/inputs.json",
         people="data/processed/{study}/people.parquet",
         costs="data/processed/{study}/cost_items.parquet",
+        fidelity="data/processed/{study}/fidelity.parquet",
     params:
         settings=settings_of("ingest"),
         content=exports_sha256,
@@ -62,6 +63,7 @@ rule analyse:
         flow="data/processed/{study}/flow.csv",
         people="data/processed/{study}/people.parquet",
         costs="data/processed/{study}/cost_items.parquet",
+        fidelity="data/processed/{study}/fidelity.parquet",
     output:
         analyses=expand("data/processed/{{study}}/{name}.csv", name=stages.analysis_names()),
         persons=expand("data/processed/{{study}}/{name}_persons.parquet", name=stages.person_tables()),

@@ -120,6 +120,17 @@ def test_published_tables_pass_the_disclosure_audit(run, sid):
         hidden = tables[analysis.NAME].get("suppressed", pd.Series(dtype=bool)).astype(str).str.lower() == "true"
         rest = [c for c in tables[analysis.NAME].columns if c not in (*analysis.KEYS, "suppressed")]
         assert tables[analysis.NAME].loc[hidden, rest].isna().all().all(), analysis.NAME
+    # counts of units (tables with a publish rule of their own): 0 or at least min_n, and so is
+    # the difference of two counts of one row
+    units = {"costs": ("n_enrolled", "n_completed"), "fidelity": ("n_units", "n_high"),
+             "fidelity_change": ("n_high", "n_low")}
+    for name, (a, b) in units.items():
+        table = tables.get(name)
+        if table is None or table.empty:
+            continue
+        x, y = (pd.to_numeric(table[c], errors="coerce") for c in (a, b))
+        for values in (x, y, (x - y).abs() if name != "fidelity_change" else pd.Series(dtype=float)):
+            assert not is_small(values.dropna(), min_n).any(), (name, a, b)
 
 
 def _numbers(text: str) -> list[str]:
@@ -202,6 +213,29 @@ def test_demo_summaries_answer_the_reviewers_questions(demo_run, lang):
         summary = " ".join(f for a in ANALYSES if hasattr(a, "findings") for f in a.findings(ctx))
         for question in questions:
             assert expected[question] in summary, (sid, lang, question)
+
+
+@pytest.mark.parametrize("lang", ["da", "en"])
+def test_demo_reports_have_the_implementation_chapter(demo_run, lang):
+    """Both demo studies have a fidelity sheet: the chapter with its table, heat map and
+    the exploratory comparison (labelled so), and a summary line, in both languages."""
+    import copy
+
+    from evaluation.analyses import fidelity
+
+    words = {"da": ("Implementering", "Undersøgende", "gennemsnitlig fidelitetsscore"),
+             "en": ("Implementation", "Exploratory", "mean fidelity score")}[lang]
+    for sid in ("parents", "fosterfamilies"):
+        study = load_study(demo_run, sid)
+        study = Study(study.id, {**copy.deepcopy(study.spec), "language": lang}, study.analysis)
+        ctx = context(demo_run, study)
+        (section,) = fidelity.blocks(ctx)
+        assert section.title == words[0]
+        text = " ".join(b.text for b in section.blocks if hasattr(b, "text"))
+        assert words[1] in text
+        assert sum(isinstance(b, Table) for b in section.blocks) == 2
+        summary = " ".join(fidelity.findings(ctx))
+        assert words[2] in summary and words[1] in summary, (sid, lang, summary)
 
 
 @pytest.mark.parametrize("lang", ["da", "en"])

@@ -83,12 +83,13 @@ def test_no_identifier_reaches_outputs(small_study):
 
 def test_report_is_self_contained_and_has_every_section(small_study):
     html = (small_study / "reports/parents/report.html").read_text(encoding="utf-8")
-    for section in ("summary", "flow", "results", "costs", "reliability", "data-issues", "methods",
-                    "limitations", "provenance"):
+    for section in ("summary", "flow", "implementation", "results", "costs", "reliability", "data-issues",
+                    "methods", "limitations", "provenance"):
         assert f'id="{section}"' in html
     assert not re.search(r'(src|href)="(https?:)?//', html)
     pngs = list((small_study / "reports/parents/figures").glob("*.png"))
-    assert html.count("data:image/png;base64,") == len(pngs) == 1 + 3 * 2 + 2 + 1  # + SDQ and WHO-5 bands, costs
+    # flow, means and forest per outcome, SDQ and WHO-5 bands, fidelity, costs
+    assert html.count("data:image/png;base64,") == len(pngs) == 1 + 3 * 2 + 2 + 1 + 1
 
 
 def test_second_run_does_nothing(small_study):

@@ -25,17 +25,17 @@ __all__ = ["load_study", "ingest", "score", "measure", "analyse", "Study", "Conf
 
 
 def load_study(config_path: str | Path, study_id: str, root: str | Path | None = None) -> Study:
-    """One study of a config file, validated. Relative export paths are resolved
-    against ``root`` (default: the current directory), as the workflow resolves them
-    against its ``--directory``."""
+    """One study of a config file, validated. Relative paths of exports and of the cost
+    and fidelity sheets are resolved against ``root`` (default: the current directory),
+    as the workflow resolves them against its ``--directory``."""
     config = load_config(config_path)
     if study_id not in config["studies"]:
         raise ValueError(f"{config_path} has no study {study_id!r}; it has: {', '.join(config['studies'])}")
     study = Study.from_config(config, study_id)
     base = Path(root) if root is not None else Path.cwd()
-    for export in study.spec["exports"]:
-        if not os.path.isabs(export["path"]):
-            export["path"] = str(base / export["path"])
+    for spec in [*study.spec["exports"], *(s for s in (study.costs, study.fidelity) if s)]:
+        if not os.path.isabs(spec["path"]):
+            spec["path"] = str(base / spec["path"])
     return study
 
 

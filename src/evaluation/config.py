@@ -111,6 +111,9 @@ def validate_config(config: Mapping[str, Any], source: str = "config") -> dict:
         study.setdefault("contrasts", [[waves[0], later] for later in waves[1:]])
         study.setdefault("groupings", [])
         study.setdefault("compare", _default_compare(study))
+        if study.get("fidelity"):
+            study["fidelity"].setdefault("high_fidelity", 0.8)
+            study["fidelity"].setdefault("unit", "family" if "family" in study["columns"] else "person")
         study["compare"] = {g: {"adjust": list((spec or {}).get("adjust", []))} for g, spec in study["compare"].items()}
     if problems:
         raise ConfigError(problems, source)
@@ -333,9 +336,13 @@ def _check_study(sid: str, study: dict) -> list[str]:
     mapped = {column: role for role, column in cols.items()}
     mapped.update({g["column"]: f"group {gid}" for gid, g in study["groups"].items() if "column" in g})
     problems += _check_groups(p, study)
-    if "costs" in study and "column" not in study["groups"].get("municipality", {}):
-        problems.append(f"{p}.costs: costs are totalled per municipality, so the study needs a group "
-                        "'municipality' read from an export column (groups: municipality: column: ...)")
+    for key, what in (("costs", "costs are totalled"), ("fidelity", "fidelity is shown")):
+        if key in study and "column" not in study["groups"].get("municipality", {}):
+            problems.append(f"{p}.{key}: {what} per municipality, so the study needs a group "
+                            "'municipality' read from an export column (groups: municipality: column: ...)")
+    fidelity = study.get("fidelity") or {}
+    if fidelity.get("unit") == "family" and "family" not in cols:
+        problems.append(f"{p}.fidelity.unit: 'family' needs the family id column (columns: family: ...)")
 
     def texts(value, where):
         if isinstance(value, str):
@@ -534,6 +541,16 @@ class Study:
     def costs(self) -> dict | None:
         """The cost sheet's settings (CONTRACT section 6), or None."""
         return self.spec.get("costs")
+
+    @property
+    def fidelity(self) -> dict | None:
+        """The fidelity sheet's settings (CONTRACT section 6), or None."""
+        return self.spec.get("fidelity")
+
+    @property
+    def fidelity_unit(self) -> str:
+        """Which id the fidelity sheet's rows carry: ``family`` or ``person``."""
+        return (self.fidelity or {}).get("unit", self.unit)
 
     @property
     def unit(self) -> str:

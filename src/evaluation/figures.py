@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 from scipy import special  # the t quantile without importing scipy.stats; before save_all forks
 
 from .config import Study
-from .i18n import contrast_label, group_text, grouping_label, t, wave_label
+from .i18n import contrast_label, format_number, group_text, grouping_label, t, wave_label
 from .instruments import band_sort_key
 
 __all__ = ["means_plot", "forest_plot", "comparison_plot", "flow_plot", "band_plot", "save_figure"]
@@ -362,4 +362,43 @@ def cost_plot(study: Study, costs: pd.DataFrame) -> Figure:
     ax.set_xlabel(f"{t('costs_axis', lang, year=year)} × 1.000" if lang == "da"
                   else f"{t('costs_axis', lang, year=year)} × 1,000", fontsize=9)
     fig.legend(ncol=len(CATEGORIES), loc="upper center", bbox_to_anchor=(0.5, 0.995), frameon=False, fontsize=8)
+    return fig
+
+
+def fidelity_plot(study: Study, fidelity: pd.DataFrame) -> Figure:
+    """Delivered per core element (rows) and municipality (columns): a heat map of the
+    published means from 0 to 1, each cell with its mean and n; a hidden cell is grey
+    and reads "–"."""
+    from .analyses.fidelity import element_label
+
+    lang = study.language
+    elements = list(dict.fromkeys(fidelity["element"]))
+    municipalities = list(dict.fromkeys(fidelity["municipality"]))
+    values = np.full((len(elements), len(municipalities)), np.nan)
+    labels = [["–"] * len(municipalities) for _ in elements]
+    for r in fidelity.to_dict("records"):
+        i, j = elements.index(r["element"]), municipalities.index(r["municipality"])
+        if pd.notna(r["mean_delivered"]) and pd.notna(r["n_units"]):
+            values[i, j] = float(r["mean_delivered"])
+            labels[i][j] = f"{format_number(values[i, j], lang)}\nn={int(float(r['n_units']))}"
+        elif pd.notna(r["n_units"]) and not float(r["n_units"]):
+            labels[i][j] = ""
+    names = [element_label(study, e, lang) for e in elements]
+    height = 0.55 * len(elements) + 1.4
+    fig = Figure(figsize=(1.3 * len(municipalities) + 0.085 * max(len(n) for n in names) + 1.2, height))
+    width = fig.get_figwidth()
+    fig.subplots_adjust(left=(0.085 * max(len(n) for n in names) + 0.3) / width, right=1 - 0.9 / width,
+                        top=1 - 0.3 / height, bottom=0.75 / height)
+    ax = fig.add_subplot()
+    cmap = matplotlib.colormaps["YlGn"].copy()
+    cmap.set_bad("#dddddd")
+    image = ax.imshow(np.ma.masked_invalid(values), cmap=cmap, vmin=0, vmax=1, aspect="auto")
+    for i in range(len(elements)):
+        for j in range(len(municipalities)):
+            dark = np.isfinite(values[i, j]) and values[i, j] > 0.7
+            ax.text(j, i, labels[i][j], ha="center", va="center", fontsize=7.5, color="white" if dark else "black")
+    ax.set_xticks(range(len(municipalities)), [t("overall", lang) if m == "all" else m for m in municipalities],
+                  fontsize=8, rotation=20, ha="right")
+    ax.set_yticks(range(len(elements)), names, fontsize=8)
+    fig.colorbar(image, ax=ax, fraction=0.04, pad=0.02).ax.tick_params(labelsize=7)
     return fig

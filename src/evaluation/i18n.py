@@ -278,6 +278,44 @@ TEXTS: dict[str, dict[str, str]] = {
                                 "en": "Change beyond measurement error: {items}."},
     "finding_exploratory": {"da": "Undersøgende (undergrupper, ikke sammenlignet med hinanden): {groups}.",
                             "en": "Exploratory (subgroups, not compared with each other): {groups}."},
+    # implementation (CONTRACT section 6)
+    "implementation": {"da": "Implementering", "en": "Implementation"},
+    "fidelity_intro": {"da": "Hvor langt kommunerne leverede programmets kerneelementer, efter fidelitetsarket: "
+                             "gennemsnitlig leveret værdi ({scale}) og antal {units} pr. kerneelement og kommune. "
+                             "Fidelitetsscoren er gennemsnittet over alle kerneelementer (et manglende element tæller "
+                             "0); høj fidelitet er en score på mindst {threshold}.",
+                       "en": "How far the municipalities delivered the programme's core elements, from the fidelity "
+                             "sheet: mean delivered value ({scale}) and number of {units} per core element and "
+                             "municipality. The fidelity score is the mean over all core elements (a missing element "
+                             "counts as 0); high fidelity is a score of at least {threshold}."},
+    "fidelity_score": {"da": "Fidelitetsscore", "en": "Fidelity score"},
+    "col_element": {"da": "Kerneelement", "en": "Core element"},
+    "fidelity_high_row": {"da": "Høj fidelitet (score ≥ {threshold})", "en": "High fidelity (score ≥ {threshold})"},
+    "fidelity_figure": {"da": "Leveret pr. kerneelement og kommune (gennemsnit, n)",
+                        "en": "Delivered per core element and municipality (mean, n)"},
+    "fidelity_hidden_note": {"da": "Tal for færre end {min_n} enheder, eller som kunne afsløre dem, vises ikke.",
+                             "en": "Numbers for fewer than {min_n} units, or that could reveal them, are not shown."},
+    "fidelity_change_intro": {
+        "da": "Undersøgende: ændringen hos enheder med høj og lav fidelitet, sammenlignet med Welchs t-test. "
+              "Enhederne blev ikke fordelt tilfældigt efter fidelitet, så en forskel er en sammenhæng, ikke en "
+              "effekt af fideliteten.",
+        "en": "Exploratory: the change of units with high and low fidelity, compared with Welch's t-test. Units "
+              "were not assigned to high or low fidelity, so a difference is an association, not an effect of "
+              "fidelity."},
+    "col_n_high_low": {"da": "n høj / lav", "en": "n high / low"},
+    "col_change_high_low": {"da": "Ændring høj / lav", "en": "Change high / low"},
+    "col_diff_high_low": {"da": "Forskel høj − lav [CI]", "en": "Difference high − low [CI]"},
+    "finding_fidelity": {"da": "Implementering: gennemsnitlig fidelitetsscore {score} for {n} {units}; {share} % "
+                               "med høj fidelitet (score ≥ {threshold}).",
+                         "en": "Implementation: mean fidelity score {score} for {n} {units}; {share} % with high "
+                               "fidelity (score ≥ {threshold})."},
+    "finding_fidelity_lowest": {"da": "Mindst leveret: {element} ({score}).",
+                                "en": "Least delivered: {element} ({score})."},
+    "fidelity_change_item": {"da": "{label}: forskel {diff} point (p {p})",
+                             "en": "{label}: difference {diff} points (p {p})"},
+    "finding_fidelity_change": {
+        "da": "Undersøgende (ikke en effekt): ændring hos enheder med høj minus lav fidelitet: {items}.",
+        "en": "Exploratory (not an effect): change of units with high minus low fidelity: {items}."},
     # costs (CONTRACT section 6)
     "costs_chapter": {"da": "Omkostninger ({year}-priser)", "en": "Costs ({year} prices)"},
     "costs_intro": {"da": "Omkostninger efter Socialstyrelsens fire kategorier, i kroner i {year}-priser "

@@ -299,6 +299,7 @@ class IngestResult:
     people: pd.DataFrame | None = None  # one row per person with an answered wave: pid, groups, included
     group_changes: dict[str, int] = field(default_factory=dict)  # group -> people with another value later
     cost_items: pd.DataFrame | None = None  # the cost sheet's valid items (evaluation.costs), when configured
+    fidelity: pd.DataFrame | None = None  # the fidelity sheet's rows: unit (pseudonym), element, delivered
 
 
 def _as_text(values: pd.Series) -> pd.Series:
@@ -574,12 +575,17 @@ def ingest_study(study: Study, key: bytes) -> IngestResult:
     notes += group_notes
     cost_items, cost_problems = _cost_sheet(study)
     problems += cost_problems
+    fidelity, fidelity_problems, fidelity_notes = _fidelity_sheet(study, rows)
+    problems += fidelity_problems
+    notes += fidelity_notes
     if problems and (study.analysis["on_invalid"] == "stop" or any(p.fatal for p in problems)):
         raise InvalidInputError(problems)
 
     rows["pid"] = pseudonymize(rows["raw_id"], key)
     if "family" in rows:
         rows["family"] = pseudonymize(rows["family"], key)
+    fidelity = pd.DataFrame({"unit": pseudonymize(fidelity["id"], key), "element": fidelity["element"],
+                             "delivered": fidelity["delivered"].astype(float)})
     is_kept = rows["status"] == "kept"
     rows.loc[is_kept, "status"] = "answered"
     rows.loc[is_kept, "reason"] = "answered at least one item of this wave"
@@ -597,7 +603,33 @@ def ingest_study(study: Study, key: bytes) -> IngestResult:
     people = people[["pid", *study.group_columns]].assign(
         included=people["status"].eq("answered").to_numpy()).sort_values("pid").reset_index(drop=True)
     return IngestResult(responses, flow.reset_index(drop=True), issues, notes, inputs, missing_counts, people,
-                        group_changes, cost_items)
+                        group_changes, cost_items, fidelity)
+
+
+def _fidelity_sheet(study: Study, rows: pd.DataFrame) -> tuple[pd.DataFrame, list[Problem], list[str]]:
+    """The study's fidelity sheet read and checked (:mod:`evaluation.fidelity`), with raw
+    ids: an id that is no unit of the exports is a bad row too (left out in quarantine
+    mode). A unit without a row for some core element is counted as 0 there, and said."""
+    from .fidelity import DEFAULT_COLUMNS, FIDELITY_COLUMNS, read_fidelity_sheet
+
+    spec = study.fidelity
+    if not spec:
+        return pd.DataFrame(columns=FIDELITY_COLUMNS), [], []
+    source = mask_cpr(spec["path"])
+    items, problems = read_fidelity_sheet(spec, source)
+    column = "family" if study.fidelity_unit == "family" else "raw_id"
+    known = set(rows[column].dropna().astype(str)) if column in rows else set()
+    unknown = ~items["id"].isin(known)
+    id_column = {**DEFAULT_COLUMNS, **(spec.get("columns") or {})}["id"]
+    what = "family id" if column == "family" else "respondent id"
+    for line in items.loc[unknown, "line"]:  # the id is not repeated: processed data hold pseudonyms only
+        problems.append(Problem(source, int(line), id_column, "(an id)", f"not a {what} of the exports"))
+    items = items[~unknown].reset_index(drop=True)
+    notes = []
+    lacking = int((items.groupby("id")["element"].nunique() < len(spec["elements"])).sum())
+    if lacking:
+        notes.append(f"fidelity: {lacking} units lack a row for some core element (counted as 0 in their score)")
+    return items, problems, notes
 
 
 def _cost_sheet(study: Study) -> tuple[pd.DataFrame, list[Problem]]:

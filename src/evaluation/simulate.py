@@ -22,7 +22,9 @@ are built so that the pipeline finds what the published evaluations found:
 
 Each study also gets a cost sheet (Socialstyrelsen's four categories; staff hours at
 plausible hourly rates, training, materials): ``parents_omkostninger.csv`` and
-``fosterfamilies_omkostninger.xlsx``.
+``fosterfamilies_omkostninger.xlsx``; and a fidelity sheet (per family, or foster
+parent, and core element: ja / delvist / nej, municipalities delivering to different
+degrees): ``parents_fidelitet.csv`` and ``fosterfamilies_fidelitet.xlsx``.
 
 Command line::
 
@@ -41,7 +43,7 @@ import pandas as pd
 from .instruments import PSOC_SATISFACTION, PSS_REVERSED, SDQ_REVERSED, SDQ_SCALES
 
 __all__ = ["simulate_parents", "simulate_fosterfamilies", "simulate_fosterfamilies_followup", "write_parents",
-           "write_fosterfamilies", "cost_items", "main", "STUDIES"]
+           "write_fosterfamilies", "cost_items", "fidelity_rows", "main", "STUDIES"]
 
 SDQ_DA = ("Passer ikke", "Passer delvist", "Passer godt")
 PSOC_DA = ("Helt uenig", "Uenig", "Lidt uenig", "Lidt enig", "Enig", "Helt enig")
@@ -200,11 +202,17 @@ def write_parents(out_dir: str | Path, seed: int = 11, scale: float = 1.0) -> li
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []
-    for name, df in simulate_parents(seed, scale).items():
+    exports = simulate_parents(seed, scale)
+    for name, df in exports.items():
         path = out_dir / f"parents_{name}.csv"
         _write_surveyxact_csv(df, path)
         paths.append(path)
-    return paths + [_parents_costs(out_dir, scale)]
+    families = exports["foraeldre_foer"].drop_duplicates("familie_id")
+    fidelity = fidelity_rows(families["familie_id"], families["kommune"], PARENTS_ELEMENTS, PARENTS_DELIVERY,
+                             np.random.default_rng(seed + 100), id_column="familie_id")
+    fidelity_path = out_dir / "parents_fidelitet.csv"
+    fidelity.to_csv(fidelity_path, sep=";", index=False, encoding="utf-8-sig")
+    return paths + [_parents_costs(out_dir, scale), fidelity_path]
 
 
 # ---------------------------------------------------------------- foster families
@@ -322,7 +330,13 @@ def write_fosterfamilies(out_dir: str | Path, seed: int = 4, scale: float = 1.0)
         df.to_excel(writer, sheet_name="Besvarelser", index=False)
     followup = out_dir / "fosterfamilies_opfoelgning.csv"
     _write_surveyxact_csv(simulate_fosterfamilies_followup(seed, scale), followup)
-    return [path, followup, _foster_costs(out_dir, scale)]
+    parents = df.drop_duplicates("Løbenummer")
+    fidelity = fidelity_rows(parents["Løbenummer"], parents["Kommune"], FOSTER_ELEMENTS, FOSTER_DELIVERY,
+                             np.random.default_rng(seed + 100), id_column="Løbenummer")
+    fidelity_path = out_dir / "fosterfamilies_fidelitet.xlsx"
+    with pd.ExcelWriter(fidelity_path, engine="openpyxl") as writer:
+        fidelity.to_excel(writer, sheet_name="Fidelitet", index=False)
+    return [path, followup, _foster_costs(out_dir, scale), fidelity_path]
 
 
 # ------------------------------------------------------------------- cost sheets
@@ -378,6 +392,30 @@ def _foster_costs(out_dir: Path, scale: float = 1.0) -> Path:
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         cost_items(sites, FOSTER_COSTS).to_excel(writer, sheet_name="Omkostninger", index=False)
     return path
+
+
+# ---------------------------------------------------------------- fidelity sheets
+PARENTS_ELEMENTS = ["Kriseinformeret praksis", "Ressourcefokuseret tilgang", "Målrettet forældrehandleplan",
+                    "Individuelt tilrettelagt støtte", "Tæt tværprofessionelt samarbejde"]
+PARENTS_DELIVERY = {  # municipality -> chance that each element was delivered fully (else partly or not)
+    "Herning": [0.9, 0.85, 0.9, 0.8, 0.6], "Aarhus": [0.8, 0.8, 0.7, 0.75, 0.5],
+    "Halsnæs": [0.7, 0.9, 0.6, 0.85, 0.75], "Vordingborg": [0.85, 0.7, 0.8, 0.6, 0.4]}
+FOSTER_ELEMENTS = ["Tværgående samarbejde", "Kompetenceudvikling", "Netværk", "Akuttelefon"]
+FOSTER_DELIVERY = {"København": [0.85, 0.9, 0.6, 0.9], "Middelfart": [0.9, 0.8, 0.85, 0.7],
+                   "Vejle": [0.6, 0.85, 0.5, 0.8], "Vesthimmerland": [0.75, 0.7, 0.8, 0.5]}
+
+
+def fidelity_rows(ids: pd.Series, municipalities: pd.Series, elements: list[str], delivery: dict[str, list[float]],
+                  rng: np.random.Generator, id_column: str) -> pd.DataFrame:
+    """A fidelity sheet: per unit and core element "ja" (with the municipality's chance),
+    else "delvist" or "nej"."""
+    rows = []
+    for unit, municipality in zip(ids, municipalities):
+        for element, full in zip(elements, delivery[municipality]):
+            u = rng.random()
+            answer = "ja" if u < full else "delvist" if u < full + (1 - full) * 0.6 else "nej"
+            rows.append({id_column: unit, "Kerneelement": element, "Leveret": answer})
+    return pd.DataFrame(rows)
 
 
 STUDIES = {"parents": write_parents, "fosterfamilies": write_fosterfamilies}

@@ -81,6 +81,8 @@ def run_ingest(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], 
     write_csv(result.issues[ISSUE_COLUMNS], out["issues"])
     if "costs" in out:
         write_parquet(result.cost_items, out["costs"])
+    if "fidelity" in out:
+        write_parquet(result.fidelity, out["fidelity"])
 
 
 def run_score(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], log: logging.Logger) -> None:
@@ -131,6 +133,13 @@ def _data(study: Study, inputs: Mapping[str, str], needs: set[str]):
             raise ValueError("the costs analysis needs ingest's cost items (input 'costs': cost_items.parquet)")
         else:
             data.cost_items = pd.DataFrame(columns=COST_COLUMNS)
+    if "fidelity" in needs:
+        if "fidelity" in inputs:
+            data.fidelity = pd.read_parquet(inputs["fidelity"])
+        elif study.fidelity:
+            raise ValueError("the fidelity analyses need ingest's fidelity rows (input 'fidelity': fidelity.parquet)")
+        else:
+            data.fidelity = pd.DataFrame(columns=["unit", "element", "delivered"])
     return data
 
 
@@ -182,7 +191,7 @@ def run_tables(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], 
     for name in published:
         rows, cells = protection.table(name)
         reasons[name] = {"rows": {str(r): why for r, why in rows.items()},
-                         "cells": [[r, c, why] for (r, c), why in cells.items()]}
+                         "cells": [[int(r), c, why] for (r, c), why in cells.items()]}
     write_text(out["disclosure"], json.dumps(reasons, indent=1, sort_keys=True))
     log.info("published %d tables; %d counts hidden (%d rounds of complementary suppression)",
              len(published), len(protection.hidden), protection.rounds)
@@ -236,8 +245,8 @@ def run_report(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], 
 
 
 def input_files(study: Study) -> list[str]:
-    """Every file ingest reads for a study: the exports, then the cost sheet."""
-    return [e["path"] for e in study.spec["exports"]] + ([study.costs["path"]] if study.costs else [])
+    """Every file ingest reads for a study: the exports, then the cost and fidelity sheets."""
+    return [e["path"] for e in study.spec["exports"]] + [s["path"] for s in (study.costs, study.fidelity) if s]
 
 
 def exports_sha256(study: Study) -> list[str]:
@@ -273,7 +282,8 @@ def stage_settings(study: Study, stage: str) -> str:
         "ingest": {"exports": spec["exports"], "columns": spec["columns"], "waves": spec["waves"],
                    "groups": {g: _without(v, ("reference",)) for g, v in groups.items() if "column" in v},
                    "include": spec.get("include"), "missing": spec.get("missing"),
-                   "instruments": spec["instruments"], "on_invalid": a["on_invalid"], "costs": spec.get("costs")},
+                   "instruments": spec["instruments"], "on_invalid": a["on_invalid"], "costs": spec.get("costs"),
+                   "fidelity": spec.get("fidelity")},
         "score": {"instruments": spec["instruments"], "missing": spec.get("missing"), "groups": list(groups),
                   "waves": list(spec["waves"]), "baseline_bands": study.baseline_bands,
                   "outcomes": {o: outcomes[o] for o in set(study.baseline_bands.values())},
@@ -285,7 +295,9 @@ def stage_settings(study: Study, stage: str) -> str:
                     "contrasts": study.contrasts, "instruments": spec["instruments"], "ci_level": a["ci_level"],
                     "correction": a["correction"], "min_n": a["min_n"], "compare": study.compare,
                     "reliable_change_z": a.get("reliable_change_z"), "family": "family" in spec["columns"],
-                    "costs": bool(spec.get("costs"))},
+                    "costs": bool(spec.get("costs")),
+                    "fidelity": _without(spec.get("fidelity") or {}, ("path", "sheet", "encoding", "delimiter",
+                                                                      "columns"))},
         "tables": {"outcomes": outcomes, "groupings": study.groupings, "groups": list(groups),
                    "waves": study.waves, "contrasts": study.contrasts, "family": "family" in spec["columns"],
                    "include": bool(spec.get("include")), "min_n": a["min_n"], "exports": len(spec["exports"])},
@@ -302,6 +314,8 @@ def write_settings(study: Study, path: str | Path, log_path: str | Path | None =
     spec = {**study.spec, "exports": [{"path": f"export {k}"} for k in range(1, len(study.spec["exports"]) + 1)]}
     if study.costs:
         spec["costs"] = {**study.costs, "path": "cost sheet"}
+    if study.fidelity:
+        spec["fidelity"] = {**study.fidelity, "path": "fidelity sheet"}
     text = json.dumps({"study": spec, "analysis": study.analysis}, ensure_ascii=False, default=str)
     write_text(path, text)
     if log_path:

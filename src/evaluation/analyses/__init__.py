@@ -48,6 +48,8 @@ over them, so a new analysis is one new module here plus its texts and tests:
 ``figures(tables, study) -> dict[str, Figure | Callable[[], Figure]]``
     its figures by file stem, drawn from published tables only (a function that
     draws one lets the figures stage draw them in parallel).
+``SUMMARY_AFTER`` (optional)
+    true: its summary lines follow those of the analyses without it (the results lead).
 ``blocks(ctx) -> list[Section]``, ``findings(ctx) -> list[str]``,
 ``methods(ctx) -> list[Block]`` (the last two optional)
     its report sections, its lines in the summary and in the methods.
@@ -64,14 +66,14 @@ from typing import Any
 
 import pandas as pd
 
-from . import (attrition, bands, clustered_change, costs, data_issues, flow, group_comparison, mixed_model,
-               paired_change, reliability, reliable_change)
+from . import (attrition, bands, clustered_change, costs, data_issues, fidelity, fidelity_change, flow,
+               group_comparison, mixed_model, paired_change, reliability, reliable_change)
 
 __all__ = ["ANALYSES", "enabled", "with_persons", "table_columns", "Data", "Context", "published_path",
            "read_published"]
 
-ANALYSES: list[ModuleType] = [flow, paired_change, group_comparison, clustered_change, mixed_model, attrition,
-                              reliable_change, bands, costs, reliability, data_issues]
+ANALYSES: list[ModuleType] = [flow, fidelity, fidelity_change, paired_change, group_comparison, clustered_change,
+                              mixed_model, attrition, reliable_change, bands, costs, reliability, data_issues]
 
 
 def enabled(study) -> list[ModuleType]:
@@ -113,6 +115,7 @@ class Data:
     responses: pd.DataFrame | None = None
     issues: pd.DataFrame | None = None  # data_issues.csv of ingest (with values)
     cost_items: pd.DataFrame | None = None  # cost_items.parquet: the cost sheet's valid items (evaluation.costs)
+    fidelity: pd.DataFrame | None = None  # fidelity.parquet: unit (pseudonym), element, delivered
 
 
 @dataclass

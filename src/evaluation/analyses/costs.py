@@ -19,6 +19,7 @@ from ..i18n import format_number, hidden_mark, t
 from ..report.document import FigureRef, Paragraph, Section, Table
 
 NAME = "costs"
+SUMMARY_AFTER = True  # after the results and the implementation
 NEEDS = ("pairs", "people", "cost_items", "responses")
 KEYS = ["municipality", "category"]
 COLUMNS = {

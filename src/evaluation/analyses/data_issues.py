@@ -29,8 +29,9 @@ def compute(data, study) -> pd.DataFrame:
     from ..privacy import mask_cpr
 
     position = {mask_cpr(e["path"]): f"export {i}" for i, e in enumerate(study.spec["exports"], start=1)}
-    if study.costs:
-        position[mask_cpr(study.costs["path"])] = "cost sheet"
+    for sheet, name in ((study.costs, "cost sheet"), (study.fidelity, "fidelity sheet")):
+        if sheet:
+            position[mask_cpr(sheet["path"])] = name
     out = data.issues[["source", "line", "column", "rule"]].copy()
     out["source"] = out["source"].map(lambda s: position.get(s, "export"))
     return out

@@ -24,8 +24,11 @@ def build_document(ctx, scores: pd.DataFrame, provenance: dict) -> Document:
 
     study, lang = ctx.study, ctx.lang
     analyses = enabled(study)
-    # every summary line is a sentence and starts with a capital
-    findings = [f[:1].upper() + f[1:] for a in analyses if hasattr(a, "findings") for f in a.findings(ctx)]
+    # every summary line is a sentence and starts with a capital; the primary results
+    # first, then the other analyses in report order (SUMMARY_AFTER: after them)
+    summarised = sorted((a for a in analyses if hasattr(a, "findings")),
+                        key=lambda a: getattr(a, "SUMMARY_AFTER", False))
+    findings = [f[:1].upper() + f[1:] for a in summarised for f in a.findings(ctx)]
     doc = Document(lang, study.title, f"{t('report', lang)} · {study.id}")
     doc.sections.append(Section("summary", t("summary", lang),
                                 [Paragraph(t("summary_intro", lang)), Bullets(findings)]))
