@@ -127,20 +127,20 @@ def _data(study: Study, inputs: Mapping[str, str], needs: set[str]):
     if "cost_items" in needs:
         from .costs import COST_COLUMNS
 
-        if "costs" in inputs:
-            data.cost_items = pd.read_parquet(inputs["costs"])
-        elif study.costs:
-            raise ValueError("the costs analysis needs ingest's cost items (input 'costs': cost_items.parquet)")
-        else:
-            data.cost_items = pd.DataFrame(columns=COST_COLUMNS)
+        data.cost_items = _sheet_rows(inputs, "costs", study.costs, COST_COLUMNS)
     if "fidelity" in needs:
-        if "fidelity" in inputs:
-            data.fidelity = pd.read_parquet(inputs["fidelity"])
-        elif study.fidelity:
-            raise ValueError("the fidelity analyses need ingest's fidelity rows (input 'fidelity': fidelity.parquet)")
-        else:
-            data.fidelity = pd.DataFrame(columns=["unit", "element", "delivered"])
+        data.fidelity = _sheet_rows(inputs, "fidelity", study.fidelity, ["unit", "element", "delivered"])
     return data
+
+
+def _sheet_rows(inputs: Mapping[str, str], name: str, configured, columns: list[str]) -> pd.DataFrame:
+    """Ingest's rows of a cost or fidelity sheet (input ``name``); none when the study has
+    no such sheet, an error when it has one and the caller did not pass them."""
+    if name in inputs:
+        return pd.read_parquet(inputs[name])
+    if configured:
+        raise ValueError(f"the {name} analyses need ingest's rows of the {name} sheet (input {name!r})")
+    return pd.DataFrame(columns=columns)
 
 
 def run_analyse(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], log: logging.Logger) -> None:
