@@ -300,3 +300,25 @@ def test_costs_need_a_municipality_group(tmp_path):
     spec["groupings"] = []
     with pytest.raises(ConfigError, match="costs are totalled per municipality"):
         make_study(spec)
+
+
+def test_the_sheets_are_named_by_kind_never_by_path_in_what_is_published(tmp_path):
+    """A file or sheet name may identify someone: the report's config appendix and the
+    figures' settings name the cost sheet "cost sheet", as exports are "export 1"."""
+    import json
+
+    from conftest import make_study
+
+    from evaluation.stages import provenance, write_settings
+
+    spec = study_spec(tmp_path)
+    named = tmp_path / "udgifter familien Jensen.csv"
+    named.write_text(Path(spec["costs"]["path"]).read_text(encoding="utf-8"), encoding="utf-8")
+    spec["costs"].update(path=str(named), sheet="Jensen")
+    study = make_study(spec)
+    config = provenance(study, [])["config"]
+    write_settings(study, tmp_path / "settings.json")
+    settings = (tmp_path / "settings.json").read_text(encoding="utf-8")
+    for text in (config, settings):
+        assert "Jensen" not in text and "cost sheet" in text
+    assert json.loads(config)["costs"]["price_year"] == 2022

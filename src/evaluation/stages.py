@@ -312,10 +312,9 @@ def write_settings(study: Study, path: str | Path, log_path: str | Path | None =
     """The study's validated settings as JSON (what the figures process reads);
     exports by position only, as a file name may hold a CPR number."""
     spec = {**study.spec, "exports": [{"path": f"export {k}"} for k in range(1, len(study.spec["exports"]) + 1)]}
-    if study.costs:
-        spec["costs"] = {**study.costs, "path": "cost sheet"}
-    if study.fidelity:
-        spec["fidelity"] = {**study.fidelity, "path": "fidelity sheet"}
+    for key, name in (("costs", "cost sheet"), ("fidelity", "fidelity sheet")):
+        if spec.get(key):
+            spec[key] = {**{k: v for k, v in spec[key].items() if k != "sheet"}, "path": name}
     text = json.dumps({"study": spec, "analysis": study.analysis}, ensure_ascii=False, default=str)
     write_text(path, text)
     if log_path:
@@ -338,6 +337,9 @@ def provenance(study: Study, inputs: list[dict]) -> dict:
     spec = dict(study.spec)  # exports by position: a file or sheet name may identify someone
     spec["exports"] = [{"export": f"export {k}", **{key: v for key, v in e.items() if key not in ("path", "sheet")}}
                        for k, e in enumerate(study.spec["exports"], start=1)]
+    for key, name in (("costs", "cost sheet"), ("fidelity", "fidelity sheet")):  # the same for the sheets
+        if spec.get(key):
+            spec[key] = {"path": name, **{k: v for k, v in spec[key].items() if k not in ("path", "sheet")}}
     return {
         "inputs": [{"path": i["export"], "sha256": i["sha256"]} for i in inputs],
         "config": json.dumps({"study": study.id, **spec, "analysis": study.analysis}, ensure_ascii=False, indent=1,
