@@ -573,6 +573,10 @@ def ingest_study(study: Study, key: bytes) -> IngestResult:
     problems += dup_problems
     rows, group_notes, group_changes = _resolve_groups(rows, study)
     notes += group_notes
+    for sheet, name in ((study.costs, "cost sheet"), (study.fidelity, "fidelity sheet")):
+        if sheet and Path(sheet["path"]).is_file():  # in the provenance beside the exports
+            inputs.append({"export": name, "path": mask_cpr(sheet["path"]),
+                           "sha256": hashlib.sha256(Path(sheet["path"]).read_bytes()).hexdigest()})
     cost_items, cost_problems = _cost_sheet(study)
     problems += cost_problems
     fidelity, fidelity_problems, fidelity_notes = _fidelity_sheet(study, rows)
