@@ -55,19 +55,20 @@ def test_fidelity_by_hand(tmp_path):
     # scores: f1 1, f2 0.75, f3 0.5, f4 1, f5 0.5, f6 (1 + 0) / 2 = 0.5; f7 left out
     assert units["score"].to_dict() == {"f1": 1.0, "f2": 0.75, "f3": 0.5, "f4": 1.0, "f5": 0.5, "f6": 0.5}
     assert units.loc[units["high"]].index.tolist() == ["f1", "f4"]
+    # every published number, by hand: (n_units, mean_delivered, share_full, n_high, share_high)
+    expected = {
+        ("krise", "A"): (3, 2.5 / 3, 2 / 3, 1, 1 / 3), ("krise", "B"): (3, 2 / 3, 2 / 3, 1, 1 / 3),
+        ("krise", "all"): (6, 4.5 / 6, 4 / 6, 2, 2 / 6),
+        ("plan", "A"): (3, 2 / 3, 1 / 3, 1, 1 / 3), ("plan", "B"): (2, 1.0, 1.0, 1, 1 / 2),  # f6: no plan row
+        ("plan", "all"): (5, 4 / 5, 3 / 5, 2, 2 / 5),
+        ("all", "A"): (3, 2.25 / 3, 1 / 3, 1, 1 / 3), ("all", "B"): (3, 2 / 3, 1 / 3, 1, 1 / 3),  # the scores
+        ("all", "all"): (6, 4.25 / 6, 2 / 6, 2, 2 / 6),
+    }
     table = analysis.compute(data, study).set_index(["element", "municipality"])
-    assert table.index.tolist() == [(e, m) for e in ("krise", "plan", "all") for m in ("A", "B", "all")]
-    row = table.loc[("krise", "A")]
-    assert (row["n_units"], row["mean_delivered"], row["share_full"], row["n_high"], row["share_high"]) == (
-        3, pytest.approx(2.5 / 3), pytest.approx(2 / 3), 1, pytest.approx(1 / 3))
-    row = table.loc[("plan", "B")]  # f6 has no plan row: two units
-    assert (row["n_units"], row["mean_delivered"], row["share_full"], row["n_high"]) == (2, 1.0, 1.0, 1)
-    row = table.loc[("all", "B")]  # the scores 1, 0.5, 0.5
-    assert (row["n_units"], row["mean_delivered"], row["share_full"], row["n_high"]) == (
-        3, pytest.approx(2 / 3), pytest.approx(1 / 3), 1)
-    row = table.loc[("all", "all")]
-    assert (row["n_units"], row["mean_delivered"], row["n_high"], row["share_high"]) == (
-        6, pytest.approx(4.25 / 6), 2, pytest.approx(2 / 6))
+    assert table.index.tolist() == list(expected)
+    for key, values in expected.items():
+        got = table.loc[key, ["n_units", "mean_delivered", "share_full", "n_high", "share_high"]].tolist()
+        assert got == pytest.approx(list(values)), key
     assert list(analysis.compute(data, study).columns) == list(analysis.COLUMNS)
 
 
