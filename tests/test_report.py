@@ -194,3 +194,49 @@ def test_demo_report_renders_in_chromium(demo_run, study_id):
     kept = REPO / "reports" / study_id
     kept.mkdir(parents=True, exist_ok=True)
     shutil.copy(shot, kept / "first_screen.png")
+
+
+def test_word_report_is_a4_with_readable_tables_and_contents(small_study):
+    """A4 with 2.5 cm margins; every table's columns as wide as their longest word at
+    least and no wider than the page together (a wide table on a landscape page); the
+    header row repeats on every page; a table of contents field."""
+    from docx import Document
+    from docx.oxml.ns import qn
+
+    from evaluation.report.docx import CHAR, PAD
+
+    doc = Document(str(small_study / "reports/fosterfamilies/report.docx"))
+    for section in doc.sections:
+        size = sorted([round(section.page_width.cm, 1), round(section.page_height.cm, 1)])
+        assert size == [21.0, 29.7]
+        assert {round(getattr(section, m).cm, 2) for m in ("left_margin", "right_margin", "top_margin",
+                                                           "bottom_margin")} == {2.5}
+    assert any(s.page_width > s.page_height for s in doc.sections)  # some table is wide
+    # each table and the section it is in
+    body = doc.element.body
+    sections = iter(doc.sections)
+    current = next(sections)
+    seen = 0
+    for child in body.iterchildren():
+        if child.tag == qn("w:tbl"):
+            from docx.table import Table as DocxTable
+
+            table = DocxTable(child, doc)
+            widths = [int(g.get(qn("w:w"))) / 567 for g in child.find(qn("w:tblGrid")).findall(qn("w:gridCol"))]
+            available = (current.page_width - current.left_margin - current.right_margin) / 360000  # EMU -> cm
+            assert sum(widths) <= available + 0.05, (sum(widths), available)
+            texts = [[cell.text for cell in row.cells] for row in table.rows]
+            size = int(child.tr_lst[-1].find(f".//{qn('w:sz')}").get(qn("w:val"))) / 2  # the body's font size
+            assert size >= 7
+            for j, width in enumerate(widths):
+                longest = max(len(w) for row in texts for w in row[j].split() or [""])
+                assert width >= PAD + CHAR * size / 9 * longest - 0.01, (texts[0][j], width)
+            assert child.tr_lst[0].trPr.find(qn("w:tblHeader")) is not None
+            assert all(tr.trPr is None or tr.trPr.find(qn("w:tblHeader")) is None for tr in child.tr_lst[1:])
+            seen += 1
+        elif child.tag == qn("w:p") and child.find(f"{qn('w:pPr')}/{qn('w:sectPr')}") is not None:
+            current = next(sections)  # the paragraph that ends a section
+    assert seen == len(doc.tables) > 5
+    instructions = " ".join(t.text for t in body.iter(qn("w:instrText")))
+    assert "TOC" in instructions
+    assert doc.settings.element.find(qn("w:updateFields")) is not None

@@ -29,6 +29,7 @@ TEXTS: dict[str, dict[str, str]] = {
                       "en": "Rows left out\n(duplicates, invalid)"},
     "report": {"da": "Evalueringsrapport", "en": "Evaluation report"},
     "summary": {"da": "Sammenfatning", "en": "Summary of findings"},
+    "contents": {"da": "Indhold", "en": "Contents"},
     "flow": {"da": "Deltagerflow", "en": "Participant flow"},
     "results": {"da": "Resultater", "en": "Results"},
     "reliability": {"da": "Skalaernes reliabilitet", "en": "Reliability of the scales"},

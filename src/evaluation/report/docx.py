@@ -5,7 +5,7 @@ from pathlib import Path
 
 from .document import Bullets, Document, FigureRef, Heading, Paragraph, Preformatted, Table
 
-__all__ = ["write", "document_date"]
+__all__ = ["write", "document_date", "column_widths", "layout"]
 
 
 def document_date():
@@ -19,28 +19,81 @@ def document_date():
     return moment.replace(tzinfo=None, microsecond=0)
 
 
-def _add_table(word, block: Table) -> None:
-    """A table whose body rows are copies of its header row with their text replaced:
-    python-docx's add_row and cell.text are slow for tables of hundreds of rows."""
+PAGE = (21.0, 29.7)  # A4, cm
+MARGIN = 2.5  # cm, all round: a Danish report's
+CHAR = 0.22  # cm: the width of a character of the table font (9 pt; bold headers are wider)
+PAD = 0.5  # cm: a cell's left and right padding and borders together
+
+
+def column_widths(block: Table, available: float, size: float = 9) -> list[float] | None:
+    """Column widths in cm from the content at font ``size`` (pt): each at least its
+    longest word (a label is never broken inside a word), the rest of ``available``
+    shared by how much longer each column's longest text is. None when the longest
+    words alone do not fit."""
+    char = CHAR * size / 9
+    texts = [[str(block.header[j])] + [str(r[j]) for r in block.rows] for j in range(len(block.header))]
+    least = [PAD + char * max((len(w) for t in col for w in t.split()), default=1) for col in texts]
+    want = [PAD + char * max((len(t) for t in col), default=1) for col in texts]
+    if sum(least) > available:
+        return None
+    if sum(want) <= available:
+        return want
+    extra = available - sum(least)
+    need = [w - m for w, m in zip(want, least)]
+    return [m + extra * n / sum(need) for m, n in zip(least, need)] if sum(need) else least
+
+
+def layout(block: Table, portrait: float, landscape: float) -> tuple[bool, float, list[float] | None]:
+    """Where a table goes: (landscape page?, font size, column widths): portrait at 9 pt
+    when its words fit, else a landscape page at 9, 8 or 7 pt; a table whose words fit
+    nowhere gets Word's own widths."""
+    for wide, size in ((False, 9), (True, 9), (True, 8), (True, 7)):
+        widths = column_widths(block, landscape if wide else portrait, size)
+        if widths is not None:
+            return wide, size, widths
+    return True, 7, None
+
+
+def _add_table(word, block: Table, widths: list[float] | None, size: float = 9) -> None:
+    """A table whose body rows are copies of its header row with their text replaced
+    (python-docx's add_row and cell.text are slow for tables of hundreds of rows); the
+    header row repeats on every page, columns as wide as ``widths`` (cm)."""
     import copy
 
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
+    from docx.shared import Cm, Pt
 
     table = word.add_table(rows=1, cols=len(block.header))
     table.style = "Light Grid Accent 1"
+    table.autofit = widths is None
     for cell, text in zip(table.rows[0].cells, block.header):
         cell.text = text
+        for run in cell.paragraphs[0].runs:
+            run.font.size = Pt(size)
+    if widths is not None:
+        for column, width in zip(table.columns, widths):
+            column.width = Cm(width)
+            for cell in column.cells:
+                cell.width = Cm(width)
     tbl = table._tbl
     template = copy.deepcopy(tbl.tr_lst[0])
     for tc in template.tc_lst:
         for p in tc.p_lst:
             for r in p.r_lst:
                 p.remove(r)
+    header = tbl.tr_lst[0].get_or_add_trPr()
+    repeat = OxmlElement("w:tblHeader")
+    repeat.set(qn("w:val"), "true")
+    header.append(repeat)
     for row in block.rows:
         tr = copy.deepcopy(template)
         for tc, text in zip(tr.tc_lst, row):
-            run, t = OxmlElement("w:r"), OxmlElement("w:t")
+            run, props, t = OxmlElement("w:r"), OxmlElement("w:rPr"), OxmlElement("w:t")
+            half_points = OxmlElement("w:sz")
+            half_points.set(qn("w:val"), str(int(2 * size)))
+            props.append(half_points)
+            run.append(props)
             t.text = str(text)
             t.set(qn("xml:space"), "preserve")
             run.append(t)
@@ -48,14 +101,59 @@ def _add_table(word, block: Table) -> None:
         tbl.append(tr)
 
 
+def _page(section, landscape: bool) -> None:
+    from docx.enum.section import WD_ORIENT
+    from docx.shared import Cm
+
+    width, height = PAGE if not landscape else PAGE[::-1]
+    section.orientation = WD_ORIENT.LANDSCAPE if landscape else WD_ORIENT.PORTRAIT
+    section.page_width, section.page_height = Cm(width), Cm(height)
+    for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
+        setattr(section, side, Cm(MARGIN))
+
+
+def _contents(word, title: str) -> None:
+    """A table of contents field (headings 1-2); Word fills it in when the file is
+    opened (``updateFields``), LibreOffice when the index is updated."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    word.add_heading(title, level=1)
+    paragraph = word.add_paragraph()
+    parts = [("begin", None), (None, 'TOC \\o "1-2" \\h \\z \\u'), ("separate", None), ("end", None)]
+    for kind, instruction in parts:
+        run = OxmlElement("w:r")
+        if kind:
+            char = OxmlElement("w:fldChar")
+            char.set(qn("w:fldCharType"), kind)
+            run.append(char)
+        else:
+            text = OxmlElement("w:instrText")
+            text.set(qn("xml:space"), "preserve")
+            text.text = instruction
+            run.append(text)
+        paragraph._p.append(run)
+    settings = word.settings.element
+    update = OxmlElement("w:updateFields")
+    update.set(qn("w:val"), "true")
+    settings.append(update)
+
+
 def write(doc: Document, figure_dir: Path, path: Path) -> None:
     from docx import Document as Word
+    from docx.enum.section import WD_SECTION
     from docx.shared import Cm, Pt
+
+    from ..i18n import t
 
     word = Word()
     word.styles["Normal"].font.size = Pt(10)
+    _page(word.sections[0], landscape=False)
+    portrait = PAGE[0] - 2 * MARGIN
+    landscape = PAGE[1] - 2 * MARGIN
     word.add_heading(doc.title, level=0)
     word.add_paragraph(doc.subtitle)
+    _contents(word, t("contents", doc.lang))
     for section in doc.sections:
         word.add_heading(section.title, level=1)
         for block in section.blocks:
@@ -67,12 +165,18 @@ def write(doc: Document, figure_dir: Path, path: Path) -> None:
                 for item in block.items:
                     word.add_paragraph(item, style="List Bullet")
             elif isinstance(block, Table):
-                _add_table(word, block)
-                word.add_paragraph()
+                wide, size, widths = layout(block, portrait, landscape)
+                if wide:  # too wide for the page: a landscape page of its own
+                    _page(word.add_section(WD_SECTION.NEW_PAGE), landscape=True)
+                    _add_table(word, block, widths, size)
+                    _page(word.add_section(WD_SECTION.NEW_PAGE), landscape=False)
+                else:
+                    _add_table(word, block, widths, size)
+                    word.add_paragraph()
             elif isinstance(block, FigureRef):
                 png = Path(figure_dir) / f"{block.stem}.png"
                 if png.exists():
-                    word.add_picture(str(png), width=Cm(15))
+                    word.add_picture(str(png), width=Cm(min(15.0, portrait)))
             elif isinstance(block, Preformatted):
                 continue  # the configuration is in the HTML report and the provenance files
             else:
