@@ -240,3 +240,26 @@ def test_word_report_is_a4_with_readable_tables_and_contents(small_study):
     instructions = " ".join(t.text for t in body.iter(qn("w:instrText")))
     assert "TOC" in instructions
     assert doc.settings.element.find(qn("w:updateFields")) is not None
+
+
+def test_tables_and_figures_are_numbered_alike_in_html_and_word_with_contents(small_study):
+    """Every table and figure has a numbered caption next to it, in reading order, the
+    same in the HTML and the Word report; the HTML's table of contents links every
+    section."""
+    from docx import Document
+
+    base = small_study / "reports/fosterfamilies"
+    page = (base / "report.html").read_text(encoding="utf-8")
+    html_captions = re.findall(r"<(?:caption|figcaption)>((?:Tabel|Figur) \d+)\. ", page)
+    tables = [c for c in html_captions if c.startswith("Tabel")]
+    figures = [c for c in html_captions if c.startswith("Figur")]
+    assert tables == [f"Tabel {i}" for i in range(1, len(tables) + 1)] and len(tables) == page.count("<table>")
+    assert figures == [f"Figur {i}" for i in range(1, len(figures) + 1)]
+    assert len(figures) == page.count("<figure>") == len(list((base / "figures").glob("*.png")))
+    doc = Document(str(base / "report.docx"))
+    word = [re.match(r"(?:Tabel|Figur) \d+", p.text).group(0) for p in doc.paragraphs
+            if p.style.name == "Caption" and re.match(r"(?:Tabel|Figur) \d+\. ", p.text)]
+    assert word == html_captions
+    links = re.findall(r'<li><a href="#([\w-]+)">', page)
+    assert links and all(f'<section id="{target}">' in page for target in links)
+    assert len(links) == page.count("<section id=")

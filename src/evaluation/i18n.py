@@ -30,6 +30,8 @@ TEXTS: dict[str, dict[str, str]] = {
     "report": {"da": "Evalueringsrapport", "en": "Evaluation report"},
     "summary": {"da": "Sammenfatning", "en": "Summary of findings"},
     "contents": {"da": "Indhold", "en": "Contents"},
+    "table_n": {"da": "Tabel {n}", "en": "Table {n}"},
+    "figure_n": {"da": "Figur {n}", "en": "Figure {n}"},
     "flow": {"da": "Deltagerflow", "en": "Participant flow"},
     "results": {"da": "Resultater", "en": "Results"},
     "reliability": {"da": "Skalaernes reliabilitet", "en": "Reliability of the scales"},

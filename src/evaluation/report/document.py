@@ -31,6 +31,7 @@ class Table:
     header: list[str]
     rows: list[list[str]]
     suppressed: list[bool] | None = None
+    caption: str = ""  # what it shows; its section's title when empty
 
 
 @dataclass
@@ -69,3 +70,22 @@ class Document:
     title: str
     subtitle: str
     sections: list[Section] = field(default_factory=list)
+
+
+def captions(doc: "Document", drawn: set[str]) -> dict[int, str]:
+    """The numbered caption of every table and drawn figure (``drawn``: the stems whose
+    file exists), by ``id(block)``: "Tabel 3. ..." / "Figure 2. ...", numbered in
+    reading order, the same in every writer."""
+    from ..i18n import t
+
+    out: dict[int, str] = {}
+    tables = figures = 0
+    for section in doc.sections:
+        for block in section.blocks:
+            if isinstance(block, Table):
+                tables += 1
+                out[id(block)] = f"{t('table_n', doc.lang, n=tables)}. {block.caption or section.title}"
+            elif isinstance(block, FigureRef) and block.stem in drawn:
+                figures += 1
+                out[id(block)] = f"{t('figure_n', doc.lang, n=figures)}. {block.caption}"
+    return out

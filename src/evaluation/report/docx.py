@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .document import Bullets, Document, FigureRef, Heading, Paragraph, Preformatted, Table
+from .document import Bullets, Document, FigureRef, Heading, Paragraph, Preformatted, Table, captions
 
 __all__ = ["write", "document_date", "column_widths", "layout"]
 
@@ -101,6 +101,14 @@ def _add_table(word, block: Table, widths: list[float] | None, size: float = 9) 
         tbl.append(tr)
 
 
+def _caption(word, text: str, above: bool = True) -> None:
+    """A numbered caption in Word's own Caption style: above a table (kept with it),
+    below a figure."""
+    style = "Caption" if "Caption" in [s.name for s in word.styles] else None
+    paragraph = word.add_paragraph(text, style=style)
+    paragraph.paragraph_format.keep_with_next = above
+
+
 def _page(section, landscape: bool) -> None:
     from docx.enum.section import WD_ORIENT
     from docx.shared import Cm
@@ -154,6 +162,7 @@ def write(doc: Document, figure_dir: Path, path: Path) -> None:
     word.add_heading(doc.title, level=0)
     word.add_paragraph(doc.subtitle)
     _contents(word, t("contents", doc.lang))
+    numbered = captions(doc, {p.stem for p in Path(figure_dir).glob("*.png")})
     for section in doc.sections:
         word.add_heading(section.title, level=1)
         for block in section.blocks:
@@ -168,15 +177,19 @@ def write(doc: Document, figure_dir: Path, path: Path) -> None:
                 wide, size, widths = layout(block, portrait, landscape)
                 if wide:  # too wide for the page: a landscape page of its own
                     _page(word.add_section(WD_SECTION.NEW_PAGE), landscape=True)
+                    _caption(word, numbered[id(block)])
                     _add_table(word, block, widths, size)
                     _page(word.add_section(WD_SECTION.NEW_PAGE), landscape=False)
                 else:
+                    _caption(word, numbered[id(block)])
                     _add_table(word, block, widths, size)
                     word.add_paragraph()
             elif isinstance(block, FigureRef):
                 png = Path(figure_dir) / f"{block.stem}.png"
                 if png.exists():
                     word.add_picture(str(png), width=Cm(min(15.0, portrait)))
+                    word.paragraphs[-1].paragraph_format.keep_with_next = True
+                    _caption(word, numbered[id(block)], above=False)
             elif isinstance(block, Preformatted):
                 continue  # the configuration is in the HTML report and the provenance files
             else:

@@ -9,15 +9,17 @@ from typing import Sequence
 import jinja2
 from markupsafe import Markup
 
-from .document import Bullets, Document, FigureRef, Heading, Paragraph, Preformatted, Table
+from ..i18n import t
+from .document import Bullets, Document, FigureRef, Heading, Paragraph, Preformatted, Table, captions
 
 __all__ = ["render", "html_table"]
 
 
 def html_table(header: Sequence[str], rows: Sequence[Sequence[object]],
-               suppressed: Sequence[bool] | None = None) -> Markup:
-    """A plain HTML table; every cell is escaped."""
-    out = ["<table><thead><tr>", *(f"<th>{html.escape(str(h))}</th>" for h in header), "</tr></thead><tbody>"]
+               suppressed: Sequence[bool] | None = None, caption: str = "") -> Markup:
+    """A plain HTML table with its caption; every cell is escaped."""
+    out = ["<table>", f"<caption>{html.escape(caption)}</caption>" if caption else "", "<thead><tr>",
+           *(f"<th>{html.escape(str(h))}</th>" for h in header), "</tr></thead><tbody>"]
     for i, row in enumerate(rows):
         cls = ' class="suppressed"' if suppressed is not None and suppressed[i] else ""
         out.append("<tr>" + "".join(f"<td{cls}>{html.escape(str(c))}</td>" for c in row) + "</tr>")
@@ -25,7 +27,7 @@ def html_table(header: Sequence[str], rows: Sequence[Sequence[object]],
     return Markup("".join(out))
 
 
-def _block(block, images: dict[str, str]) -> Markup:
+def _block(block, images: dict[str, str], captions: dict[int, str]) -> Markup:
     e = html.escape
     if isinstance(block, Heading):
         return Markup(f"<h{block.level}>{e(block.text)}</h{block.level}>")
@@ -34,12 +36,12 @@ def _block(block, images: dict[str, str]) -> Markup:
     if isinstance(block, Bullets):
         return Markup("<ul>" + "".join(f"<li>{e(item)}</li>" for item in block.items) + "</ul>")
     if isinstance(block, Table):
-        return html_table(block.header, block.rows, block.suppressed)
+        return html_table(block.header, block.rows, block.suppressed, captions.get(id(block), ""))
     if isinstance(block, FigureRef):
         if block.stem not in images:
             return Markup("")
         return Markup(f'<figure><img alt="{e(block.alt or block.caption)}" '
-                      f'src="data:image/png;base64,{images[block.stem]}"><figcaption>{e(block.caption)}'
+                      f'src="data:image/png;base64,{images[block.stem]}"><figcaption>{e(captions[id(block)])}'
                       "</figcaption></figure>")
     if isinstance(block, Preformatted):
         return Markup(f"<pre>{e(block.text)}</pre>")
@@ -52,7 +54,8 @@ def render(doc: Document, figure_dir: Path) -> str:
               for p in sorted(Path(figure_dir).glob("*.png"))}
     env = jinja2.Environment(loader=jinja2.PackageLoader("evaluation", "report/templates"), autoescape=True,
                              undefined=jinja2.StrictUndefined)
-    sections = [{"id": s.id, "title": s.title, "body": Markup("\n").join(_block(b, images) for b in s.blocks)}
-                for s in doc.sections]
+    numbered = captions(doc, set(images))
+    sections = [{"id": s.id, "title": s.title,
+                 "body": Markup("\n").join(_block(b, images, numbered) for b in s.blocks)} for s in doc.sections]
     return env.get_template("report.html.j2").render(lang=doc.lang, title=doc.title, subtitle=doc.subtitle,
-                                                     sections=sections)
+                                                     sections=sections, contents=t("contents", doc.lang))
