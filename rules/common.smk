@@ -76,7 +76,7 @@ def settings_of(stage):
 def publication_files(wildcards):
     """Everything the publish rule moves into reports/<study>/ at once."""
     base = f"data/processed/{wildcards.study}/publication"
-    return [f"{base}/{name}" for name in stages.publication_files()]
+    return [f"{base}/{name}" for name in stages.publication_files()]  # the declared ones; publish adds languages
 
 
 def cancel_leftover_timers():

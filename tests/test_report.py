@@ -263,3 +263,24 @@ def test_tables_and_figures_are_numbered_alike_in_html_and_word_with_contents(sm
     links = re.findall(r'<li><a href="#([\w-]+)">', page)
     assert links and all(f'<section id="{target}">' in page for target in links)
     assert len(links) == page.count("<section id=")
+
+
+def test_two_languages_in_one_run(tmp_path):
+    """``language: [da, en]``: the report in Danish as report.html/.docx and in English
+    beside it (report.en.html/.docx, figures in figures/en/), all published together."""
+    from conftest import run_stages, simulated_demo
+
+    import evaluation as ev
+
+    root = simulated_demo(tmp_path, seeds=(5, 6), scales=(0.4, 0.4))
+    study = ev.load_study(root / "config.yaml", "parents", root=root)
+    study = Study(study.id, {**study.spec, "language": ["da", "en"]}, study.analysis)
+    report = run_stages(study, root)
+    da_html = (report / "report.html").read_text(encoding="utf-8")
+    en_html = (report / "report.en.html").read_text(encoding="utf-8")
+    assert '<html lang="da">' in da_html and '<html lang="en">' in en_html
+    assert "Sammenfatning" in da_html and "Summary of findings" in en_html and "Sammenfatning" not in en_html
+    assert (report / "report.en.docx").is_file() and not (report / "tables.en.xlsx").exists()
+    danish = sorted(p.name for p in (report / "figures").glob("*.png"))
+    assert danish and sorted(p.name for p in (report / "figures" / "en").glob("*.png")) == danish
+    assert en_html.count("data:image/png;base64,") == da_html.count("data:image/png;base64,") == len(danish)

@@ -489,7 +489,18 @@ class Study:
 
     @property
     def language(self) -> str:
-        return self.spec["language"]
+        """The report's language (the first of ``languages``)."""
+        return self.languages[0]
+
+    @property
+    def languages(self) -> list[str]:
+        """Every language a report is written in: ``language: da`` or ``[da, en]``."""
+        value = self.spec["language"]
+        return [value] if isinstance(value, str) else list(value)
+
+    def in_language(self, lang: str) -> "Study":
+        """The same study with its report in ``lang``."""
+        return Study(self.id, {**self.spec, "language": lang}, self.analysis)
 
     def text(self, value: str | Mapping[str, str] | None, default: str = "") -> str:
         if value is None:

@@ -219,6 +219,13 @@ def run_figures(study: Study, inputs: Mapping[str, str], out: Mapping[str, str],
         draw = getattr(analysis, "figures", None)
         drawings.update(draw(tables, study) if draw else {})
     written = figures.save_all(drawings, directory, svg, workers=min(2, os.cpu_count() or 1))
+    for lang in study.languages[1:]:  # each further language's figures in a folder of their own
+        other = study.in_language(lang)
+        drawings = {}
+        for analysis in enabled(other):
+            draw = getattr(analysis, "figures", None)
+            drawings.update(draw(tables, other) if draw else {})
+        written += figures.save_all(drawings, directory / lang, svg, workers=min(2, os.cpu_count() or 1))
     log.info("wrote %d figure files", len(written))
 
 
@@ -234,14 +241,23 @@ def run_report(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], 
     ingest_facts = json.loads(Path(inputs["inputs"]).read_text())
     ctx = Context(study, tables, reasons, ingest_facts)
     prov = provenance(study, ingest_facts["exports"])
-    doc = build_document(ctx, pd.read_parquet(inputs["scores"], columns=["instrument", "scale", "score",
-                                                                         "n_answered"]), prov)
+    scores = pd.read_parquet(inputs["scores"], columns=["instrument", "scale", "score", "n_answered"])
+    doc = build_document(ctx, scores, prov)
     figure_dir = Path(inputs["figures"])
     html = render_html(doc, figure_dir)
     write_text(out["html"], html)
     write_with(out["docx"], lambda p: (write_docx(doc, figure_dir, p), normalise_zip(p)))
     write_with(out["xlsx"], lambda p: (write_xlsx(doc, tables, p), normalise_zip(p)))
     log.info("report written: %d characters of HTML, report.docx, tables.xlsx", len(html))
+    for lang in study.languages[1:]:  # beside it: report.<lang>.html and .docx
+        other = study.in_language(lang)
+        doc = build_document(Context(other, tables, reasons, ingest_facts), scores,
+                             provenance(other, ingest_facts["exports"]))
+        folder = Path(out["html"]).parent
+        write_text(folder / f"report.{lang}.html", render_html(doc, figure_dir / lang))
+        write_with(folder / f"report.{lang}.docx", lambda p, d=doc: (write_docx(d, figure_dir / lang, p),
+                                                                       normalise_zip(p)))
+        log.info("report.%s.html and report.%s.docx written", lang, lang)
 
 
 def input_files(study: Study) -> list[str]:
@@ -349,9 +365,12 @@ def provenance(study: Study, inputs: list[dict]) -> dict:
     }
 
 
-def publication_files() -> list[str]:
-    """Everything the publish stage moves into reports/<study>/, relative to the publication folder."""
-    return [*published_tables(), "figures", "report.html", "report.docx", "tables.xlsx"]
+def publication_files(study: Study | None = None) -> list[str]:
+    """Everything the publish stage moves into reports/<study>/, relative to the publication
+    folder: the report in the study's first language, ``report.<lang>.html/.docx`` for
+    each further one (their figures in ``figures/<lang>/``)."""
+    further = [f"report.{lang}.{ext}" for lang in (study.languages[1:] if study else []) for ext in ("html", "docx")]
+    return [*published_tables(), "figures", "report.html", "report.docx", "tables.xlsx", *further]
 
 
 PUBLICATION_FILES = publication_files()  # as the workflow was loaded; stages call publication_files()
@@ -371,7 +390,7 @@ def run_publish(study: Study, inputs: Mapping[str, str], out: Mapping[str, str],
 
     marker = Path(out[0])
     reports = marker.parent
-    files = publication_files()
+    files = publication_files(study)
     source = Path(inputs[0]).parents[len(Path(files[0]).parts) - 1]
     target = reports / study.id
     reports.mkdir(parents=True, exist_ok=True)
