@@ -284,3 +284,31 @@ def test_two_languages_in_one_run(tmp_path):
     danish = sorted(p.name for p in (report / "figures").glob("*.png"))
     assert danish and sorted(p.name for p in (report / "figures" / "en").glob("*.png")) == danish
     assert en_html.count("data:image/png;base64,") == da_html.count("data:image/png;base64,") == len(danish)
+
+
+def test_forest_plots_point_improvement_to_the_right_for_every_outcome(tmp_path):
+    """A lower-is-better outcome that improved (d_z < 0) is drawn right of zero, its CI
+    turned with it, and the axis says the sign is turned."""
+    from conftest import make_study
+    from matplotlib.collections import PathCollection
+
+    from evaluation.figures import forest_plot
+
+    spec = {"title": "t", "exports": [{"path": str(tmp_path / "x.csv")}], "columns": {"id": "id", "wave": "w"},
+            "waves": {"pre": [1], "post": [2]},
+            "instruments": {"own": {"items": ["k1"], "range": [0, 10], "score": "sum"}},
+            "outcomes": {"stress": {"instrument": "own", "scale": "total", "better": "lower"},
+                         "joy": {"instrument": "own", "scale": "total", "better": "higher"}}}
+    study = make_study(spec)
+    results = pd.DataFrame({"outcome": ["stress", "joy"], "from_wave": "pre", "to_wave": "post",
+                            "grouping": "all", "group": "all", "n": 40, "d_z": [-0.5, 0.3],
+                            "d_z_ci_low": [-0.8, 0.1], "d_z_ci_high": [-0.2, 0.5], "suppressed": False})
+    for outcome, want, ci, said in (("stress", 0.5, (0.2, 0.8), "lavere er bedre"),
+                                    ("joy", 0.3, (0.1, 0.5), "forbedring mod højre")):
+        fig = forest_plot(study, outcome, results)
+        points = [c for ax in fig.axes for c in ax.collections if isinstance(c, PathCollection)]
+        assert points[0].get_offsets()[0][0] == pytest.approx(want)
+        assert said in fig._supxlabel.get_text()
+        whiskers = [c for ax in fig.axes for c in ax.collections if not isinstance(c, PathCollection)]
+        xs = [v for seg in whiskers[0].get_segments() for v in seg[:, 0]]
+        assert (min(xs), max(xs)) == pytest.approx(ci)

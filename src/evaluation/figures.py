@@ -160,7 +160,8 @@ def means_plot(study: Study, outcome: str, results: pd.DataFrame) -> Figure:
 def forest_plot(study: Study, outcome: str, results: pd.DataFrame) -> Figure:
     """d_z with its CI for the overall row and every published group of the outcome; one
     panel per contrast, side by side, groups on a shared axis (a group hidden in a
-    contrast has no point there)."""
+    contrast has no point there). Improvement points right for every outcome: a
+    lower-is-better outcome's d_z is drawn with its sign turned, and the axis says so."""
     lang = study.language
     rows = results[(results["outcome"] == outcome) & _published(results) & results["d_z"].notna()]
     contrasts = [c for c in study.contrasts
@@ -180,20 +181,23 @@ def forest_plot(study: Study, outcome: str, results: pd.DataFrame) -> Figure:
         return _nothing_published(fig, lang)
     axes = fig.subplots(1, len(contrasts), sharey=True, sharex=True, squeeze=False)[0]
     position = {key: len(groups) - 1 - k for k, key in enumerate(groups)}
+    better = study.outcomes[outcome]["better"]
+    sign = 1.0 if better == "higher" else -1.0  # improvement to the right for every outcome
     for ax, (a, b) in zip(axes, contrasts):
         part = rows[(rows["from_wave"] == a) & (rows["to_wave"] == b)]
         y = np.array([position[key] for key in zip(part["grouping"], part["group"])], dtype=float)
         colours = [OKABE_ITO["black"] if g == "all" else OKABE_ITO["blue"] for g in part["grouping"]]
-        ax.errorbar(part["d_z"], y, xerr=[part["d_z"] - part["d_z_ci_low"], part["d_z_ci_high"] - part["d_z"]],
-                    fmt="none", ecolor=OKABE_ITO["grey"], capsize=3)
-        ax.scatter(part["d_z"], y, c=colours, zorder=3, s=np.clip(part["n"].astype(float), 10, 120))
+        d = sign * part["d_z"].astype(float)
+        low, high = np.sort(np.vstack([sign * part["d_z_ci_low"].astype(float),
+                                       sign * part["d_z_ci_high"].astype(float)]), axis=0)
+        ax.errorbar(d, y, xerr=[d - low, high - d], fmt="none", ecolor=OKABE_ITO["grey"], capsize=3)
+        ax.scatter(d, y, c=colours, zorder=3, s=np.clip(part["n"].astype(float), 10, 120))
         ax.axvline(0, color=OKABE_ITO["grey"], linestyle="--", linewidth=1)
         if several:
             ax.set_title(contrast_label(study, (a, b)), fontsize=9)
     axes[0].set_yticks(range(len(groups) - 1, -1, -1), labels)
     axes[0].set_ylim(-0.7, len(groups) - 0.3)
-    better = study.outcomes[outcome]["better"]
-    direction = t("improvement_right" if better == "higher" else "improvement_left", lang)
+    direction = t("improvement_right" if better == "higher" else "improvement_right_mirrored", lang)
     fig.supxlabel(f"Cohen's d_z [{int(round(study.analysis['ci_level'] * 100))} % CI] — {direction}", fontsize=9)
     fig.suptitle(study.outcome_label(outcome), fontsize=10)
     return fig
