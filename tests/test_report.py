@@ -312,3 +312,25 @@ def test_forest_plots_point_improvement_to_the_right_for_every_outcome(tmp_path)
         whiskers = [c for ax in fig.axes for c in ax.collections if not isinstance(c, PathCollection)]
         xs = [v for seg in whiskers[0].get_segments() for v in seg[:, 0]]
         assert (min(xs), max(xs)) == pytest.approx(ci)
+
+
+def test_danish_figures_write_numbers_with_a_decimal_comma(tmp_path):
+    """Tick labels in the report's language: 0,2 and −0,4 in Danish, 0.2 and −0.4 in English."""
+    from conftest import make_study
+
+    from evaluation.figures import decimal_mark, forest_plot
+
+    spec = {"title": "t", "exports": [{"path": str(tmp_path / "x.csv")}], "columns": {"id": "id", "wave": "w"},
+            "waves": {"pre": [1], "post": [2]},
+            "instruments": {"own": {"items": ["k1"], "range": [0, 10], "score": "sum"}},
+            "outcomes": {"joy": {"instrument": "own", "scale": "total", "better": "higher"}}}
+    results = pd.DataFrame({"outcome": ["joy"], "from_wave": "pre", "to_wave": "post", "grouping": "all",
+                            "group": "all", "n": 40, "d_z": [0.3], "d_z_ci_low": [-0.6], "d_z_ci_high": [0.9],
+                            "suppressed": False})
+    for lang, mark, other in (("da", ",", "."), ("en", ".", ",")):
+        study = make_study({**spec, "language": lang})
+        fig = decimal_mark(forest_plot(study, "joy", results), lang)
+        fig.canvas.draw()
+        ticks = [label.get_text() for ax in fig.axes for label in ax.get_xticklabels() if label.get_text() != "0"]
+        assert ticks and all(mark in t and other not in t for t in ticks), ticks
+        assert any(t.startswith("\u2212") for t in ticks), ticks

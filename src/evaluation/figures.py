@@ -12,6 +12,7 @@ from pathlib import Path
 import matplotlib
 import numpy as np
 import pandas as pd
+from matplotlib import ticker
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from scipy import special  # the t quantile without importing scipy.stats; before save_all forks
@@ -49,14 +50,33 @@ def save_figure(fig: Figure, stem: Path, svg: bool = False) -> list[Path]:
 _DRAWINGS: dict = {}  # what the forked workers of save_all draw (inherited, never pickled)
 
 
-def _save_one(stem: str, directory: str, svg: bool) -> list[str]:
+class _DecimalComma(ticker.ScalarFormatter):
+    """Matplotlib's number ticks with a decimal comma and a true minus (Danish)."""
+
+    def __call__(self, x, pos=None):
+        return super().__call__(x, pos).replace(".", ",").replace("-", "\u2212")
+
+
+def decimal_mark(fig: Figure, lang: str) -> Figure:
+    """Every numeric axis of ``fig`` with the language's decimal mark (a comma in
+    Danish); axes whose ticks are labels are left as they are."""
+    if lang == "da":
+        for ax in fig.axes:
+            for axis in (ax.xaxis, ax.yaxis):
+                if type(axis.get_major_formatter()) is ticker.ScalarFormatter:
+                    axis.set_major_formatter(_DecimalComma())
+    return fig
+
+
+def _save_one(stem: str, directory: str, svg: bool, lang: str) -> list[str]:
     drawing = _DRAWINGS[stem]
-    figure = drawing() if callable(drawing) else drawing
+    figure = decimal_mark(drawing() if callable(drawing) else drawing, lang)
     return [str(p) for p in save_figure(figure, Path(directory) / stem, svg)]
 
 
-def save_all(drawings: dict, directory: Path, svg: bool = False, workers: int = 1) -> list[Path]:
-    """Draw and save every figure (``stem -> Figure`` or a function that draws it).
+def save_all(drawings: dict, directory: Path, svg: bool = False, workers: int = 1, lang: str = "en") -> list[Path]:
+    """Draw and save every figure (``stem -> Figure`` or a function that draws it), its
+    number ticks with the decimal mark of ``lang``.
 
     With ``workers > 1`` on a system that forks, the figures are drawn by that many
     processes forked from this one (drawing is pure Python, bound by one core each);
@@ -70,9 +90,9 @@ def save_all(drawings: dict, directory: Path, svg: bool = False, workers: int = 
     try:
         if workers > 1 and len(stems) > 2 and "fork" in multiprocessing.get_all_start_methods():
             with multiprocessing.get_context("fork").Pool(workers) as pool:
-                parts = pool.starmap(_save_one, [(stem, str(directory), svg) for stem in stems], chunksize=1)
+                parts = pool.starmap(_save_one, [(stem, str(directory), svg, lang) for stem in stems], chunksize=1)
         else:
-            parts = [_save_one(stem, str(directory), svg) for stem in stems]
+            parts = [_save_one(stem, str(directory), svg, lang) for stem in stems]
     finally:
         _DRAWINGS = {}
     return [Path(p) for part in parts for p in part]

@@ -218,14 +218,14 @@ def run_figures(study: Study, inputs: Mapping[str, str], out: Mapping[str, str],
     for analysis in enabled(study):
         draw = getattr(analysis, "figures", None)
         drawings.update(draw(tables, study) if draw else {})
-    written = figures.save_all(drawings, directory, svg, workers=min(2, os.cpu_count() or 1))
+    written = figures.save_all(drawings, directory, svg, workers=min(2, os.cpu_count() or 1), lang=study.language)
     for lang in study.languages[1:]:  # each further language's figures in a folder of their own
         other = study.in_language(lang)
         drawings = {}
         for analysis in enabled(other):
             draw = getattr(analysis, "figures", None)
             drawings.update(draw(tables, other) if draw else {})
-        written += figures.save_all(drawings, directory / lang, svg, workers=min(2, os.cpu_count() or 1))
+        written += figures.save_all(drawings, directory / lang, svg, workers=min(2, os.cpu_count() or 1), lang=lang)
     log.info("wrote %d figure files", len(written))
 
 
