@@ -25,6 +25,11 @@ include: "rules/common.smk"
 include: "rules/pipeline.smk"
 
 
+# The stages run in worker processes forked from this one now that the workflow is
+# loaded: they start with the analysis stack imported (evaluation.jobs).
+jobs.start()
+
+
 rule all:
     input:
         final_outputs(),

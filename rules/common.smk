@@ -4,7 +4,7 @@ import sys
 
 from snakemake.exceptions import WorkflowError
 
-from evaluation import stages
+from evaluation import jobs, stages
 from evaluation.config import ConfigError, Study, load_config, validate_config
 
 try:
@@ -48,10 +48,9 @@ def exports_sha256(wildcards):
 
 
 def study_priority(wildcards):
-    """Larger analyses first. The jobs that run inside the Snakemake process take
-    turns (resource ``gil``, see profiles/default); the study with the most result
-    cells (outcomes x contrasts x groupings) has the longest way to its figures,
-    which draw in a process of their own, so it goes first."""
+    """Larger analyses first: the study with the most result cells (outcomes x
+    contrasts x groupings) has the longest way to its report, so when both cores
+    are taken its jobs go first."""
     study = STUDIES[wildcards.study]
     return len(study.outcomes) * len(study.contrasts) * (1 + len(study.groupings))
 
@@ -96,8 +95,10 @@ def cancel_leftover_timers():
 
 
 onsuccess:
+    jobs.stop()
     cancel_leftover_timers()
 
 
 onerror:
+    jobs.stop()
     cancel_leftover_timers()

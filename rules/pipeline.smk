@@ -30,12 +30,10 @@ rule ingest:
         settings=settings_of("ingest"),
         content=exports_sha256,
     priority: study_priority
-    resources:
-        gil=1,
     log:
         "logs/{study}/ingest.log",
     run:
-        stages.run_stage("ingest", STUDIES[wildcards.study], input, output, log[0])
+        jobs.run("ingest", STUDIES[wildcards.study], input, output, log[0])
 
 
 rule score:
@@ -46,12 +44,10 @@ rule score:
     params:
         settings=settings_of("score"),
     priority: study_priority
-    resources:
-        gil=1,
     log:
         "logs/{study}/score.log",
     run:
-        stages.run_stage("score", STUDIES[wildcards.study], input, output, log[0])
+        jobs.run("score", STUDIES[wildcards.study], input, output, log[0])
 
 
 rule analyse:
@@ -71,12 +67,10 @@ rule analyse:
     params:
         settings=settings_of("analyse"),
     priority: study_priority
-    resources:
-        gil=1,
     log:
         "logs/{study}/analyse.log",
     run:
-        stages.run_stage("analyse", STUDIES[wildcards.study], input, output, log[0])
+        jobs.run("analyse", STUDIES[wildcards.study], input, output, log[0])
 
 
 rule tables:
@@ -96,43 +90,27 @@ rule tables:
     params:
         settings=settings_of("tables"),
     priority: study_priority
-    resources:
-        gil=1,
     log:
         "logs/{study}/tables.log",
     run:
-        stages.run_stage("tables", STUDIES[wildcards.study], input, output, log[0])
+        jobs.run("tables", STUDIES[wildcards.study], input, output, log[0])
 
 
 rule figures:
-    # A process of its own: drawing is pure Python and would hold the GIL of the
-    # Snakemake process that runs the other rules as threads. It reads its
-    # settings from the config file of the run, not from the command line.
+    # Drawn from the published tables only, in a worker of its own like every stage
+    # (evaluation.jobs); it forks one more worker to draw on both cores.
     input:
         tables=expand("data/processed/{{study}}/publication/{path}", path=stages.published_tables()),
-        settings="data/processed/{study}/settings.json",
     output:
         figures=directory("data/processed/{study}/publication/figures"),
     params:
-        python=sys.executable,
+        settings=settings_of("figures"),
         publication=lambda wildcards: f"data/processed/{wildcards.study}/publication",
+    priority: study_priority
     log:
         "logs/{study}/figures.log",
-    shell:
-        "{params.python:q} -m evaluation figures --study {wildcards.study:q} --settings {input.settings:q}"
-        " --publication {params.publication:q} --out {output.figures:q} --log {log:q}"
-
-
-rule settings:
-    # The study's settings as a file, for the figures process.
-    output:
-        "data/processed/{study}/settings.json",
-    params:
-        settings=settings_of("figures"),
-    log:
-        "logs/{study}/settings.log",
     run:
-        stages.write_settings(STUDIES[wildcards.study], output[0], log[0])
+        jobs.run("figures", STUDIES[wildcards.study], {"publication": params.publication}, output, log[0])
 
 
 rule report:
@@ -150,12 +128,10 @@ rule report:
         settings=settings_of("report"),
         publication=lambda wildcards: f"data/processed/{wildcards.study}/publication",
     priority: study_priority
-    resources:
-        gil=1,
     log:
         "logs/{study}/report.log",
     run:
-        stages.run_stage("report", STUDIES[wildcards.study], dict(input.items(), publication=params.publication),
+        jobs.run("report", STUDIES[wildcards.study], dict(input.items(), publication=params.publication),
                          output, log[0])
 
 
@@ -166,9 +142,7 @@ rule publish:
     output:
         "reports/.{study}.published",
     priority: study_priority
-    resources:
-        gil=1,
     log:
         "logs/{study}/publish.log",
     run:
-        stages.run_stage("publish", STUDIES[wildcards.study], input, output, log[0])
+        jobs.run("publish", STUDIES[wildcards.study], input, output, log[0])

@@ -1,8 +1,8 @@
 """Command line: ``python -m evaluation <command>``.
 
 * ``simulate``: write simulated demo exports (see :mod:`evaluation.simulate`).
-* ``figures``: draw a study's figures in a process of its own; the workflow runs
-  it this way so that drawing (pure Python, bound by the GIL) uses a second core.
+* ``figures``: draw a study's figures from its published tables and a settings
+  file (:func:`evaluation.stages.write_settings`), outside the workflow.
 """
 from __future__ import annotations
 

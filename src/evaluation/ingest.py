@@ -73,6 +73,9 @@ class InvalidInputError(ValueError):
             "Fix the exports, or set analysis.on_invalid: quarantine to set them missing "
             "and list them in data_issues.csv.\n" + "\n".join(shown + tail))
 
+    def __reduce__(self):  # travels back from a worker process as itself (evaluation.jobs)
+        return type(self), (self.problems,)
+
 
 def _shown(value: object) -> str:
     """A value as it may appear in a message: CPR-like values are never echoed."""

@@ -325,7 +325,7 @@ def stage_settings(study: Study, stage: str) -> str:
 
 
 def write_settings(study: Study, path: str | Path, log_path: str | Path | None = None) -> None:
-    """The study's validated settings as JSON (what the figures process reads);
+    """The study's validated settings as JSON (what `python -m evaluation figures` reads);
     exports by position only, as a file name may hold a CPR number."""
     spec = {**study.spec, "exports": [{"path": f"export {k}"} for k in range(1, len(study.spec["exports"]) + 1)]}
     for key, name in (("costs", "cost sheet"), ("fidelity", "fidelity sheet")):

@@ -1,0 +1,84 @@
+"""The worker processes the workflow's rules hand their stages to (evaluation.jobs)."""
+from __future__ import annotations
+
+import pickle
+import subprocess
+import sys
+import textwrap
+
+from evaluation import jobs
+from evaluation.ingest import InvalidInputError, Problem
+
+
+def _python(code: str) -> subprocess.CompletedProcess:
+    """``code`` in a fresh interpreter: the pool forks, which a test process with
+    threads of its own must not do."""
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=120)
+
+
+def test_a_stage_runs_in_a_worker_and_its_error_comes_back_as_itself(tmp_path):
+    proc = _python(f"""
+        import os
+        from evaluation import jobs, stages
+        from evaluation.ingest import InvalidInputError, Problem
+
+        def failing(study, inputs, out, log):
+            log.info("worker %d", os.getpid())
+            raise InvalidInputError([Problem("a.csv", 3, "SDQ1", "x", "not an answer code")])
+
+        def unpicklable(study, inputs, out, log):
+            raise type("Local", (Exception,), {{}})("made in the worker")
+
+        stages.STAGES["failing"] = failing
+        stages.STAGES["unpicklable"] = unpicklable
+        assert jobs.start(2)
+        try:
+            jobs.run("failing", None, {{}}, {{}}, r"{tmp_path / 'a.log'}")
+        except InvalidInputError as exc:
+            assert exc.problems[0].line == 3 and "SDQ1" in str(exc), exc
+        else:
+            raise AssertionError("no error")
+        try:
+            jobs.run("unpicklable", None, {{}}, {{}}, r"{tmp_path / 'b.log'}")
+        except jobs.StageError as exc:
+            assert str(exc) == "Local: made in the worker", exc
+        else:
+            raise AssertionError("no error")
+        jobs.stop()
+        print("parent", os.getpid())
+    """)
+    assert proc.returncode == 0, proc.stderr
+    parent = int(proc.stdout.split()[-1])
+    worker = int((tmp_path / "a.log").read_text().split("worker ")[1].split()[0])
+    assert worker != parent
+
+
+def test_without_a_pool_the_stage_runs_here(tmp_path):
+    import os
+
+    from evaluation import stages
+
+    seen = []
+    stages.STAGES["here"] = lambda study, inputs, out, log: seen.append((os.getpid(), inputs, out))
+    try:
+        jobs.run("here", None, {"a": "x"}, ["y"], str(tmp_path / "c.log"))
+    finally:
+        del stages.STAGES["here"]
+    assert seen == [(os.getpid(), {"a": "x"}, ["y"])]
+
+
+def test_no_pool_is_forked_from_a_process_with_threads():
+    proc = _python("""
+        import threading, time
+        from evaluation import jobs
+        threading.Thread(target=time.sleep, args=(2,), daemon=True).start()
+        print(jobs.start(2))
+    """)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "False"
+
+
+def test_invalid_input_error_pickles_with_its_problems():
+    exc = InvalidInputError([Problem("a.csv", 3, "SDQ1", "x", "not an answer code")])
+    back = pickle.loads(pickle.dumps(exc))
+    assert type(back) is InvalidInputError and back.problems == exc.problems and str(back) == str(exc)
