@@ -228,7 +228,7 @@ def test_group_value_starting_with_equals_is_no_formula(tmp_path):
         sheets = "".join(z.read(n).decode() for n in z.namelist() if n.startswith("xl/worksheets/"))
     assert "<f>" not in sheets
     book = openpyxl.load_workbook(report / "tables.xlsx")
-    assert evil in [c.value for c in book["results"]["E"]]
+    assert evil in [c.value for c in book["Resultater"]["E"]]
     results = pd.read_csv(report / "tables/results.csv")
     assert "'" + evil in set(results["group"])
 

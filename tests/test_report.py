@@ -134,10 +134,18 @@ def test_docx_and_xlsx_hold_the_same_tables(small_study):
     sheets = pd.read_excel(base / "tables.xlsx", sheet_name=None, engine="calamine")
     from evaluation.analyses import ANALYSES
 
-    assert set(sheets) == {a.NAME for a in ANALYSES} | {"notes"}
-    assert {"results", "group_comparison", "attrition", "mixed_model", "reliable_change"} <= set(sheets)
-    published = pd.read_csv(base / "tables/results.csv")
-    pd.testing.assert_frame_equal(sheets["results"], published, check_dtype=False)
+    from evaluation.analyses import published_path
+    from evaluation.i18n import column_heading
+    from evaluation.report.xlsx import sheet_name
+
+    study = Study.from_config(load_config(small_study / "config.yaml"), "fosterfamilies")
+    # every table a sheet named in the report's language, its columns headed in it
+    assert set(sheets) == {sheet_name(a.NAME, "da") for a in ANALYSES} | {"Noter"}
+    assert {"Resultater", "Sammenligning af grupper", "Frafald", "Blandet model", "Pålidelig ændring"} <= set(sheets)
+    for a in ANALYSES:
+        published = pd.read_csv(base / published_path(a))
+        expected = published.rename(columns=lambda c: column_heading(c, "da", study))
+        pd.testing.assert_frame_equal(sheets[sheet_name(a.NAME, "da")], expected, check_dtype=False)
 
 
 def test_every_text_exists_in_danish_and_english():
@@ -334,3 +342,112 @@ def test_danish_figures_write_numbers_with_a_decimal_comma(tmp_path):
         ticks = [label.get_text() for ax in fig.axes for label in ax.get_xticklabels() if label.get_text() != "0"]
         assert ticks and all(mark in t and other not in t for t in ticks), ticks
         assert any(t.startswith("\u2212") for t in ticks), ticks
+
+
+# ------------------------------------------------------------------ one language at a time
+def _catalogue_words(lang: str) -> set[str]:
+    """Every word the pipeline can write in ``lang``: the text catalogue, the
+    questionnaires' scoring rules, scale names and titles, the rules of data issues
+    and the words of column headings."""
+    from evaluation.i18n import COLUMN_PAIRS, COLUMN_WORDS, ISSUE_RULES_DA
+    from evaluation.instruments import FAMILIES, build_instrument
+    from evaluation.instruments import custom
+
+    k = 0 if lang == "da" else 1
+    texts = [v[lang] for v in TEXTS.values()]
+    texts += [w[k] for w in (*COLUMN_WORDS.values(), *COLUMN_PAIRS.values())]
+    for family in {*FAMILIES.values(), custom}:
+        texts += [v[lang] for v in getattr(family, "SCALE_LABELS", {}).values()]
+        title = getattr(family, "TITLE", "")
+        texts += [v[lang] for v in title.values()] if isinstance(title, dict) else [title]
+    for builtin in FAMILIES:
+        texts.append(build_instrument("x", {"builtin": builtin, "items": []}).rule_text(lang))
+    texts.append(build_instrument("x", {"items": ["a"], "range": [0, 1]}).rule_text(lang))
+    texts += [template for _, template in ISSUE_RULES_DA] if lang == "da" else [p for p, _ in ISSUE_RULES_DA]
+    return {w.lower() for text in texts for w in re.findall(r"[^\W\d_]{3,}", re.sub(r"\{[^}]*\}", " ", text))}
+
+
+class _Visible(HTMLParser):
+    """The text a reader sees, without the provenance appendix (config, files, versions)."""
+
+    def __init__(self):
+        super().__init__()
+        self.text, self.skip, self.lang = [], 0, None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "html":
+            self.lang = attrs.get("lang")
+        if self.skip or tag in ("style", "script") or attrs.get("id") == "provenance":
+            self.skip += 1
+        if tag == "img" and not self.skip:
+            self.text.append(attrs.get("alt") or "")
+
+    def handle_endtag(self, tag):
+        if self.skip and tag in ("style", "script", "section"):
+            self.skip -= 1
+
+    def handle_data(self, data):
+        if not self.skip:
+            self.text.append(data)
+
+
+@pytest.fixture(scope="module")
+def bilingual(small_study, tmp_path_factory):
+    """Both demo studies with ``language: [da, en]``: report.html in Danish, report.en.html in English."""
+    import yaml
+
+    from conftest import run_snakemake
+
+    work = tmp_path_factory.mktemp("bilingual")
+    shutil.copytree(small_study / "data" / "raw", work / "data" / "raw")
+    cfg = yaml.safe_load((small_study / "config.yaml").read_text(encoding="utf-8"))
+    for spec in cfg["studies"].values():
+        spec["language"] = ["da", "en"]
+    (work / "config.yaml").write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
+    proc = run_snakemake(work)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return work
+
+
+@pytest.mark.parametrize("study_id", ["parents", "fosterfamilies"])
+@pytest.mark.parametrize("lang,file", [("da", "report.html"), ("en", "report.en.html")])
+def test_a_report_holds_no_word_of_the_other_language(bilingual, study_id, lang, file):
+    """Danish throughout the Danish report, English throughout the English one; data
+    values (names of municipalities and groups, the configured titles, labels and
+    missing codes) and the provenance appendix aside. Code names appear only there."""
+    import yaml
+
+    folder = bilingual / "reports" / study_id
+    parser = _Visible()
+    parser.feed((folder / file).read_text(encoding="utf-8"))
+    assert parser.lang == lang
+    visible = " ".join(parser.text)
+    other = "en" if lang == "da" else "da"
+    foreign = _catalogue_words(other) - _catalogue_words(lang)
+    config = yaml.safe_load((bilingual / "config.yaml").read_text(encoding="utf-8"))
+    spec = config["studies"][study_id]
+    data = set()
+
+    def collect(value):
+        if isinstance(value, dict):
+            for v in value.values():
+                collect(v)
+        elif isinstance(value, list):
+            for v in value:
+                collect(v)
+        elif isinstance(value, str):
+            data.update(w.lower() for w in re.findall(r"[^\W\d_]{3,}", value))
+
+    collect(spec)
+    for table in (folder / "tables").glob("*.csv"):
+        frame = pd.read_csv(table, dtype=str)
+        for column in ("group", "level", "reference", "municipality", "element", "category"):
+            if column in frame:
+                collect(frame[column].dropna().tolist())
+    words = {w.lower() for w in re.findall(r"[^\W\d_]{3,}", visible)}
+    assert sorted(words & foreign - data) == []
+    # code names only in the appendix: the study id, outcome ids, scale ids
+    codes = {study_id, *spec["outcomes"], *(o["scale"] for o in spec["outcomes"].values() if "_" in o["scale"])}
+    codes -= _catalogue_words(lang) | data  # "parents" is also a word of English
+    assert [c for c in codes if re.search(rf"(?<![\w-]){re.escape(c)}(?![\w-])", visible)] == []

@@ -168,7 +168,7 @@ def means_plot(study: Study, outcome: str, results: pd.DataFrame) -> Figure:
             ax.legend(frameon=False, fontsize=7, loc="best")
     better = study.outcomes[outcome]["better"]
     axes[0].set_ylabel(f"{study.outcome_label(outcome)}\n({t('better_' + better, lang)})", fontsize=9)
-    title = f"{study.outcome_label(outcome)}: {t('mean', lang)} [{int(round(level * 100))} % CI]"
+    title = f"{study.outcome_label(outcome)}: {t('mean', lang)} [{t('ci_of', lang, ci=int(round(level * 100)))}]"
     if len(contrasts) > 1:  # which line is which contrast (n in the legend: the first one's)
         names = {"-": "—", "--": "– –", ":": "···", "-.": "–·"}
         title += "   " + ", ".join(f"{names[styles[k % len(styles)]]} {contrast_label(study, c)}"
@@ -218,7 +218,8 @@ def forest_plot(study: Study, outcome: str, results: pd.DataFrame) -> Figure:
     axes[0].set_yticks(range(len(groups) - 1, -1, -1), labels)
     axes[0].set_ylim(-0.7, len(groups) - 0.3)
     direction = t("improvement_right" if better == "higher" else "improvement_right_mirrored", lang)
-    fig.supxlabel(f"Cohen's d_z [{int(round(study.analysis['ci_level'] * 100))} % CI] — {direction}", fontsize=9)
+    fig.supxlabel(f"{t('cohens_dz', lang)} [{t('ci_of', lang, ci=int(round(study.analysis['ci_level'] * 100)))}]"
+                  f" — {direction}", fontsize=9)
     fig.suptitle(study.outcome_label(outcome), fontsize=10)
     return fig
 

@@ -1,7 +1,7 @@
 """Every label, heading and sentence of the reports, in Danish and English."""
 from __future__ import annotations
 
-__all__ = ["t", "TEXTS", "format_number", "grouping_label", "wave_label", "contrast_label", "p_text", "p_phrase",
+__all__ = ["t", "TEXTS", "issue_rule", "column_heading", "format_number", "grouping_label", "wave_label", "contrast_label", "p_text", "p_phrase",
            "hidden_mark", "group_text"]
 
 TEXTS: dict[str, dict[str, str]] = {
@@ -60,11 +60,29 @@ TEXTS: dict[str, dict[str, str]] = {
     "col_n": {"da": "n (par)", "en": "n (pairs)"},
     "col_pre": {"da": "Før, gns. (SD)", "en": "Before, mean (SD)"},
     "col_post": {"da": "Efter, gns. (SD)", "en": "After, mean (SD)"},
-    "col_diff": {"da": "Forskel [95 % CI]", "en": "Difference [95 % CI]"},
+    "col_diff": {"da": "Forskel [95 %-KI]", "en": "Difference [95 % CI]"},
     "col_p": {"da": "p (t-test)", "en": "p (t-test)"},
     "col_p_adj": {"da": "p justeret", "en": "adjusted p"},
     "col_p_w": {"da": "p (Wilcoxon)", "en": "p (Wilcoxon)"},
-    "col_dz": {"da": "Cohens d_z [95 % CI]", "en": "Cohen's d_z [95 % CI]"},
+    "sheet_participant_flow": {"da": "Deltagerflow", "en": "Participant flow"},
+    "sheet_fidelity": {"da": "Fidelitet", "en": "Fidelity"},
+    "sheet_fidelity_change": {"da": "Fidelitet og ændring", "en": "Fidelity and change"},
+    "sheet_results": {"da": "Resultater", "en": "Results"},
+    "sheet_group_comparison": {"da": "Sammenligning af grupper", "en": "Group comparison"},
+    "sheet_clustered_change": {"da": "Familier som klynger", "en": "Families as clusters"},
+    "sheet_mixed_model": {"da": "Blandet model", "en": "Mixed model"},
+    "sheet_attrition": {"da": "Frafald", "en": "Attrition"},
+    "sheet_reliable_change": {"da": "Pålidelig ændring", "en": "Reliable change"},
+    "sheet_band_shares": {"da": "Fordeling på bånd", "en": "Band shares"},
+    "sheet_costs": {"da": "Omkostninger", "en": "Costs"},
+    "sheet_reliability": {"da": "Reliabilitet", "en": "Reliability"},
+    "sheet_data_issues": {"da": "Datafejl", "en": "Data issues"},
+    "sheet_notes": {"da": "Noter", "en": "Notes"},
+    "note": {"da": "Note", "en": "Note"},
+    "effective_n": {"da": "effektivt n", "en": "effective n"},
+    "ci_of": {"da": "{ci} %-KI", "en": "{ci} % CI"},
+    "cohens_dz": {"da": "Cohens d_z", "en": "Cohen's d_z"},
+    "col_dz": {"da": "Cohens d_z [95 %-KI]", "en": "Cohen's d_z [95 % CI]"},
     "col_gav": {"da": "Hedges' g_av", "en": "Hedges' g_av"},
     "col_instrument": {"da": "Instrument", "en": "Instrument"},
     "col_scale": {"da": "Skala", "en": "Scale"},
@@ -166,7 +184,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "group_comparison": {"da": "Sammenligning af varianter", "en": "Comparison of variants"},
     "group_comparison_intro": {
         "da": "Ændringen sammenlignes direkte mellem niveauerne af {groups} og referencen: ANCOVA af den senere "
-              "måling justeret for den første (justeret forskel i point, niveau minus reference, med 95 % CI), "
+              "måling justeret for den første (justeret forskel i point, niveau minus reference, med 95 %-KI), "
               "p for forskellen (klyngerobust CR2 efter familie, når familier kendes), den samme forskel også "
               "justeret for de angivne grupper, og Hedges' g (WWC). At en variant er signifikant og en anden ikke, "
               "er ikke i sig selv en forskel; det er denne test, der afgør det.",
@@ -177,11 +195,11 @@ TEXTS: dict[str, dict[str, str]] = {
               "and another not is no difference in itself; this test decides."},
     "col_level": {"da": "Niveau – reference", "en": "Level – reference"},
     "figure_comparison_axis": {
-        "da": "Hedges' g (WWC) af den justerede forskel [{ci} % CI] — forbedring mod højre",
+        "da": "Hedges' g (WWC) af den justerede forskel [{ci} %-KI] — forbedring mod højre",
         "en": "Hedges' g (WWC) of the adjusted difference [{ci} % CI] — improvement to the right"},
     "col_n_levels": {"da": "n (niveau / ref.)", "en": "n (level / ref.)"},
     "col_change_levels": {"da": "Ændring (niveau / ref.)", "en": "Change (level / ref.)"},
-    "col_ancova": {"da": "Justeret forskel [95 % CI]", "en": "Adjusted difference [95 % CI]"},
+    "col_ancova": {"da": "Justeret forskel [95 %-KI]", "en": "Adjusted difference [95 % CI]"},
     "col_ancova_adj": {"da": "Også justeret for grupper (p)", "en": "Also adjusted for groups (p)"},
     "col_g_wwc": {"da": "g (WWC)", "en": "g (WWC)"},
     "col_p_cr2": {"da": "p (CR2)", "en": "p (CR2)"},
@@ -233,8 +251,8 @@ TEXTS: dict[str, dict[str, str]] = {
               "Satterthwaite df), beside the complete-pairs result."},
     "col_persons": {"da": "Personer", "en": "People"},
     "col_pairs_only": {"da": "Kun første + kun sidste", "en": "First only + last only"},
-    "col_lmm_estimate": {"da": "Ændring, alle [95 % CI]", "en": "Change, all [95 % CI]"},
-    "col_paired_diff": {"da": "Ændring, komplette par [95 % CI]", "en": "Change, complete pairs [95 % CI]"},
+    "col_lmm_estimate": {"da": "Ændring, alle [95 %-KI]", "en": "Change, all [95 % CI]"},
+    "col_paired_diff": {"da": "Ændring, komplette par [95 %-KI]", "en": "Change, complete pairs [95 % CI]"},
     "finding_lmm_same": {
         "da": "Med alle tilgængelige besvarelser (også dem, der kun svarede én gang) er konklusionerne de samme.",
         "en": "With every available answer (also from those who answered once) the conclusions stay the same."},
@@ -244,13 +262,13 @@ TEXTS: dict[str, dict[str, str]] = {
     "attrition": {"da": "Frafald", "en": "Attrition"},
     "attrition_intro": {
         "da": "Adskilte de, der faldt fra, sig ved start? Første målings score for dem, der også har en gyldig "
-              "score ved den senere måling, mod dem, der ikke har (Welch-test, Cohens d med 95 % CI).",
+              "score ved den senere måling, mod dem, der ikke har (Welch-test, Cohens d med 95 %-KI).",
         "en": "Did those who left differ at the start? The first wave's score of those with a valid score at the "
               "later wave too, against those without (Welch test, Cohen's d with 95 % CI)."},
     "col_completers": {"da": "Fuldførte: n: gns.", "en": "Completers: n: mean"},
     "col_dropouts": {"da": "Frafaldne: n: gns.", "en": "Drop-outs: n: mean"},
     "col_attrition_diff": {"da": "Forskel", "en": "Difference"},
-    "col_d_ci": {"da": "d [95 % CI]", "en": "d [95 % CI]"},
+    "col_d_ci": {"da": "d [95 %-KI]", "en": "d [95 % CI]"},
     "finding_attrition_none": {
         "da": "Frafald ({lost}): de frafaldne adskilte sig ikke påviseligt fra de øvrige ved start.",
         "en": "Attrition ({lost}): those who left did not differ detectably from the others at the start."},
@@ -308,7 +326,7 @@ TEXTS: dict[str, dict[str, str]] = {
               "fidelity."},
     "col_n_high_low": {"da": "n høj / lav", "en": "n high / low"},
     "col_change_high_low": {"da": "Ændring høj / lav", "en": "Change high / low"},
-    "col_diff_high_low": {"da": "Forskel høj − lav [CI]", "en": "Difference high − low [CI]"},
+    "col_diff_high_low": {"da": "Forskel høj − lav [KI]", "en": "Difference high − low [CI]"},
     "finding_fidelity": {"da": "Implementering: gennemsnitlig fidelitetsscore {score} for {n} {units}; {share} % "
                                "med høj fidelitet (score ≥ {threshold}).",
                          "en": "Implementation: mean fidelity score {score} for {n} {units}; {share} % with high "
@@ -361,6 +379,141 @@ TEXTS: dict[str, dict[str, str]] = {
     "per_improved": {"da": "pr. pålideligt forbedret deltager ({outcome})",
                      "en": "per reliably improved participant ({outcome})"},
 }
+
+
+# The rules a value can break without stopping a run (analysis.on_invalid: quarantine),
+# as ingest and the sheet readers word them (English, in data_issues.csv and the log),
+# and in Danish for the report: (pattern, Danish template of its groups).
+ISSUE_RULES_DA: list[tuple[str, str]] = [
+    (r"not a valid answer for (.+) \(codes (.+) or their labels\)",
+     "ikke et gyldigt svar for {0} (koderne {1} eller deres tekster)"),
+    (r"unknown wave; allowed: (.*)", "ukendt måling; tilladt: {0}"),
+    (r"looks like a CPR number; remove personal numbers from the export",
+     "ligner et CPR-nummer; fjern personnumre fra eksporten"),
+    (r"not a number in the bins of (.+) \((.+)\)", "ikke et tal i intervallerne for {0} ({1})"),
+    (r"not an expected (.+); expected: (.*)", "ikke en forventet værdi af {0}; forventet: {1}"),
+    (r"not a family id of the exports", "ikke et familie-id fra eksportfilerne"),
+    (r"not a respondent id of the exports", "ikke et besvarelses-id fra eksportfilerne"),
+    (r"unknown municipality: one of (.*) \(groups: municipality: expected\)",
+     "ukendt kommune: en af {0} (groups: municipality: expected)"),
+    (r"the same person answered this wave more than once with different answers \(lines (.*)\)",
+     "samme person har svaret mere end én gang ved denne måling med forskellige svar (linje {0})"),
+    (r"a cost row needs the municipality it was spent in", "en omkostning skal have den kommune, den er brugt i"),
+    (r"unknown category: one of (.*)", "ukendt kategori: en af {0}"),
+    (r"not a number", "ikke et tal"),
+    (r"negative (\w+): a cost is 0 or more \(a refund is a lower amount\)",
+     "negativ værdi ({0}): en omkostning er 0 eller mere (en tilbagebetaling er et lavere beløb)"),
+    (r"hours need an hourly rate \((.*)\)", "timer kræver en timesats ({0})"),
+    (r"an hourly rate needs hours \((.*)\)", "en timesats kræver timer ({0})"),
+    (r"a row with neither hours × rate nor an amount", "en række uden hverken timer × sats eller et beløb"),
+    (r"a fidelity row needs the unit's id", "en fidelitetsrække skal have enhedens id"),
+    (r"unknown core element: one of (.*) \(config fidelity: elements\)",
+     "ukendt kerneelement: et af {0} (config fidelity: elements)"),
+    (r"not an answer of config fidelity: delivered \((.*)\)",
+     "ikke et svar fra config fidelity: delivered ({0})"),
+    (r"the same unit and core element as line (\d+)", "samme enhed og kerneelement som linje {0}"),
+]
+
+
+def issue_rule(rule: str, lang: str) -> str:
+    """The rule of a data issue in ``lang`` (data_issues.csv words it in English)."""
+    import re
+
+    if lang == "da":
+        for pattern, template in ISSUE_RULES_DA:
+            match = re.fullmatch(pattern, rule)
+            if match:
+                return template.format(*match.groups())
+    return rule
+
+
+# Words of the published tables' column names (CONTRACT section 4), for the workbook's
+# headings: a column's heading is its words in the language ("ancova_adj_ci_low" ->
+# "ANCOVA justeret nedre KI-grænse"). Effect-size symbols stay symbols.
+COLUMN_WORDS: dict[str, tuple[str, str]] = {
+    "adj": ("justeret", "adjusted"), "alpha": ("Cronbachs alfa", "Cronbach's alpha"), "ancova": ("ANCOVA", "ANCOVA"),
+    "answered": ("besvaret", "answered"), "band": ("bånd", "band"), "better": ("bedre retning", "better direction"),
+    "category": ("kategori", "category"), "change": ("ændring", "change"), "clusters": ("klynger", "clusters"),
+    "column": ("kolonne", "column"), "compared": ("sammenlignet", "compared"), "complete": ("komplette", "complete"),
+    "completed": ("gennemført", "completed"), "completers": ("fuldførte", "completers"),
+    "cost": ("omkostning", "cost"), "cr2": ("CR2", "CR2"), "cutoff": ("grænse", "cutoff"),
+    "deff": ("designeffekt", "design effect"), "delivered": ("leveret", "delivered"),
+    "deteriorated": ("forværret", "deteriorated"), "diff": ("forskel", "difference"),
+    "dropouts": ("frafaldne", "drop-outs"), "dysfunctional": ("uden for normalområdet", "outside the normal range"),
+    "element": ("kerneelement", "core element"), "enrolled": ("indskrevne", "enrolled"),
+    "estimate": ("estimat", "estimate"), "excluded": ("udeladte", "left out"), "f": ("F-test", "F test"),
+    "families": ("familier", "families"), "family": ("familie", "family"), "from": ("fra", "from"),
+    "full": ("fuld", "full"), "group": ("gruppe", "group"), "grouping": ("gruppering", "grouping"),
+    "high": ("høj", "high"), "icc": ("ICC", "ICC"), "iid": ("uafhængige", "independent"),
+    "improved": ("forbedret", "improved"), "included": ("medtaget", "included"), "instrument": ("instrument", "instrument"),
+    "level": ("niveau", "level"), "line": ("linje", "line"), "low": ("lav", "low"), "mean": ("gennemsnit", "mean"),
+    "municipality": ("kommune", "municipality"), "not": ("ikke", "not"), "obs": ("observationer", "observations"),
+    "omega": ("McDonalds omega", "McDonald's omega"), "only": ("kun", "only"), "outcome": ("udfald", "outcome"),
+    "pairs": ("par", "pairs"), "per": ("pr.", "per"), "persons": ("personer", "people"), "points": ("point", "points"),
+    "pooled": ("samlet", "pooled"), "post": ("efter", "after"), "pre": ("før", "before"),
+    "rc": ("pålidelig ændring", "reliable change"), "recovered": ("i normalområdet efter", "recovered"),
+    "ref": ("reference", "reference"), "reference": ("reference", "reference"),
+    "reliability": ("reliabilitet", "reliability"), "reliably": ("pålideligt", "reliably"),
+    "resid": ("residual", "residual"), "rows": ("rækker", "rows"), "rule": ("regel", "rule"),
+    "scale": ("skala", "scale"), "sd": ("SD", "SD"), "se": ("SE", "SE"), "share": ("andel", "share"),
+    "singular": ("singulær", "singular"), "source": ("kilde", "source"), "suppressed": ("skjult", "hidden"),
+    "to": ("til", "to"), "total": ("i alt", "total"), "unchanged": ("uændret", "unchanged"),
+    "units": ("enheder", "units"), "var": ("varians", "variance"), "variant": ("niveau", "level"),
+    "wave": ("måling", "wave"), "welch": ("Welch", "Welch"), "wilcoxon": ("Wilcoxon", "Wilcoxon"),
+    "person": ("person", "person"), "n": ("n", "n"), "p": ("p", "p"), "t": ("t", "t"), "df": ("df", "df"),
+    "df1": ("df1", "df1"), "df2": ("df2", "df2"), "F": ("F", "F"), "d": ("d", "d"), "g": ("g", "g"),
+    "v": ("V", "V"), "s": ("s", "s"), "m": ("m", "m"),
+}
+# symbols written as one word ("d_z"), and the two ends of an interval
+COLUMN_SYMBOLS = ("d_z", "g_z", "d_av", "g_av", "d_rm", "g_dd", "g_wwc", "r_rb", "n_eff", "m_bar", "m_tilde")
+COLUMN_PAIRS: dict[tuple[str, str], tuple[str, str]] = {
+    ("ci", "low"): ("nedre KI-grænse", "lower CI limit"), ("ci", "high"): ("øvre KI-grænse", "upper CI limit"),
+}
+
+
+def column_heading(column: str, lang: str, study=None) -> str:
+    """A published table's column for readers: its words in ``lang``, wave ids as the
+    waves' names and outcome ids as the outcomes' labels (``study``); a word the
+    catalogue does not know stays as it is."""
+    k = 0 if lang == "da" else 1
+    if study is not None:
+        if column in study.groups:
+            label = study.group_label(column)
+            return label if label is not None else t(f"grouping_{column}", lang) \
+                if f"grouping_{column}" in TEXTS else column
+        for prefix, key in (("cost_per_reliably_improved_", "col_cost_per_improved"),):
+            if column.startswith(prefix) and column[len(prefix):] in study.outcomes:
+                return t(key, lang, outcome=study.outcome_label(column[len(prefix):]))
+        if column.startswith("answered_") and column[9:] in study.waves:
+            return f"{COLUMN_WORDS['answered'][k].capitalize()}: {wave_label(study, column[9:])}"
+        if column.startswith("complete_"):
+            for a, b in study.contrasts:
+                if column == f"complete_{a}_{b}":
+                    return f"{COLUMN_WORDS['complete'][k].capitalize()} {COLUMN_WORDS['pairs'][k]}: " \
+                           f"{contrast_label(study, (a, b))}"
+    words = []
+    rest = column
+    while rest:
+        symbol = next((s for s in COLUMN_SYMBOLS if rest == s or rest.startswith(s + "_")), None)
+        head, _, tail = rest.partition("_")
+        if symbol:
+            words.append(symbol)
+            rest = rest[len(symbol) + 1:]
+            continue
+        pair = COLUMN_PAIRS.get((head, tail.partition("_")[0]))
+        if pair:
+            words.append(pair[k])
+            rest = tail.partition("_")[2]
+            continue
+        if study is not None and head in study.waves and head not in COLUMN_WORDS:
+            words.append(wave_label(study, head))
+        else:
+            words.append(COLUMN_WORDS.get(head, (head, head))[k])
+        rest = tail
+    text = " ".join(words)
+    first = words[0] if words else ""
+    # a symbol keeps its case ("n forbedret", "d_z nedre KI-grænse", "df")
+    return text if len(first) < 3 or first in COLUMN_SYMBOLS else text[:1].upper() + text[1:]
 
 
 def t(key: str, lang: str, **values) -> str:

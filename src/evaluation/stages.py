@@ -247,7 +247,7 @@ def run_report(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], 
     html = render_html(doc, figure_dir)
     write_text(out["html"], html)
     write_with(out["docx"], lambda p: (write_docx(doc, figure_dir, p), normalise_zip(p)))
-    write_with(out["xlsx"], lambda p: (write_xlsx(doc, tables, p), normalise_zip(p)))
+    write_with(out["xlsx"], lambda p: (write_xlsx(doc, tables, p, study), normalise_zip(p)))
     log.info("report written: %d characters of HTML, report.docx, tables.xlsx", len(html))
     for lang in study.languages[1:]:  # beside it: report.<lang>.html and .docx
         other = study.in_language(lang)

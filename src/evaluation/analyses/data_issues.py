@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..disclosure import is_small
-from ..i18n import grouping_label, t
+from ..i18n import grouping_label, issue_rule, t
 from ..report.document import Paragraph, Section, Table
 
 NAME = "data_issues"
@@ -45,9 +45,10 @@ def blocks(ctx) -> list[Section]:
         return f"< {min_n}" if is_small(v, min_n) else str(v)
 
     if len(issues):
+        rows = issues[["source", "line", "column", "rule"]].fillna("").astype(str).values.tolist()
         out = [Paragraph(t("data_issues_text", lang, n=len(issues))),
                Table([t(f"col_{c}", lang) for c in ("source", "line", "column", "rule")],
-                     issues[["source", "line", "column", "rule"]].fillna("").astype(str).values.tolist())]
+                     [[*row[:3], issue_rule(row[3], lang)] for row in rows])]
     else:
         out = [Paragraph(t("no_data_issues", lang))]
     codes = study.spec.get("missing", [])

@@ -11,7 +11,7 @@
 
 A family module may define ``LABELS``, ``RANGE``, ``SCALES``, ``keyed``,
 ``scale_items``, ``score``, ``bands``, ``labels_for``, ``valid_codes``,
-``extra_columns``, ``rule_text`` and ``check``; what it leaves out has the defaults
+``extra_columns``, ``rule_text``, ``SCALE_LABELS``, ``TITLE`` and ``check``; what it leaves out has the defaults
 below. Scores are computed on whole columns (NumPy), never row by row.
 """
 from __future__ import annotations
@@ -71,10 +71,20 @@ class Instrument:
         extra = getattr(self.family, "extra_columns", None)
         return self.items + (extra(self) if extra else ())
 
-    @property
-    def rule_text(self) -> str:
-        """One line describing the scoring rule, for the report's methods section."""
-        return self.family.rule_text(self)
+    def rule_text(self, lang: str = "en") -> str:
+        """One line describing the scoring rule in ``lang``, for the report's methods section."""
+        return self.family.rule_text(self, lang)
+
+    def scale_label(self, scale: str, lang: str = "en") -> str:
+        """A scale's name for readers in ``lang`` (its id when the family has none)."""
+        return getattr(self.family, "SCALE_LABELS", {}).get(scale, {}).get(lang, scale)
+
+    def title(self, lang: str = "en") -> str:
+        """The questionnaire's name for readers in ``lang`` (its configured id for a custom one)."""
+        title = getattr(self.family, "TITLE", None)
+        if isinstance(title, Mapping):
+            title = title.get(self.builtin, {}).get(lang)
+        return title or self.id
 
     @property
     def min_needed(self) -> int:

@@ -34,8 +34,16 @@ def score(instrument, answers: pd.DataFrame, k: np.ndarray, answered: np.ndarray
     return {"total": (np.where(n >= instrument.min_needed, s, np.nan), n)}
 
 
-def rule_text(instrument) -> str:
+SCALE_LABELS = {"total": {"da": "Samlet score", "en": "Total score"}}
+
+
+def rule_text(instrument, lang: str = "en") -> str:
     lo, hi = instrument.value_range
+    if lang == "da":
+        rule = {"sum": "sum", "mean": "gennemsnit"}.get(instrument.score_rule, instrument.score_rule)
+        rev = f"; vendt: {', '.join(instrument.reverse)}" if instrument.reverse else ""
+        return (f"egen skala: {rule} af {len(instrument.items)} items i [{lo:g}; {hi:g}]{rev}; "
+                f"mindst {instrument.min_needed} besvaret")
     rev = f"; reversed: {', '.join(instrument.reverse)}" if instrument.reverse else ""
     return (f"custom: {instrument.score_rule} of {len(instrument.items)} items in [{lo:g}, {hi:g}]"
             f"{rev}; at least {instrument.min_needed} answered")

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 NAMES = ("psoc",)
+TITLE = "PSOC"
 N_ITEMS = 16
 RANGE = (1, 6)
 SCALES = ("satisfaction", "efficacy", "total")
@@ -36,6 +37,16 @@ def score(instrument, answers: pd.DataFrame, k: np.ndarray, answered: np.ndarray
     return scores
 
 
-def rule_text(instrument) -> str:
-    return ("PSOC (Johnston & Mash, 1-6 = strongly agree): satisfaction items reversed "
-            "(7 - x); sums; every item required")
+SCALE_LABELS = {
+    "satisfaction": {"da": "Tilfredshed med forældrerollen", "en": "Satisfaction with parenting"},
+    "efficacy": {"da": "Tro på egne evner som forælder", "en": "Parenting efficacy"},
+    "total": {"da": "Forældrekompetence i alt", "en": "Parenting sense of competence, total"},
+}
+
+
+def rule_text(instrument, lang: str = "en") -> str:
+    if lang == "da":
+        return ("PSOC (Johnston & Mash; 1 = helt uenig, 6 = helt enig): tilfredshedsitems vendt (7 − x); "
+                "summer; alle items skal være besvaret")
+    return ("PSOC (Johnston & Mash; 1 = strongly disagree, 6 = strongly agree): satisfaction items reversed "
+            "(7 − x); sums; every item required")

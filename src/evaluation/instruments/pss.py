@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 NAMES = ("pss",)
+TITLE = "PSS"
 N_ITEMS = 18
 RANGE = (1, 5)
 SCALES = ("total",)
@@ -32,6 +33,12 @@ def score(instrument, answers: pd.DataFrame, k: np.ndarray, answered: np.ndarray
     return {"total": (np.where(n >= instrument.min_needed, s, np.nan), n)}
 
 
-def rule_text(instrument) -> str:
-    return ("PSS: items 1, 2, 5, 6, 7, 8, 17, 18 reversed (6 - x); sum 18-90; "
+SCALE_LABELS = {"total": {"da": "Forældrestress (18-90)", "en": "Parental stress (18-90)"}}
+
+
+def rule_text(instrument, lang: str = "en") -> str:
+    if lang == "da":
+        return ("PSS: item 1, 2, 5, 6, 7, 8, 17 og 18 vendt (6 − x); sum 18-90; "
+                f"mindst {instrument.min_needed} af 18 items besvaret")
+    return ("PSS: items 1, 2, 5, 6, 7, 8, 17, 18 reversed (6 − x); sum 18-90; "
             f"at least {instrument.min_needed} of 18 items")

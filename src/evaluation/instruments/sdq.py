@@ -9,6 +9,8 @@ import pandas as pd
 from .bands import BAND_NAMES, band_index, named
 
 NAMES = ("sdq_parent", "sdq_self")
+TITLE = {"sdq_parent": {"da": "SDQ, forældreudgave", "en": "SDQ, parent version"},
+         "sdq_self": {"da": "SDQ, selvrapport", "en": "SDQ, self-report"}}
 N_ITEMS = 25
 RANGE = (0, 2)
 # Danish wording from KL's FHIR guide; matching ignores case and surrounding spaces
@@ -176,7 +178,25 @@ def bands(instrument, scale: str, s: np.ndarray) -> pd.Series:
     return named(band_index(s, cuts, lower_is_worse=(scale == "prosocial")), names)
 
 
-def rule_text(instrument) -> str:
+SCALE_LABELS = {
+    "emotional": {"da": "Emotionelle symptomer", "en": "Emotional symptoms"},
+    "conduct": {"da": "Adfærdsproblemer", "en": "Conduct problems"},
+    "hyperactivity": {"da": "Hyperaktivitet og opmærksomhed", "en": "Hyperactivity and inattention"},
+    "peer": {"da": "Problemer med jævnaldrende", "en": "Peer problems"},
+    "prosocial": {"da": "Prosocial adfærd", "en": "Prosocial behaviour"},
+    "total_difficulties": {"da": "Samlede vanskeligheder", "en": "Total difficulties"},
+    "externalising": {"da": "Udadreagerende vanskeligheder", "en": "Externalising problems"},
+    "internalising": {"da": "Indadvendte vanskeligheder", "en": "Internalising problems"},
+    "impact": {"da": "Påvirkning af hverdagen", "en": "Impact on daily life"},
+}
+
+
+def rule_text(instrument, lang: str = "en") -> str:
+    bands = "".join(ch for ch in instrument.bands if ch.isdigit()) or instrument.bands
+    if lang == "da":
+        return ("SDQ's officielle nøgle (item 7, 11, 14, 21 og 25 vendt); en delskala kræver 3 af 5 items, "
+                "prorateret som floor(0,5 + 5 × gennemsnit); en samlet skala mangler, når en delskala mangler; "
+                f"{bands} bånd")
     return ("SDQ official key (items 7, 11, 14, 21, 25 reversed); a scale needs 3 of 5 "
-            "items, prorated as floor(0.5 + 5 x mean); totals missing if a part is missing; "
-            f"bands: {instrument.bands}")
+            "items, prorated as floor(0.5 + 5 × mean); totals missing if a part is missing; "
+            f"{bands} bands")

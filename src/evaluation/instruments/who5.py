@@ -8,6 +8,7 @@ import pandas as pd
 from .bands import named
 
 NAMES = ("who5",)
+TITLE = "WHO-5"
 N_ITEMS = 5
 RANGE = (0, 5)
 SCALES = ("total",)
@@ -41,5 +42,10 @@ def bands(instrument, scale: str, s: np.ndarray) -> pd.Series:
     return named(np.where(np.isnan(s), -1, (s <= 50).astype(int)), ("not_poor", "poor_wellbeing"))
 
 
-def rule_text(instrument) -> str:
-    return f"WHO-5: 4 x raw sum (0-100); at least {instrument.min_needed} of 5 items"
+SCALE_LABELS = {"total": {"da": "Trivsel (0-100)", "en": "Wellbeing (0-100)"}}
+
+
+def rule_text(instrument, lang: str = "en") -> str:
+    if lang == "da":
+        return f"WHO-5: 4 × sum af svarene (0-100); mindst {instrument.min_needed} af 5 items besvaret"
+    return f"WHO-5: 4 × raw sum (0-100); at least {instrument.min_needed} of 5 items"

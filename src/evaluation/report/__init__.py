@@ -29,7 +29,7 @@ def build_document(ctx, scores: pd.DataFrame, provenance: dict) -> Document:
     summarised = sorted((a for a in analyses if hasattr(a, "findings")),
                         key=lambda a: getattr(a, "SUMMARY_AFTER", False))
     findings = [f[:1].upper() + f[1:] for a in summarised for f in a.findings(ctx)]
-    doc = Document(lang, study.title, f"{t('report', lang)} · {study.id}")
+    doc = Document(lang, study.title, t("report", lang))
     doc.sections.append(Section("summary", t("summary", lang),
                                 [Paragraph(t("summary_intro", lang)), Bullets(findings)]))
     for a in analyses:
@@ -62,9 +62,9 @@ def _scoring(study, scores: pd.DataFrame, min_n: int) -> list[str]:
         total_items = {sc: len(ix) for sc, ix in instrument.scale_items().items()}
         full = item_scales["scale"].map(total_items)
         prorated = int((item_scales["score"].notna() & (item_scales["n_answered"] < full)).sum())
-        out.append(f"{iid}: {instrument.rule_text}. " + t("prorated", study.language, n=count(prorated),
-                                                            total=count(len(item_scales)),
-                                                            missing=count(int(item_scales["score"].isna().sum()))))
+        out.append(f"{instrument.title(study.language)}: {instrument.rule_text(study.language)}. "
+                   + t("prorated", study.language, n=count(prorated), total=count(len(item_scales)),
+                       missing=count(int(item_scales["score"].isna().sum()))))
     return out
 
 
@@ -80,7 +80,7 @@ def write_docx(doc: Document, figure_dir, path) -> None:
     write(doc, figure_dir, path)
 
 
-def write_xlsx(doc: Document, tables: dict[str, pd.DataFrame], path) -> None:
+def write_xlsx(doc: Document, tables: dict[str, pd.DataFrame], path, study=None) -> None:
     from .xlsx import write
 
-    write(doc, tables, path)
+    write(doc, tables, path, study)

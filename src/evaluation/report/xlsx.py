@@ -6,28 +6,39 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..i18n import TEXTS, column_heading, t
 from .document import Document, Paragraph
 from .docx import document_date
 
-__all__ = ["write"]
+__all__ = ["write", "sheet_name"]
 
 
-def write(doc: Document, tables: dict[str, pd.DataFrame], path: Path) -> None:
+def sheet_name(table: str, lang: str) -> str:
+    """A table's sheet in the workbook: its name in ``lang`` (at most 31 characters)."""
+    key = f"sheet_{table}"
+    return (t(key, lang) if key in TEXTS else table)[:31]
+
+
+def write(doc: Document, tables: dict[str, pd.DataFrame], path: Path, study=None) -> None:
     """One sheet per table (header row, then values: numbers as numbers, empty as
     empty) and the notes sheet, written row by row (openpyxl's write-only mode: a
-    third of the time of pandas' writer)."""
+    third of the time of pandas' writer). Sheet names and column headings are in the
+    report's language (:func:`evaluation.i18n.column_heading`); the CSV files in
+    ``tables/`` keep the contract's column names."""
     from openpyxl import Workbook
 
+    lang = doc.lang
     by_id = {s.id: s for s in doc.sections}
     notes = [doc.title]
     for sid in ("results", "methods", "limitations"):
         notes += [b.text for b in by_id[sid].blocks if isinstance(b, Paragraph)] if sid in by_id else []
     book = Workbook(write_only=True)
-    sheets = {**{name[:31]: frame for name, frame in tables.items()},
-              "notes": pd.DataFrame({"note": list(dict.fromkeys(notes))})}
-    for name, frame in sheets.items():
+    sheets = {**{sheet_name(name, lang): (name, frame) for name, frame in tables.items()},
+              sheet_name("notes", lang): ("notes", pd.DataFrame({t("note", lang): list(dict.fromkeys(notes))}))}
+    for name, (table, frame) in sheets.items():
         sheet = book.create_sheet(name)
-        sheet.append([_cell(sheet, str(c)) for c in frame.columns])
+        headings = [str(c) if table == "notes" else column_heading(str(c), lang, study) for c in frame.columns]
+        sheet.append([_cell(sheet, h) for h in headings])
         for row in frame.itertuples(index=False, name=None):
             sheet.append([_cell(sheet, v) for v in row])
     book.properties.creator = book.properties.lastModifiedBy = "evaluation"
