@@ -25,8 +25,8 @@ include: "rules/common.smk"
 include: "rules/pipeline.smk"
 
 
-# The stages run in worker processes forked from this one now that the workflow is
-# loaded: they start with the analysis stack imported (evaluation.jobs).
+# The stages run in processes forked from a copy of this one, made now that the
+# workflow is loaded: they start with the analysis stack imported (evaluation.jobs).
 jobs.start()
 
 

@@ -11,8 +11,8 @@ from evaluation.ingest import InvalidInputError, Problem
 
 
 def _python(code: str) -> subprocess.CompletedProcess:
-    """``code`` in a fresh interpreter: the pool forks, which a test process with
-    threads of its own must not do."""
+    """``code`` in a fresh interpreter: the zygote is forked, which a test process
+    with threads of its own must not do."""
     return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=120)
 
 
@@ -26,12 +26,21 @@ def test_a_stage_runs_in_a_worker_and_its_error_comes_back_as_itself(tmp_path):
             log.info("worker %d", os.getpid())
             raise InvalidInputError([Problem("a.csv", 3, "SDQ1", "x", "not an answer code")])
 
+        def here(study, inputs, out, log):
+            pass
+
         def unpicklable(study, inputs, out, log):
             raise type("Local", (Exception,), {{}})("made in the worker")
 
+        def killed(study, inputs, out, log):
+            os.kill(os.getpid(), 9)
+
         stages.STAGES["failing"] = failing
         stages.STAGES["unpicklable"] = unpicklable
-        assert jobs.start(2)
+        stages.STAGES["killed"] = killed
+        stages.STAGES["here"] = here
+        assert jobs.start()
+        zygote = jobs._zygote.pid
         try:
             jobs.run("failing", None, {{}}, {{}}, r"{tmp_path / 'a.log'}")
         except InvalidInputError as exc:
@@ -44,7 +53,20 @@ def test_a_stage_runs_in_a_worker_and_its_error_comes_back_as_itself(tmp_path):
             assert str(exc) == "Local: made in the worker", exc
         else:
             raise AssertionError("no error")
+        try:
+            jobs.run("killed", None, {{}}, {{}}, r"{tmp_path / 'c.log'}")
+        except jobs.StageError as exc:
+            assert "without a result (-9)" in str(exc), exc
+        else:
+            raise AssertionError("no error")
+        jobs.run("here", None, {{}}, {{}}, r"{tmp_path / 'd.log'}")  # the zygote still serves
         jobs.stop()
+        try:
+            os.kill(zygote, 0)
+        except ProcessLookupError:
+            pass
+        else:
+            raise AssertionError("the zygote outlived stop()")
         print("parent", os.getpid())
     """)
     assert proc.returncode == 0, proc.stderr
@@ -72,7 +94,7 @@ def test_no_pool_is_forked_from_a_process_with_threads():
         import threading, time
         from evaluation import jobs
         threading.Thread(target=time.sleep, args=(2,), daemon=True).start()
-        print(jobs.start(2))
+        print(jobs.start())
     """)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "False"

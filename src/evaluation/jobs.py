@@ -1,54 +1,233 @@
-"""The workflow's jobs, run in worker processes that hold the analysis stack already.
+"""The workflow's jobs, each run in a process of its own that starts with the whole
+analysis stack imported.
 
 Snakemake runs every rule's ``run:`` block as a thread of its own process
 (``profiles/default``: ``force-use-threads``), and Python threads take turns on one
-core. The rules hand their stage to this pool instead: one worker process per
-core, forked from the Snakemake process when the workflow has been loaded, so
-that each starts with everything the workflow imported (pandas, the library) and
-no job pays for imports again. Two studies then use two cores.
+core. The rules hand their stage to this module instead. When the workflow has
+been loaded, :func:`start` forks a *zygote*: a copy of the Snakemake process with
+everything the workflow imported (pandas, the library). While Snakemake builds
+its DAG and the first jobs run, the zygote imports what the later stages need
+(scipy's optimiser, matplotlib, python-docx, openpyxl), once. Every job is a fork
+of the zygote: it starts in milliseconds with all of that in memory, runs one
+stage and exits. Two studies then use two cores, and no import is paid twice.
 
     jobs.start()                                       # at the end of the Snakefile
     jobs.run("ingest", study, input, output, log[0])   # in a rule's run: block
     jobs.stop()                                        # onsuccess / onerror
 
-The workers are forked while the Snakemake process still has a single thread
-(forking a process with threads can leave a lock held in the child); where that
-is not so, or processes cannot fork, :func:`run` runs the stage in the calling
-thread, as :func:`evaluation.stages.run_stage` does.
+The zygote is forked while the Snakemake process has a single thread (forking a
+process with threads can leave a lock held in the child). Where that is not so,
+or processes cannot fork, :func:`run` runs the stage in the calling thread, as
+:func:`evaluation.stages.run_stage` does. A job's exception comes back as itself
+(or as :class:`StageError` with its message, if it cannot be pickled); a job that
+dies (killed, out of memory) is a :class:`StageError` that says so.
 """
 from __future__ import annotations
 
-import multiprocessing
+import gc
+import importlib
 import os
 import pickle
+import select
+import shutil
+import signal
+import struct
 import sys
+import tempfile
 import threading
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future
+from itertools import count
 from typing import Mapping, Sequence
 
-__all__ = ["start", "run", "stop", "StageError"]
+__all__ = ["start", "run", "stop", "StageError", "PRELOAD"]
 
-_pool: ProcessPoolExecutor | None = None
+# What the zygote imports while it waits for jobs, in the order the stages need it.
+PRELOAD = ("pyarrow.parquet", "pyarrow.dataset", "pyarrow.pandas_compat", "pandas.io.parquet", "python_calamine",
+           "pandas.io.excel", "evaluation.schemas", "pandera.backends.pandas.register",
+           "pandera.backends.pandas.builtin_checks", "evaluation.costs", "evaluation.fidelity", "evaluation.measures",
+           "evaluation.stats", "evaluation.analyses", "scipy.sparse", "scipy.linalg", "scipy.optimize",
+           "scipy.optimize._linprog_highs", "evaluation.disclosure", "evaluation.figures",
+           "matplotlib.backends.backend_agg", "multiprocessing.pool", "jinja2", "evaluation.report",
+           "evaluation.report.html", "evaluation.report.docx", "docx", "openpyxl", "openpyxl.packaging.manifest",
+           "evaluation.report.xlsx")
+
+_HEADER = struct.Struct("!Q")
 
 
-def _prepare() -> None:
-    """In each new worker: what the first stages need and the workflow did not import."""
-    import pyarrow.parquet  # noqa: F401  (every stage reads or writes parquet)
+class StageError(RuntimeError):
+    """A stage failed in its process with an exception that cannot travel back as
+    itself, or its process died."""
 
 
-def start(workers: int | None = None) -> bool:
-    """Fork ``workers`` worker processes (default: one per core) now; False when the
-    stages will run in the calling process instead (see the module notes)."""
-    global _pool
-    if _pool is not None:
+def _write(fd: int, payload: bytes) -> None:
+    data = _HEADER.pack(len(payload)) + payload
+    while data:
+        data = data[os.write(fd, data):]
+
+
+def _read(fd: int) -> bytes | None:
+    """One length-prefixed message, or None at the end of the pipe."""
+    def exactly(n: int) -> bytes | None:
+        parts = []
+        while n:
+            chunk = os.read(fd, n)
+            if not chunk:
+                return None
+            parts.append(chunk)
+            n -= len(chunk)
+        return b"".join(parts)
+
+    header = exactly(_HEADER.size)
+    if header is None:
+        return None
+    return exactly(_HEADER.unpack(header)[0])
+
+
+class _Zygote:
+    """The Snakemake side: sends jobs to the zygote and hands back their outcomes."""
+
+    def __init__(self) -> None:
+        self.folder = tempfile.mkdtemp(prefix="evaluation-jobs-")
+        requests_r, self.requests = os.pipe()
+        self.results, results_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the zygote
+            try:
+                os.close(self.requests)
+                os.close(self.results)
+                _serve(requests_r, results_w, self.folder)
+            finally:
+                os._exit(0)
+        os.close(requests_r)
+        os.close(results_w)
+        self.pid = pid
+        self.ids = count()
+        self.futures: dict[int, Future] = {}
+        self.lock = threading.Lock()
+        self.reader = threading.Thread(target=self._collect, name="evaluation-jobs", daemon=True)
+        self.reader.start()
+
+    def submit(self, *job) -> Future:
+        future: Future = Future()
+        with self.lock:
+            number = next(self.ids)
+            self.futures[number] = future
+            _write(self.requests, pickle.dumps((number, job)))
+        return future
+
+    def _collect(self) -> None:
+        while True:
+            message = _read(self.results)
+            if message is None:  # the zygote is gone: nothing more will come back
+                break
+            number, status = pickle.loads(message)
+            with self.lock:
+                future = self.futures.pop(number)
+            path = os.path.join(self.folder, f"{number}.pickle")
+            try:
+                with open(path, "rb") as fh:
+                    ok, value = pickle.load(fh)
+                os.remove(path)
+            except (OSError, EOFError, pickle.UnpicklingError):
+                ok, value = False, StageError(f"the job's process ended without a result ({status})")
+            if ok:
+                future.set_result(value)
+            else:
+                future.set_exception(value)
+        with self.lock:
+            pending, self.futures = self.futures, {}
+        for future in pending.values():
+            future.set_exception(StageError("the worker processes ended before the job did"))
+
+    def close(self) -> None:
+        os.close(self.requests)  # the zygote finishes the jobs it runs, then exits
+        os.waitpid(self.pid, 0)
+        self.reader.join()
+        os.close(self.results)
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _serve(requests: int, results: int, folder: str) -> None:
+    """The zygote: fork a process per job; import :data:`PRELOAD` while idle; report
+    each job's end. Ends when the request pipe closes and its jobs are done."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the jobs; the zygote ends with its pipe
+    to_import = list(PRELOAD)
+    running: dict[int, int] = {}  # pid -> job number
+    open_pipe = True
+    while open_pipe or running:
+        timeout = 0 if to_import else (0.02 if running else None)
+        readable, _, _ = select.select([requests] if open_pipe else [], [], [], timeout)
+        if readable:
+            message = _read(requests)
+            if message is None:
+                open_pipe = False
+            else:
+                number, job = pickle.loads(message)
+                gc.freeze()  # the job's collections leave the zygote's objects (and their pages) alone
+                pid = os.fork()
+                if pid == 0:
+                    _job_process(number, job, requests, results, folder)
+                running[pid] = number
+        elif to_import:
+            try:
+                importlib.import_module(to_import.pop(0))
+            except ImportError:
+                pass
+        while running:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+            if pid == 0:
+                break
+            _write(results, pickle.dumps((running.pop(pid), os.waitstatus_to_exitcode(status))))
+
+
+def _job_process(number: int, job: tuple, requests: int, results: int, folder: str) -> None:
+    """A job's own process: run it, leave its outcome in a file, exit."""
+    code = 0
+    try:
+        os.close(requests)
+        os.close(results)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        try:
+            outcome = (True, _job(*job))
+        except BaseException as exc:  # the same exception in the workflow, or its message
+            try:
+                pickle.loads(pickle.dumps(exc))
+                outcome = (False, exc)
+            except Exception:
+                outcome = (False, StageError(f"{type(exc).__name__}: {exc}"))
+        path = os.path.join(folder, f"{number}.pickle")
+        with open(path + ".part", "wb") as fh:
+            pickle.dump(outcome, fh)
+        os.replace(path + ".part", path)
+    except BaseException:
+        code = 1
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+
+def _job(name: str, study, inputs, outputs, log_path: str, directory: str) -> None:
+    from .stages import run_stage
+
+    os.chdir(directory)  # the workflow's directory as the job was sent
+    run_stage(name, study, inputs, outputs, log_path)
+
+
+_zygote: _Zygote | None = None
+
+
+def start() -> bool:
+    """Fork the zygote now; False when the stages will run in the calling process
+    instead (see the module notes)."""
+    global _zygote
+    if _zygote is not None:
         return True
-    if not sys.platform.startswith("linux") or threading.active_count() > 1 \
-            or "fork" not in multiprocessing.get_all_start_methods():
+    if not sys.platform.startswith("linux") or threading.active_count() > 1 or not hasattr(os, "fork"):
         return False
-    pool = ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1,
-                               mp_context=multiprocessing.get_context("fork"), initializer=_prepare)
-    pool.submit(int).result()  # the fork context starts every worker at the first job
-    _pool = pool
+    sys.stdout.flush()
+    sys.stderr.flush()
+    _zygote = _Zygote()
     return True
 
 
@@ -59,37 +238,20 @@ def _plain(files) -> dict | list:
     return named or [str(f) for f in files]
 
 
-class StageError(RuntimeError):
-    """A stage failed in a worker with an exception that cannot travel back as itself."""
-
-
-def _job(name: str, study, inputs, outputs, log_path: str, directory: str) -> None:
-    from .stages import run_stage
-
-    os.chdir(directory)  # the workflow's directory as the job was sent
-    try:
-        run_stage(name, study, inputs, outputs, log_path)
-    except Exception as exc:  # the same exception in the workflow, or its message
-        try:
-            pickle.loads(pickle.dumps(exc))
-        except Exception:
-            raise StageError(f"{type(exc).__name__}: {exc}") from None
-        raise
-
-
 def run(name: str, study, inputs: Mapping | Sequence, outputs: Mapping | Sequence, log_path: str) -> None:
-    """Run stage ``name`` of ``study`` in a worker (or here, without a pool) and wait for it."""
-    if _pool is None:
+    """Run stage ``name`` of ``study`` in a process of its own (or here, without a
+    zygote) and wait for it."""
+    if _zygote is None:
         from .stages import run_stage
 
         run_stage(name, study, inputs, outputs, log_path)
         return
-    _pool.submit(_job, name, study, _plain(inputs), _plain(outputs), log_path, os.getcwd()).result()
+    _zygote.submit(name, study, _plain(inputs), _plain(outputs), log_path, os.getcwd()).result()
 
 
 def stop() -> None:
-    """Let the workers go (each finishes the job it runs)."""
-    global _pool
-    if _pool is not None:
-        _pool.shutdown(wait=True, cancel_futures=True)
-        _pool = None
+    """Let the zygote go (after the jobs it runs)."""
+    global _zygote
+    if _zygote is not None:
+        _zygote.close()
+        _zygote = None
