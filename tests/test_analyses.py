@@ -200,9 +200,9 @@ def test_demo_summaries_answer_the_reviewers_questions(demo_run, lang):
     import copy
 
     expected = {
-        "da": {"comparison": "gav en større forbedring end", "siblings": "Søskende", "attrition": "Frafald",
+        "da": {"comparison": "større forbedring i", "siblings": "Søskende", "attrition": "Frafald",
                "reliable": "Ændring ud over måleusikkerheden", "exploratory": "Undersøgende"},
-        "en": {"comparison": "improved more than", "siblings": "Siblings", "attrition": "Attrition",
+        "en": {"comparison": "more improvement in", "siblings": "Siblings", "attrition": "Attrition",
                "reliable": "Change beyond measurement error", "exploratory": "Exploratory"},
     }[lang]
     for sid, questions in (("fosterfamilies", ["comparison", "attrition", "reliable", "exploratory"]),
@@ -211,6 +211,9 @@ def test_demo_summaries_answer_the_reviewers_questions(demo_run, lang):
         study = Study(study.id, {**copy.deepcopy(study.spec), "language": lang}, study.analysis)
         ctx = context(demo_run, study)
         summary = " ".join(f for a in ANALYSES if hasattr(a, "findings") for f in a.findings(ctx))
+        exploratory = [e for a in ANALYSES if hasattr(a, "exploratory") for e in a.exploratory(ctx)]
+        assert exploratory, (sid, lang)  # subgroups apart from the findings
+        summary += " " + " ".join(exploratory)
         for question in questions:
             assert expected[question] in summary, (sid, lang, question)
 
@@ -235,7 +238,8 @@ def test_demo_reports_have_the_implementation_chapter(demo_run, lang):
         assert words[1] in text
         assert sum(isinstance(b, Table) for b in section.blocks) == 2
         summary = " ".join(fidelity.findings(ctx))
-        assert words[2] in summary and words[1] in summary, (sid, lang, summary)
+        assert words[2] in summary and len(fidelity.findings(ctx)) == 1, (sid, lang, summary)
+        assert all(words[1] in e for e in fidelity.exploratory(ctx))  # the association, apart and labelled
 
 
 @pytest.mark.parametrize("lang", ["da", "en"])
@@ -259,3 +263,41 @@ def test_demo_reports_have_the_cost_chapter(demo_run, lang):
         total = ctx.tables["costs"]
         total = total[(total["municipality"] == "all") & (total["category"] == "total")].iloc[0]
         assert total["cost"] > 0 and total["n_enrolled"] > 0
+
+
+@pytest.mark.parametrize("lang", ["da", "en"])
+@pytest.mark.parametrize("headline", ["g_av", "d_av"])
+def test_each_outcome_sentence_says_its_direction_and_names_its_effect_sizes(demo_run, lang, headline):
+    """Per outcome one sentence: the direction in words (also when not significant), the
+    change in points, the headline effect size named, and d_z with its CI; every number
+    in the direction the sentence names (a worsening is never quoted with d_z < 0)."""
+    import copy
+
+    from evaluation.analyses import paired_change
+    from evaluation.i18n import TEXTS, contrast_label, format_number
+
+    words = {"da": ("forbedring", "forværring", "uændret"), "en": ("improved", "worsened", "improvement",
+                                                                     "worsening", "unchanged")}[lang]
+    for sid in ("parents", "fosterfamilies"):
+        study = load_study(demo_run, sid)
+        study = Study(study.id, {**copy.deepcopy(study.spec), "language": lang},
+                      {**study.analysis, "headline_effect": headline})
+        ctx = context(demo_run, study)
+        sentences = paired_change.findings(ctx)
+        results = ctx.tables["results"]
+        overall = results[results["grouping"] == "all"]
+        assert len(sentences) == len(overall) == len(study.outcomes) * len(study.contrasts)
+        for sentence, (_, r) in zip(sentences, overall.iterrows()):
+            label = study.outcome_label(r["outcome"])
+            if len(study.contrasts) > 1:
+                label += f" ({contrast_label(study, (r['from_wave'], r['to_wave']))})"
+            assert sentence.startswith(label + ":"), sentence
+            assert any(w in sentence for w in words), sentence
+            assert f"{format_number(abs(r['diff_mean']), lang)} point" in sentence
+            sign = 1 if r["diff_mean"] > 0 else -1
+            assert f"{TEXTS[f'effect_{headline}'][lang]} = {format_number(sign * r[headline], lang)};" in sentence
+            assert f"{TEXTS['effect_d_z'][lang]} = {format_number(sign * r['d_z'], lang)} [95 " in sentence
+            assert "d_z = −" not in sentence and f"{headline} = −" not in sentence
+            # "no clear change" still says which way it went
+            if r["p_t_adj"] >= 0.05:
+                assert ("kan skyldes tilfældigheder" if lang == "da" else "may be chance") in sentence

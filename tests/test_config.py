@@ -27,7 +27,7 @@ def test_demo_config_is_valid_and_gets_defaults(demo):
     del demo["analysis"]
     cfg = validate_config(demo)
     assert cfg["analysis"] == {"ci_level": 0.95, "correction": "holm", "min_n": 5, "on_invalid": "stop",
-                               "reliable_change_z": 1.96, "figures": {"svg": False}}
+                               "reliable_change_z": 1.96, "headline_effect": "g_av", "figures": {"svg": False}}
     study = Study.from_config(cfg, "fosterfamilies")
     assert study.groupings == [[], ["municipality"], ["variant"], ["municipality", "variant"], ["sex"], ["age"]]
     assert study.waves == ["pre", "post", "followup"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -114,12 +115,18 @@ def test_suppressed_cells_show_no_number_anywhere(small_study):
         row = tables[r["outcome"]][1 + position]
         assert row[0].endswith(f": {label}") and row[1] in ("< 5", "–")
         assert not any(re.search(r"\d", c) for c in row[2:])
-    # the summary names only published subgroups (each bullet is one outcome)
+    # the summary names only published subgroups (an exploratory bullet per outcome and grouping)
+    from evaluation.i18n import group_text, grouping_label
+
     bullets = re.findall(r"<li>(.*?)</li>", html.split('id="summary"')[1].split("</section>")[0])
+    bullets = [unescape(b) for b in bullets]
     for _, r in hidden.iterrows():
         contrast = contrast_label(study, (r["from_wave"], r["to_wave"]))
-        bullet = [b for b in bullets if b.startswith(f"{study.outcome_label(r['outcome'])} ({contrast})")]
-        assert len(bullet) == 1 and f"{r['group'].replace('+', ' · ')} (d_z" not in bullet[0]
+        outcome = f"{study.outcome_label(r['outcome'])} ({contrast})"
+        assert len([b for b in bullets if b.startswith(f"{outcome}:")]) == 1
+        where = f"{outcome}, {grouping_label(study, r['grouping']).lower()}:"
+        for bullet in (b for b in bullets if b.startswith(where)):
+            assert f"({group_text(study, r['grouping'], r['group'])})" not in bullet
 
 
 def test_docx_and_xlsx_hold_the_same_tables(small_study):

@@ -27,7 +27,7 @@ __all__ = ["ConfigError", "Study", "load_config", "validate_config", "ANALYSIS_D
 
 V1_GROUPS = ("municipality", "variant")  # version-1 group columns, translated into groups at load
 ANALYSIS_DEFAULTS = {"ci_level": 0.95, "correction": "holm", "min_n": 5, "on_invalid": "stop",
-                     "reliable_change_z": 1.96, "figures": {"svg": False}}
+                     "reliable_change_z": 1.96, "headline_effect": "g_av", "figures": {"svg": False}}
 
 
 class ConfigError(ValueError):

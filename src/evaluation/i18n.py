@@ -1,7 +1,7 @@
 """Every label, heading and sentence of the reports, in Danish and English."""
 from __future__ import annotations
 
-__all__ = ["t", "TEXTS", "issue_rule", "column_heading", "format_number", "grouping_label", "wave_label", "contrast_label", "p_text", "p_phrase",
+__all__ = ["t", "TEXTS", "issue_rule", "column_heading", "interval", "format_number", "grouping_label", "wave_label", "contrast_label", "p_text", "p_phrase",
            "hidden_mark", "group_text"]
 
 TEXTS: dict[str, dict[str, str]] = {
@@ -94,18 +94,49 @@ TEXTS: dict[str, dict[str, str]] = {
     "col_column": {"da": "Kolonne", "en": "Column"},
     "col_value": {"da": "Værdi", "en": "Value"},
     "col_rule": {"da": "Regel", "en": "Rule"},
-    "finding_improved": {"da": "{label}: forbedring på {diff} point (d_z = {dz}, justeret p {p}).",
-                         "en": "{label}: improved by {diff} points (d_z = {dz}, adjusted p {p})."},
-    "finding_worsened": {"da": "{label}: forværring på {diff} point (d_z = {dz}, justeret p {p}).",
-                         "en": "{label}: worsened by {diff} points (d_z = {dz}, adjusted p {p})."},
-    "finding_none": {"da": "{label}: ingen sikker ændring (forskel {diff} point, d_z = {dz}, justeret p {p}).",
-                     "en": "{label}: no clear change (difference {diff} points, d_z = {dz}, adjusted p {p})."},
+    "finding_improved": {"da": "{label}: forbedring på {diff} point ({effects}; justeret p {p}).",
+                         "en": "{label}: improved by {diff} points ({effects}; adjusted p {p})."},
+    "finding_worsened": {"da": "{label}: forværring på {diff} point ({effects}; justeret p {p}).",
+                         "en": "{label}: worsened by {diff} points ({effects}; adjusted p {p})."},
+    "finding_unclear_better": {
+        "da": "{label}: ingen sikker ændring; en forbedring på {diff} point, som kan skyldes tilfældigheder "
+              "({effects}; justeret p {p}).",
+        "en": "{label}: no clear change; an improvement of {diff} points that may be chance ({effects}; "
+              "adjusted p {p})."},
+    "finding_unclear_worse": {
+        "da": "{label}: ingen sikker ændring; en forværring på {diff} point, som kan skyldes tilfældigheder "
+              "({effects}; justeret p {p}).",
+        "en": "{label}: no clear change; a worsening of {diff} points that may be chance ({effects}; "
+              "adjusted p {p})."},
+    "finding_unchanged": {"da": "{label}: uændret ({effects}; justeret p {p}).",
+                          "en": "{label}: unchanged ({effects}; adjusted p {p})."},
+    "effect_g_av": {"da": "Hedges' g_av", "en": "Hedges' g_av"},
+    "effect_d_av": {"da": "Cohens d_av", "en": "Cohen's d_av"},
+    "effect_g_z": {"da": "Hedges' g_z", "en": "Hedges' g_z"},
+    "effect_d_z": {"da": "Cohens d_z", "en": "Cohen's d_z"},
+    "effect_d_rm": {"da": "Cohens d_rm", "en": "Cohen's d_rm"},
+    "exploratory": {"da": "Undersøgende resultater", "en": "Exploratory results"},
+    "exploratory_intro": {
+        "da": "Ændringen i hver undergruppe for sig ({effect}, i retning af forbedring: et negativt tal er en "
+              "forværring). Undergrupperne er ikke sammenlignet med hinanden her: at én er signifikant og en anden "
+              "ikke, er ikke en forskel. Om ændringen var forskellig, afgør sammenligningen af grupperne.",
+        "en": "The change in each subgroup on its own ({effect}, towards improvement: a negative number is a "
+              "worsening). The subgroups are not compared with each other here: one being significant and another "
+              "not is no difference. Whether the change differed is decided by the comparison of the groups."},
+    "exploratory_item": {"da": "{label}, {grouping}: fra {low} ({low_group}) til {high} ({high_group})",
+                         "en": "{label}, {grouping}: from {low} ({low_group}) to {high} ({high_group})"},
+    "exploratory_single": {"da": "{label}, {grouping}: {value} ({group})",
+                           "en": "{label}, {grouping}: {value} ({group})"},
     "finding_suppressed": {"da": "{label}: for få besvarelser til at rapportere.",
                            "en": "{label}: too few answers to report."},
     "summary_intro": {"da": "Ændringer mellem to målinger blandt deltagere med en gyldig score ved dem begge (før → "
-                            "efter, medmindre andet er angivet). Signifikant betyder justeret p < 0,05.",
+                            "efter, medmindre andet er angivet). Signifikant betyder justeret p < 0,05. Retningen "
+                            "står i ord; effektstørrelserne er størrelsen af ændringen i den retning, med Cohens "
+                            "d_z og dets konfidensinterval som den, t-testen tester.",
                       "en": "Changes between two waves among participants with a valid score at both (before → "
-                            "after unless said otherwise). Significant means adjusted p < 0.05."},
+                            "after unless said otherwise). Significant means adjusted p < 0.05. The direction is "
+                            "in words; the effect sizes are the size of the change in that direction, with Cohen's "
+                            "d_z and its confidence interval as the one the t-test tests."},
     "suppressed_note": {"da": "Grupper og tal med færre end {min_n} personer vises ikke (\"< {min_n}\"). Tal, der "
                               "kunne bruges til at regne et skjult tal ud, skjules også (\"–\"). Ingen figur viser "
                               "enkeltpersoner.",
@@ -207,15 +238,14 @@ TEXTS: dict[str, dict[str, str]] = {
     "col_p_welch": {"da": "p (Welch)", "en": "p (Welch)"},
     "comparison_item": {"da": "{label}: {diff} point (g = {g}, p {p})",
                         "en": "{label}: {diff} points (g = {g}, p {p})"},
-    "finding_comparison_better": {
-        "da": "{group}: {level} gav en større forbedring end {reference}, justeret for udgangspunktet: {items}.",
-        "en": "{group}: {level} improved more than {reference}, adjusted for the baseline: {items}."},
-    "finding_comparison_worse": {
-        "da": "{group}: {level} klarede sig dårligere end {reference}, justeret for udgangspunktet: {items}.",
-        "en": "{group}: {level} did worse than {reference}, adjusted for the baseline: {items}."},
-    "finding_comparison_none": {
-        "da": "{group}: ingen påvist forskel i ændring mellem {level} og {reference}: {labels}.",
-        "en": "{group}: no difference in change shown between {level} and {reference}: {labels}."},
+    "finding_comparison": {
+        "da": "{group}, {level} mod {reference} (justeret for udgangspunktet): {parts}.",
+        "en": "{group}, {level} against {reference} (adjusted for the baseline): {parts}."},
+    "comparison_better": {"da": "større forbedring i {items}", "en": "more improvement in {items}"},
+    "comparison_worse": {"da": "mindre forbedring i {items}", "en": "less improvement in {items}"},
+    "comparison_none": {"da": "ingen påvist forskel i {labels}", "en": "no difference shown in {labels}"},
+    "comparison_none_at_all": {"da": "ingen påvist forskel i ændringen for noget udfald",
+                               "en": "no difference in change shown for any outcome"},
     "clustered_change": {"da": "Søskende i samme familie", "en": "Siblings in one family"},
     "clustered_intro": {
         "da": "Børn i samme familie er ikke uafhængige. Den gennemsnitlige ændring testes derfor også med "
@@ -328,11 +358,11 @@ TEXTS: dict[str, dict[str, str]] = {
     "col_change_high_low": {"da": "Ændring høj / lav", "en": "Change high / low"},
     "col_diff_high_low": {"da": "Forskel høj − lav [KI]", "en": "Difference high − low [CI]"},
     "finding_fidelity": {"da": "Implementering: gennemsnitlig fidelitetsscore {score} for {n} {units}; {share} % "
-                               "med høj fidelitet (score ≥ {threshold}).",
+                               "med høj fidelitet (score ≥ {threshold})",
                          "en": "Implementation: mean fidelity score {score} for {n} {units}; {share} % with high "
-                               "fidelity (score ≥ {threshold})."},
-    "finding_fidelity_lowest": {"da": "Mindst leveret: {element} ({score}).",
-                                "en": "Least delivered: {element} ({score})."},
+                               "fidelity (score ≥ {threshold})"},
+    "finding_fidelity_lowest": {"da": "mindst leveret: {element} ({score})",
+                                "en": "least delivered: {element} ({score})"},
     "fidelity_change_item": {"da": "{label}: forskel {diff} point (p {p})",
                              "en": "{label}: difference {diff} points (p {p})"},
     "finding_fidelity_change": {
@@ -556,6 +586,11 @@ def contrast_label(study, contrast) -> str:
     """``Før → Efter``."""
     a, b = contrast
     return f"{wave_label(study, a)} \u2192 {wave_label(study, b)}"
+
+
+def interval(low: float, high: float, lang: str) -> str:
+    """A confidence interval in running text: "0,10; 0,44" (Danish), "0.10, 0.44" (English)."""
+    return f"{format_number(low, lang)}{'; ' if lang == 'da' else ', '}{format_number(high, lang)}"
 
 
 def p_text(value: float, lang: str) -> str:

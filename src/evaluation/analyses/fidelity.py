@@ -194,8 +194,7 @@ def blocks(ctx) -> list[Section]:
 
 
 def findings(ctx) -> list[str]:
-    from . import fidelity_change
-
+    """One sentence: the mean fidelity score, the share with high fidelity, the least delivered element."""
     study, lang = ctx.study, ctx.lang
     table = ctx.tables[NAME]
     if table.empty:
@@ -213,4 +212,11 @@ def findings(ctx) -> list[str]:
         low = by_element.loc[by_element["mean_delivered"].astype(float).idxmin()]
         parts.append(t("finding_fidelity_lowest", lang, element=element_label(study, low["element"], lang),
                        score=format_number(low["mean_delivered"], lang)))
-    return [" ".join(parts), *fidelity_change.findings_of(ctx)]
+    return ["; ".join(parts) + "."]
+
+
+def exploratory(ctx) -> list[str]:
+    """Whether units with high fidelity changed differently (an association, not an effect)."""
+    from . import fidelity_change
+
+    return fidelity_change.findings_of(ctx)

@@ -185,8 +185,9 @@ def blocks(ctx) -> list[Section]:
 
 
 def findings(ctx) -> list[str]:
-    """Per compared level and outcome (overall cell): is its change different from the
-    reference's, by the comparison test (never by comparing two significances)?"""
+    """One sentence per compared level (overall cell): for which outcomes its change
+    differed from the reference's, by the comparison test (never by comparing two
+    significances), the difference turned towards improvement."""
     study, lang = ctx.study, ctx.lang
     table = ctx.tables[NAME]
     if table.empty:
@@ -204,14 +205,18 @@ def findings(ctx) -> list[str]:
             if pd.isna(p) or p >= SIGNIFICANT:
                 none.append(label)
                 continue
-            good = (r["ancova_diff"] > 0) == (study.outcomes[r["outcome"]]["better"] == "higher")
+            sign = 1.0 if study.outcomes[r["outcome"]]["better"] == "higher" else -1.0
+            good = sign * r["ancova_diff"] > 0
             (better if good else worse).append(t("comparison_item", lang, label=label,
-                                                 diff=format_number(r["ancova_diff"], lang),
-                                                 g=format_number(r["g_wwc_ancova"], lang), p=p_phrase(p, lang)))
+                                                 diff=format_number(abs(r["ancova_diff"]), lang),
+                                                 g=format_number(abs(r["g_wwc_ancova"]), lang), p=p_phrase(p, lang)))
+        parts = []
         if better:
-            out.append(t("finding_comparison_better", lang, items="; ".join(better), **names))
+            parts.append(t("comparison_better", lang, items="; ".join(better)))
         if worse:
-            out.append(t("finding_comparison_worse", lang, items="; ".join(worse), **names))
+            parts.append(t("comparison_worse", lang, items="; ".join(worse)))
         if none:
-            out.append(t("finding_comparison_none", lang, labels=", ".join(none), **names))
+            parts.append(t("comparison_none", lang, labels=", ".join(none)) if better or worse
+                         else t("comparison_none_at_all", lang))
+        out.append(t("finding_comparison", lang, parts="; ".join(parts), **names))
     return out

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..i18n import contrast_label, format_number, group_text, grouping_label, hidden_mark, p_phrase, p_text, t
+from ..i18n import (contrast_label, format_number, group_text, grouping_label, hidden_mark, interval, p_phrase,
+                    p_text, t)
 from ..report.document import FigureRef, Heading, Paragraph, Section, Table
 
 NAME = "results"
@@ -139,8 +140,32 @@ def blocks(ctx) -> list[Section]:
     return [Section("results", t("results", lang), out)]
 
 
+def headline(study) -> str:
+    """The effect size the summary names first (``analysis.headline_effect``)."""
+    return study.analysis.get("headline_effect", "g_av")
+
+
+def _toward(row, sign: float, name: str) -> float:
+    """An effect size of ``row`` turned so that the named direction is positive."""
+    return sign * float(row[name])
+
+
+def _effects(row, sign: float, study, lang: str) -> str:
+    """"Hedges' g_av = 0,23; Cohens d_z = 0,27 [95 %-KI 0,10; 0,44]", every number in
+    the direction the sentence names (``sign``)."""
+    level = int(round(study.analysis["ci_level"] * 100))
+    low, high = sorted((_toward(row, sign, "d_z_ci_low"), _toward(row, sign, "d_z_ci_high")))
+    dz = (f"{t('effect_d_z', lang)} = {format_number(_toward(row, sign, 'd_z'), lang)} "
+          f"[{t('ci_of', lang, ci=level)} {interval(low, high, lang)}]")
+    name = headline(study)
+    if name == "d_z" or pd.isna(row.get(name)):
+        return dz
+    return f"{t(f'effect_{name}', lang)} = {format_number(_toward(row, sign, name), lang)}; {dz}"
+
+
 def findings(ctx) -> list[str]:
-    """Plain-language summary: per contrast and outcome, whether it changed, how much, how sure."""
+    """One sentence per contrast and outcome (overall): the direction in words, the
+    change in points, the headline effect size and d_z with its CI, how sure."""
     study, lang = ctx.study, ctx.lang
     published = ctx.tables[NAME].copy()
     hidden = _hidden(published)
@@ -158,18 +183,54 @@ def findings(ctx) -> list[str]:
         if hidden[overall.name]:
             out.append(t("finding_suppressed", lang, label=label))
             continue
-        diff = overall["diff_mean"]
+        diff = float(overall["diff_mean"])
         better = (diff > 0) == (spec["better"] == "higher")
         significant = overall["p_t_adj"] < SIGNIFICANT
-        key = "finding_none" if not significant else ("finding_improved" if better else "finding_worsened")
-        out.append(t(key, lang, label=label, diff=format_number(abs(diff) if significant else diff, lang),
-                     dz=format_number(overall["d_z"], lang), p=p_phrase(overall["p_t_adj"], lang)))
-        sub = rows[(rows["grouping"] != "all") & ~hidden[rows.index] & (rows["p_t_adj"] < SIGNIFICANT)]
-        if len(sub):
-            groups = ", ".join(f"{grouping_label(study, gg).lower()}: {group_text(study, gg, g)} "
-                               f"(d_z = {format_number(d, lang)})"
-                               for gg, g, d in zip(sub["grouping"], sub["group"], sub["d_z"]))
-            out[-1] += " " + t("finding_exploratory", lang, groups=groups)
+        if diff == 0:
+            key = "finding_unchanged"
+        elif significant:
+            key = "finding_improved" if better else "finding_worsened"
+        else:
+            key = "finding_unclear_better" if better else "finding_unclear_worse"
+        sign = -1.0 if diff < 0 else 1.0
+        out.append(t(key, lang, label=label, diff=format_number(abs(diff), lang),
+                     effects=_effects(overall, sign, study, lang), p=p_phrase(overall["p_t_adj"], lang)))
+    return out
+
+
+def exploratory(ctx) -> list[str]:
+    """The subgroups, apart from the findings: per outcome, contrast and one-group
+    grouping, the range of the headline effect over its published groups, turned
+    towards improvement (never which subgroup is "significant")."""
+    study, lang = ctx.study, ctx.lang
+    published = ctx.tables[NAME]
+    shown = published[~_hidden(published) & (published["grouping"] != "all")
+                      & ~published["grouping"].astype(str).str.contains("+", regex=False)]
+    name = headline(study)
+    several = len(study.contrasts) > 1
+    out = []
+    for (a, b), (outcome, spec) in ((c, o) for c in study.contrasts for o in study.outcomes.items()):
+        rows = shown[(shown["outcome"] == outcome) & (shown["from_wave"] == a) & (shown["to_wave"] == b)]
+        label = study.outcome_label(outcome)
+        if several:
+            label = f"{label} ({contrast_label(study, (a, b))})"
+        sign = 1.0 if spec["better"] == "higher" else -1.0
+        for grouping, part in rows.groupby("grouping", sort=False):
+            values = part[name].astype(float) * sign
+            part = part[values.notna()]
+            values = values.dropna()
+            if values.empty:
+                continue
+            where = grouping_label(study, grouping).lower()
+            lo, hi = part.loc[values.idxmin()], part.loc[values.idxmax()]
+            if len(values) == 1:
+                out.append(t("exploratory_single", lang, label=label, grouping=where,
+                             value=format_number(values.iloc[0], lang), group=group_text(study, grouping, lo["group"])))
+            else:
+                out.append(t("exploratory_item", lang, label=label, grouping=where,
+                             low=format_number(values.min(), lang), low_group=group_text(study, grouping, lo["group"]),
+                             high=format_number(values.max(), lang),
+                             high_group=group_text(study, grouping, hi["group"])))
     return out
 
 

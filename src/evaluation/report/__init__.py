@@ -29,9 +29,16 @@ def build_document(ctx, scores: pd.DataFrame, provenance: dict) -> Document:
     summarised = sorted((a for a in analyses if hasattr(a, "findings")),
                         key=lambda a: getattr(a, "SUMMARY_AFTER", False))
     findings = [f[:1].upper() + f[1:] for a in summarised for f in a.findings(ctx)]
+    exploratory = [e for a in summarised if hasattr(a, "exploratory") for e in a.exploratory(ctx)]
     doc = Document(lang, study.title, t("report", lang))
-    doc.sections.append(Section("summary", t("summary", lang),
-                                [Paragraph(t("summary_intro", lang)), Bullets(findings)]))
+    summary = [Paragraph(t("summary_intro", lang)), Bullets(findings)]
+    if exploratory:  # apart from the findings, and said to be exploratory
+        from ..analyses.paired_change import headline
+
+        summary += [Heading(t("exploratory", lang)),
+                    Paragraph(t("exploratory_intro", lang, effect=t(f"effect_{headline(study)}", lang))),
+                    Bullets([e[:1].upper() + e[1:] for e in exploratory])]
+    doc.sections.append(Section("summary", t("summary", lang), summary))
     for a in analyses:
         doc.sections += a.blocks(ctx)
     methods = [b for a in analyses if hasattr(a, "methods") for b in a.methods(ctx)]
