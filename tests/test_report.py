@@ -351,6 +351,52 @@ def test_danish_figures_write_numbers_with_a_decimal_comma(tmp_path):
         assert any(t.startswith("\u2212") for t in ticks), ticks
 
 
+def test_forest_plots_separate_and_name_their_groupings(tmp_path):
+    """Each grouping a block under its name in bold, a rule above it; the overall row first."""
+    from conftest import make_study
+
+    from evaluation.figures import forest_plot
+
+    spec = {"title": "t", "exports": [{"path": str(tmp_path / "x.csv")}],
+            "columns": {"id": "id", "wave": "w", "municipality": "kommune", "variant": "v"},
+            "waves": {"pre": [1], "post": [2]},
+            "instruments": {"own": {"items": ["k1"], "range": [0, 10], "score": "sum"}},
+            "outcomes": {"joy": {"instrument": "own", "scale": "total", "better": "higher"}}}
+    study = make_study(spec)
+    cells = [("all", "all"), ("municipality", "Aarhus"), ("municipality", "Herning"), ("variant", "gruppe")]
+    results = pd.DataFrame({"outcome": "joy", "from_wave": "pre", "to_wave": "post",
+                            "grouping": [g for g, _ in cells], "group": [v for _, v in cells], "n": 40,
+                            "d_z": 0.3, "d_z_ci_low": 0.1, "d_z_ci_high": 0.5, "suppressed": False})
+    fig = forest_plot(study, "joy", results)
+    ticks = fig.axes[0].get_yticklabels()
+    assert [tick.get_text() for tick in ticks] == ["Samlet (n=40)", "Kommune", "Aarhus (n=40)", "Herning (n=40)",
+                                                   "Variant", "gruppe (n=40)"]
+    assert [tick.get_text() for tick in ticks if tick.get_fontweight() == "bold"] == ["Kommune", "Variant"]
+    rules = [line for line in fig.axes[0].lines if line.get_ydata()[0] == line.get_ydata()[-1]
+             and list(line.get_xdata()) == [0, 1]]
+    assert len(rules) == 2
+
+
+def test_a_hidden_band_is_marked_in_the_band_figure(tmp_path):
+    """A bar whose band counts are partly hidden shows the rest as a hatched "hidden" part."""
+    from conftest import make_study
+
+    from evaluation.figures import band_plot
+
+    spec = {"title": "t", "exports": [{"path": str(tmp_path / "x.csv")}], "columns": {"id": "id", "wave": "w"},
+            "waves": {"pre": [1], "post": [2]},
+            "instruments": {"own": {"items": ["k1"], "range": [0, 10], "score": "sum"}},
+            "outcomes": {"joy": {"instrument": "own", "scale": "total", "better": "higher"}}}
+    study = make_study(spec)
+    bands = ["normal", "borderline", "abnormal"]
+    shown = pd.DataFrame({"band": bands, "share": [0.6, 0.3, 0.1], "suppressed": False})
+    hidden = pd.DataFrame({"band": bands, "share": [0.7, None, None], "suppressed": [False, True, True]})
+    fig = band_plot(study, [("Før", shown), ("Efter", hidden)])
+    hatched = [p for p in fig.axes[0].patches if p.get_hatch()]
+    assert len(hatched) == 1 and hatched[0].get_x() == pytest.approx(70) and hatched[0].get_width() == pytest.approx(30)
+    assert "Skjult (små antal)" in [text.get_text() for text in fig.legends[0].get_texts()]
+
+
 # ------------------------------------------------------------------ one language at a time
 def _catalogue_words(lang: str) -> set[str]:
     """Every word the pipeline can write in ``lang``: the text catalogue, the

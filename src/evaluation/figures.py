@@ -188,11 +188,17 @@ def forest_plot(study: Study, outcome: str, results: pd.DataFrame) -> Figure:
                  if ((rows["from_wave"] == c[0]) & (rows["to_wave"] == c[1])).any()] or study.contrasts[:1]
     several = len(study.contrasts) > 1
     groups = list(dict.fromkeys(zip(rows["grouping"], rows["group"])))
-    labels = [group_text(study, gg, g) for gg, g in groups]
-    if not several:  # one contrast: the label carries the cell's n
-        n_of = dict(zip(zip(rows["grouping"], rows["group"]), rows["n"]))
-        labels = [f"{lab} (n={int(n_of[key])})" for lab, key in zip(labels, groups)]
-    height = 0.3 * max(len(groups), 2) + 1.3
+    n_of = dict(zip(zip(rows["grouping"], rows["group"]), rows["n"]))
+    # one block per grouping, under a heading that names it ("Kommune"), the overall row first
+    lines: list[tuple[str, object]] = []
+    for grouping in dict.fromkeys(gg for gg, _ in groups):
+        if grouping != "all":
+            lines.append(("heading", grouping))
+        lines += [("row", key) for key in groups if key[0] == grouping]
+    labels = [grouping_label(study, key) if kind == "heading" else
+              group_text(study, *key) + ("" if several else f" (n={int(n_of[key])})")  # one contrast: n
+              for kind, key in lines]
+    height = 0.3 * max(len(lines), 2) + 1.3
     width = 3.2 + 2.6 * len(contrasts)
     left = min(0.45, (0.075 * max((len(x) for x in labels), default=10) + 0.25) / width)
     fig = Figure(figsize=(width, height))
@@ -200,7 +206,8 @@ def forest_plot(study: Study, outcome: str, results: pd.DataFrame) -> Figure:
     if rows.empty:
         return _nothing_published(fig, lang)
     axes = fig.subplots(1, len(contrasts), sharey=True, sharex=True, squeeze=False)[0]
-    position = {key: len(groups) - 1 - k for k, key in enumerate(groups)}
+    position = {key: len(lines) - 1 - k for k, (kind, key) in enumerate(lines) if kind == "row"}
+    headings = [len(lines) - 1 - k for k, (kind, _) in enumerate(lines) if kind == "heading"]
     better = study.outcomes[outcome]["better"]
     sign = 1.0 if better == "higher" else -1.0  # improvement to the right for every outcome
     for ax, (a, b) in zip(axes, contrasts):
@@ -213,10 +220,15 @@ def forest_plot(study: Study, outcome: str, results: pd.DataFrame) -> Figure:
         ax.errorbar(d, y, xerr=[d - low, high - d], fmt="none", ecolor=OKABE_ITO["grey"], capsize=3)
         ax.scatter(d, y, c=colours, zorder=3, s=np.clip(part["n"].astype(float), 10, 120))
         ax.axvline(0, color=OKABE_ITO["grey"], linestyle="--", linewidth=1)
+        for y_heading in headings:  # a rule above each grouping's block
+            ax.axhline(y_heading + 0.5, color="#cccccc", linewidth=0.8)
         if several:
             ax.set_title(contrast_label(study, (a, b)), fontsize=9)
-    axes[0].set_yticks(range(len(groups) - 1, -1, -1), labels)
-    axes[0].set_ylim(-0.7, len(groups) - 0.3)
+    axes[0].set_yticks(range(len(lines) - 1, -1, -1), labels)
+    for tick, (kind, _) in zip(axes[0].get_yticklabels(), lines):
+        if kind == "heading":
+            tick.set_fontweight("bold")
+    axes[0].set_ylim(-0.7, len(lines) - 0.3)
     direction = t("improvement_right" if better == "higher" else "improvement_right_mirrored", lang)
     fig.supxlabel(f"{t('cohens_dz', lang)} [{t('ci_of', lang, ci=int(round(study.analysis['ci_level'] * 100)))}]"
                   f" — {direction}", fontsize=9)
@@ -342,21 +354,29 @@ def band_plot(study: Study, bars: list[tuple[str, pd.DataFrame]]) -> Figure | No
     drawn: set[str] = set()
     for y, (_, part) in zip(range(len(bars) - 1, -1, -1), bars):
         left = 0.0
+        hidden = False
         for i, band in enumerate(names):
             r = part[part["band"] == band]
-            if r.empty or _is_true(r["suppressed"].iloc[0]) or pd.isna(r["share"].iloc[0]):
-                continue  # suppressed counts are not drawn: the bar shows only published shares
+            if r.empty:
+                continue
+            if _is_true(r["suppressed"].iloc[0]) or pd.isna(r["share"].iloc[0]):
+                hidden = True  # not drawn: the bar shows only published shares
+                continue
             share = 100 * float(r["share"].iloc[0])
             ax.barh(y, share, left=left, color=colours[i % len(colours)],
                     label=t(f"band_{band}", lang) if band not in drawn else None)
             drawn.add(band)
             left += share
+        if hidden:  # what is hidden is marked, never left out silently
+            ax.barh(y, max(100.0 - left, 0.0), left=left, color="white", edgecolor=OKABE_ITO["grey"],
+                    hatch="////", linewidth=0.6, label=t("band_hidden", lang) if "hidden" not in drawn else None)
+            drawn.add("hidden")
     ax.set_yticks(range(len(bars) - 1, -1, -1), [label for label, _ in bars], fontsize=8)
     ax.set_xlim(0, 100)
     ax.set_xlabel("%")
     if ax.get_legend_handles_labels()[0]:
         # centred on the figure, not the axes: the labels on the left shift the axes right
-        fig.legend(ncol=len(names), loc="upper center", bbox_to_anchor=(0.5, 0.995), frameon=False, fontsize=8)
+        fig.legend(ncol=len(ax.get_legend_handles_labels()[0]), loc="upper center", bbox_to_anchor=(0.5, 0.995), frameon=False, fontsize=8)
     return fig
 
 

@@ -79,6 +79,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "sheet_data_issues": {"da": "Datafejl", "en": "Data issues"},
     "sheet_notes": {"da": "Noter", "en": "Notes"},
     "note": {"da": "Note", "en": "Note"},
+    "band_hidden": {"da": "Skjult (små antal)", "en": "Hidden (small counts)"},
     "effective_n": {"da": "effektivt n", "en": "effective n"},
     "ci_of": {"da": "{ci} %-KI", "en": "{ci} % CI"},
     "cohens_dz": {"da": "Cohens d_z", "en": "Cohen's d_z"},
