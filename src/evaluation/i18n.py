@@ -79,6 +79,50 @@ TEXTS: dict[str, dict[str, str]] = {
     "sheet_data_issues": {"da": "Datafejl", "en": "Data issues"},
     "sheet_notes": {"da": "Noter", "en": "Notes"},
     "note": {"da": "Note", "en": "Note"},
+    "caption_results": {
+        "da": "{label}: gennemsnit (SD) ved første og senere måling, ændringen med {ci} %-KI, p-værdier og "
+              "effektstørrelser, samlet og for hver undergruppe ({better}; n er personer med en gyldig score ved "
+              "begge målinger).",
+        "en": "{label}: mean (SD) at the earlier and later wave, the change with its {ci} % CI, p-values and effect "
+              "sizes, overall and for each subgroup ({better}; n is people with a valid score at both waves)."},
+    "caption_means": {
+        "da": "{label}: gennemsnit ved hver måling med {ci} %-KI, samlet og for hver undergruppe ({better}).",
+        "en": "{label}: mean at each wave with its {ci} % CI, overall and for each subgroup ({better})."},
+    "caption_forest": {
+        "da": "{label}: Cohens d_z med {ci} %-KI, samlet og for hver undergruppe. Til højre for den stiplede linje "
+              "er en forbedring; jo større punkt, jo flere personer.",
+        "en": "{label}: Cohen's d_z with its {ci} % CI, overall and for each subgroup. Right of the dashed line is "
+              "an improvement; the larger the point, the more people."},
+    "caption_comparison": {
+        "da": "{group}: ændringen i hvert niveau mod referencen, justeret for udgangspunktet (niveau minus "
+              "reference, i point).",
+        "en": "{group}: the change in each level against the reference, adjusted for the baseline (level minus "
+              "reference, in points)."},
+    "caption_comparison_figure": {
+        "da": "{group}: Hedges' g (WWC) af den justerede forskel med {ci} %-KI for hvert udfald. Til højre for den "
+              "stiplede linje forbedrede niveauet sig mere end referencen.",
+        "en": "{group}: Hedges' g (WWC) of the adjusted difference with its {ci} % CI for each outcome. Right of the "
+              "dashed line the level improved more than the reference."},
+    "caption_flow": {"da": "Deltagerflow: personer ved hver måling og med komplette par, samlet og for hver gruppe.",
+                     "en": "Participant flow: people at each wave and with complete pairs, overall and for each "
+                           "group."},
+    "caption_flow_figure": {"da": "Deltagerflow fra indskrevne til analyserede (første sammenligning).",
+                            "en": "Participant flow from enrolled to analysed (first comparison)."},
+    "caption_fidelity": {"da": "Leveret pr. kerneelement og kommune: gennemsnitlig leveret værdi fra 0 (ikke "
+                               "leveret) til 1 (fuldt leveret) og antal {units}.",
+                         "en": "Delivered per core element and municipality: mean delivered value from 0 (not "
+                               "delivered) to 1 (fully delivered) and number of {units}."},
+    "caption_fidelity_figure": {"da": "Leveret pr. kerneelement og kommune; jo mørkere felt, jo mere leveret.",
+                                "en": "Delivered per core element and municipality; the darker the cell, the more "
+                                      "delivered."},
+    "caption_fidelity_change": {"da": "Ændringen hos {units} med høj og lav fidelitet (undersøgende, ikke en effekt).",
+                                "en": "The change of {units} with high and low fidelity (exploratory, not an "
+                                      "effect)."},
+    "caption_costs": {"da": "Omkostninger pr. kommune og kategori, i kroner ({year}-priser).",
+                      "en": "Costs per municipality and category, in DKK ({year} prices)."},
+    "caption_costs_per": {"da": "Omkostninger pr. {unit}, i kroner ({year}-priser); et tomt felt er skjult eller "
+                                "ikke defineret.",
+                          "en": "Costs per {unit}, in DKK ({year} prices); an empty cell is hidden or not defined."},
     "band_hidden": {"da": "Skjult (små antal)", "en": "Hidden (small counts)"},
     "effective_n": {"da": "effektivt n", "en": "effective n"},
     "ci_of": {"da": "{ci} %-KI", "en": "{ci} % CI"},

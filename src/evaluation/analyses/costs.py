@@ -228,7 +228,7 @@ def blocks(ctx) -> list[Section]:
     first = t("col_municipality_amounts", lang, year=year)  # the price year in each table's heading
     header = [first, *(t(f"cost_{c}", lang) for c in CATEGORIES), t("cost_total", lang)]
     rows = [[name(m), *(_kroner(by.at[(m, c), "cost"], lang) for c in (*CATEGORIES, "total"))] for m in municipalities]
-    amounts = Table(header, rows)
+    amounts = Table(header, rows, caption=t("caption_costs", lang, year=year))
     units = t(f"units_{study.unit}", lang)
     per_header = [first, t("col_enrolled_units", lang, units=units), t("col_cost_per_enrolled", lang),
                   t("col_completed_units", lang, units=units), t("col_cost_per_completed", lang),
@@ -238,7 +238,7 @@ def blocks(ctx) -> list[Section]:
         per_rows.append([name(table.at[i, "municipality"]), shown(i, "n_enrolled"), shown(i, "cost_per_enrolled"),
                          shown(i, "n_completed"), shown(i, "cost_per_completed"),
                          *(shown(i, IMPROVED.format(o)) for o in outcomes)])
-    per_unit = Table(per_header, per_rows)
+    per_unit = Table(per_header, per_rows, caption=t("caption_costs_per", lang, unit=unit, year=year))
     blocks = [Paragraph(t("costs_intro", lang, year=year, unit=unit), note=True), amounts,
               FigureRef("costs", t("costs_figure", lang, year=year), t("costs_figure", lang, year=year)),
               per_unit]

@@ -181,12 +181,13 @@ def blocks(ctx) -> list[Section]:
     delivered = Table([t("col_element", lang), *names],
                       [[element_label(study, e, lang), *(cell(e, m) for m in municipalities)] for e in elements]
                       + [[t("fidelity_high_row", lang, threshold=f(spec["high_fidelity"])),
-                          *(high(m) for m in municipalities)]])
+                          *(high(m) for m in municipalities)]],
+                      caption=t("caption_fidelity", lang, units=t(f"units_{study.fidelity_unit}", lang)))
     scale = ", ".join(f"{k} = {f(v, 1)}" for k, v in spec["delivered"].items())
     unit = t(f"units_{study.fidelity_unit}", lang)
     blocks = [Paragraph(t("fidelity_intro", lang, units=unit, scale=scale, threshold=f(spec["high_fidelity"])),
                         note=True), delivered,
-              FigureRef("fidelity", t("fidelity_figure", lang), t("fidelity_figure", lang))]
+              FigureRef("fidelity", t("caption_fidelity_figure", lang), t("caption_fidelity_figure", lang))]
     if cells:
         blocks.append(Paragraph(t("fidelity_hidden_note", lang, min_n=ctx.min_n), note=True))
     blocks += fidelity_change.report_blocks(ctx)

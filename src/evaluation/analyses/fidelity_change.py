@@ -129,7 +129,8 @@ def report_blocks(ctx) -> list:
     header = [t("col_outcome", lang), *([t("col_contrast", lang)] if several else []),
               t("col_n_high_low", lang), t("col_change_high_low", lang), t("col_diff_high_low", lang),
               t("col_p_welch", lang)]
-    return [Paragraph(t("fidelity_change_intro", lang), note=True), Table(header, rows)]
+    caption = t("caption_fidelity_change", lang, units=t(f"units_{study.fidelity_unit}", lang))
+    return [Paragraph(t("fidelity_change_intro", lang), note=True), Table(header, rows, caption=caption)]
 
 
 def findings_of(ctx) -> list[str]:

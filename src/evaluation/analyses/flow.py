@@ -95,13 +95,13 @@ def table(ctx) -> Table:
         else:
             rows.append([name] + [hidden_mark(cells_hidden.get((i, c)), ctx.min_n) if pd.isna(r[c])
                                   else str(int(r[c])) for c in shown])
-    return Table(header, rows)
+    return Table(header, rows, caption=t("caption_flow", lang))
 
 
 def blocks(ctx) -> list[Section]:
     lang = ctx.lang
     rows_hidden, cells_hidden = ctx.reasons(NAME)
-    out = [FigureRef("flow", t("flow", lang), t("flow", lang)), table(ctx)]
+    out = [FigureRef("flow", t("caption_flow_figure", lang), t("caption_flow_figure", lang)), table(ctx)]
     if "protect" in rows_hidden.values() or "protect" in cells_hidden.values():
         out.append(Paragraph(t("protected_footnote", lang), note=True))
     return [Section("flow", t("flow", lang), out)]

@@ -176,9 +176,12 @@ def blocks(ctx) -> list[Section]:
         return []
     intro = t("group_comparison_intro", lang, groups=", ".join(grouping_label(study, g).lower()
                                                                for g in study.compare))
-    pictures = [FigureRef(f"comparison_{c}", t("group_comparison", lang),
-                          f"{t('group_comparison', lang)}: {grouping_label(study, c)}")
+    ci = int(round(study.analysis["ci_level"] * 100))
+    pictures = [FigureRef(f"comparison_{c}", t("caption_comparison_figure", lang, group=grouping_label(study, c), ci=ci),
+                          t("caption_comparison_figure", lang, group=grouping_label(study, c), ci=ci))
                 for c in study.compare if (table["compared"] == c).any()]
+    rows.caption = t("caption_comparison", lang, group=", ".join(grouping_label(study, c) for c in study.compare
+                                                                  if (table["compared"] == c).any()))
     return [Section("group-comparison", t("group_comparison", lang), [Paragraph(intro, note=True), rows,
                                                                        *pictures])]
 

@@ -119,7 +119,9 @@ def results_rows(ctx, outcome: str) -> Table:
             f"{f(r['d_z'])} [{f(r['d_z_ci_low'])}; {f(r['d_z_ci_high'])}]", f(r["g_av"]),
         ])
         flags.append(False)
-    return Table(header, rows, flags)
+    better = t("better_higher" if study.outcomes[outcome]["better"] == "higher" else "better_lower", lang)
+    caption = t("caption_results", lang, label=study.outcome_label(outcome), ci=ci, better=better)
+    return Table(header, rows, flags, caption=caption)
 
 
 def blocks(ctx) -> list[Section]:
@@ -135,8 +137,11 @@ def blocks(ctx) -> list[Section]:
         out += [Heading(label), results_rows(ctx, outcome)]
         if any(reasons.get(i) == "protect" for i in published.index[published["outcome"] == outcome]):
             out.append(Paragraph(t("protected_footnote", lang), note=True))
-        out += [FigureRef(f"means_{outcome}", t("figure_means", lang), f"{t('figure_means', lang)}: {label}"),
-                FigureRef(f"forest_{outcome}", t("figure_forest", lang), f"{t('figure_forest', lang)}: {label}")]
+        ci = int(round(study.analysis["ci_level"] * 100))
+        better = t("better_higher" if study.outcomes[outcome]["better"] == "higher" else "better_lower", lang)
+        means = t("caption_means", lang, label=label, ci=ci, better=better)
+        forest = t("caption_forest", lang, label=label, ci=ci)
+        out += [FigureRef(f"means_{outcome}", means, means), FigureRef(f"forest_{outcome}", forest, forest)]
     return [Section("results", t("results", lang), out)]
 
 
