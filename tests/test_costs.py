@@ -305,7 +305,6 @@ def test_costs_need_a_municipality_group(tmp_path):
 def test_the_sheets_are_named_by_kind_never_by_path_in_what_is_published(tmp_path):
     """A file or sheet name may identify someone: the report's config appendix and the
     figures' settings name the cost sheet "cost sheet", as exports are "export 1"."""
-    import json
 
     from conftest import make_study
 
@@ -321,4 +320,6 @@ def test_the_sheets_are_named_by_kind_never_by_path_in_what_is_published(tmp_pat
     settings = (tmp_path / "settings.json").read_text(encoding="utf-8")
     for text in (config, settings):
         assert "Jensen" not in text and "cost sheet" in text
-    assert json.loads(config)["costs"]["price_year"] == 2022
+    import yaml
+
+    assert yaml.safe_load(config)["costs"]["price_year"] == 2022

@@ -123,6 +123,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "caption_costs_per": {"da": "Omkostninger pr. {unit}, i kroner ({year}-priser); et tomt felt er skjult eller "
                                 "ikke defineret.",
                           "en": "Costs per {unit}, in DKK ({year} prices); an empty cell is hidden or not defined."},
+    "config_show": {"da": "Vis konfigurationen (YAML)", "en": "Show the configuration (YAML)"},
     "band_hidden": {"da": "Skjult (små antal)", "en": "Hidden (small counts)"},
     "effective_n": {"da": "effektivt n", "en": "effective n"},
     "ci_of": {"da": "{ci} %-KI", "en": "{ci} % CI"},

@@ -340,7 +340,7 @@ def write_settings(study: Study, path: str | Path, log_path: str | Path | None =
 
 def provenance(study: Study, inputs: list[dict]) -> dict:
     """What a reviewer needs to reproduce the report: inputs (by position and
-    SHA-256 of the bytes read), config, versions, time (``SOURCE_DATE_EPOCH`` if set)."""
+    SHA-256 of the bytes read), the config (YAML), versions, time (``SOURCE_DATE_EPOCH`` if set)."""
     packages = ["evaluation", "numpy", "pandas", "scipy", "statsmodels", "matplotlib", "snakemake"]
     versions = {}
     for p in packages:
@@ -356,10 +356,13 @@ def provenance(study: Study, inputs: list[dict]) -> dict:
     for key, name in (("costs", "cost sheet"), ("fidelity", "fidelity sheet")):  # the same for the sheets
         if spec.get(key):
             spec[key] = {"path": name, **{k: v for k, v in spec[key].items() if k not in ("path", "sheet")}}
+    import yaml
+
+    settings = json.loads(json.dumps({"study": study.id, **spec, "analysis": study.analysis}, default=str))
     return {
         "inputs": [{"path": i["export"], "sha256": i["sha256"]} for i in inputs],
-        "config": json.dumps({"study": study.id, **spec, "analysis": study.analysis}, ensure_ascii=False, indent=1,
-                             default=str),
+        # as the analyst wrote it: YAML in the config's order
+        "config": yaml.safe_dump(settings, allow_unicode=True, sort_keys=False, width=100),
         "versions": versions,
         "generated": time.strftime("%Y-%m-%d %H:%M:%S %Z" if epoch is None else "%Y-%m-%d %H:%M:%S UTC", stamp),
     }

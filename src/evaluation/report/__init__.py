@@ -53,7 +53,7 @@ def build_document(ctx, scores: pd.DataFrame, provenance: dict) -> Document:
         Heading(t("packages", lang)),
         Bullets([f"{k} {v}" for k, v in provenance["versions"].items()]),
         Heading(t("config", lang)),
-        Preformatted(provenance["config"])]))
+        Preformatted(provenance["config"], folded=t("config_show", lang))]))
     return doc
 
 

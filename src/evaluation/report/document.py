@@ -52,6 +52,7 @@ class Heading:
 @dataclass
 class Preformatted:
     text: str
+    folded: str = ""  # shown folded under this summary line (HTML: <details>)
 
 
 Block = Union[Paragraph, Bullets, Table, FigureRef, Heading, Preformatted]

@@ -44,7 +44,8 @@ def _block(block, images: dict[str, str], captions: dict[int, str]) -> Markup:
                       f'src="data:image/png;base64,{images[block.stem]}"><figcaption>{e(captions[id(block)])}'
                       "</figcaption></figure>")
     if isinstance(block, Preformatted):
-        return Markup(f"<pre>{e(block.text)}</pre>")
+        pre = f"<pre>{e(block.text)}</pre>"
+        return Markup(f"<details><summary>{e(block.folded)}</summary>{pre}</details>" if block.folded else pre)
     raise TypeError(f"no HTML for {type(block).__name__}")
 
 
