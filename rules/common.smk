@@ -25,7 +25,8 @@ wildcard_constraints:
 
 
 def final_outputs():
-    """What `snakemake` builds by default: every study's publication in reports/<study>/.
+    """What `snakemake` builds by default: every study's publication in reports/<study>/,
+    and the reviewer's R kit of each in data/processed/<study>/reproduce/ (never published).
 
     The marker reports/.<study>.published stands for the folder; a folder removed
     by hand takes its marker with it, so that the next run publishes it again.
@@ -33,7 +34,7 @@ def final_outputs():
     for sid in STUDIES:
         if not os.path.isdir(f"reports/{sid}") and os.path.exists(f"reports/.{sid}.published"):
             os.remove(f"reports/.{sid}.published")
-    return [f"reports/.{sid}.published" for sid in STUDIES]
+    return [f"reports/.{sid}.published" for sid in STUDIES] + [f"data/processed/{sid}/reproduce" for sid in STUDIES]
 
 
 def study_exports(wildcards):

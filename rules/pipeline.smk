@@ -64,6 +64,7 @@ rule analyse:
         analyses=expand("data/processed/{{study}}/{name}.csv", name=stages.analysis_names()),
         persons=expand("data/processed/{{study}}/{name}_persons.parquet", name=stages.person_tables()),
         pairs="data/processed/{study}/pairs.parquet",
+        reproduce=directory("data/processed/{study}/reproduce"),
     params:
         settings=settings_of("analyse"),
     priority: study_priority

@@ -144,8 +144,9 @@ def _sheet_rows(inputs: Mapping[str, str], name: str, configured, columns: list[
 
 
 def run_analyse(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], log: logging.Logger) -> None:
-    """Every analysis's full, unrounded table (data/processed/<study>/<name>.csv), and
-    the complete pairs of every contrast (pairs.parquet)."""
+    """Every analysis's full, unrounded table (data/processed/<study>/<name>.csv), the
+    complete pairs of every contrast (pairs.parquet), and with output ``reproduce``
+    the reviewer's R kit in that folder (:mod:`evaluation.reproduce`)."""
     from .analyses import ANALYSES, table_columns, with_persons
 
     stored = [a for a in ANALYSES if getattr(a, "STORED", True)]
@@ -160,6 +161,10 @@ def run_analyse(study: Study, inputs: Mapping[str, str], out: Mapping[str, str],
             columns=["pid", "outcome", "from_wave", "to_wave"])
         write_parquet(people, path)
     write_parquet(data.pairs, out["pairs"])
+    if "reproduce" in out:  # the reviewer's R kit (evaluation.reproduce)
+        from .reproduce import write_kit
+
+        write_kit(study, data.pairs, out["reproduce"])
 
 
 def run_tables(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], log: logging.Logger) -> None:
