@@ -60,7 +60,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "col_n": {"da": "n (par)", "en": "n (pairs)"},
     "col_pre": {"da": "Før, gns. (SD)", "en": "Before, mean (SD)"},
     "col_post": {"da": "Efter, gns. (SD)", "en": "After, mean (SD)"},
-    "col_diff": {"da": "Forskel [95 %-KI]", "en": "Difference [95 % CI]"},
+    "col_diff": {"da": "Forskel [95 %‑KI]", "en": "Difference [95 % CI]"},
     "col_p": {"da": "p (t-test)", "en": "p (t-test)"},
     "col_p_adj": {"da": "p justeret", "en": "adjusted p"},
     "col_p_w": {"da": "p (Wilcoxon)", "en": "p (Wilcoxon)"},
@@ -80,16 +80,16 @@ TEXTS: dict[str, dict[str, str]] = {
     "sheet_notes": {"da": "Noter", "en": "Notes"},
     "note": {"da": "Note", "en": "Note"},
     "caption_results": {
-        "da": "{label}: gennemsnit (SD) ved første og senere måling, ændringen med {ci} %-KI, p-værdier og "
+        "da": "{label}: gennemsnit (SD) ved første og senere måling, ændringen med {ci} %‑KI, p-værdier og "
               "effektstørrelser, samlet og for hver undergruppe ({better}; n er personer med en gyldig score ved "
               "begge målinger).",
         "en": "{label}: mean (SD) at the earlier and later wave, the change with its {ci} % CI, p-values and effect "
               "sizes, overall and for each subgroup ({better}; n is people with a valid score at both waves)."},
     "caption_means": {
-        "da": "{label}: gennemsnit ved hver måling med {ci} %-KI, samlet og for hver undergruppe ({better}).",
+        "da": "{label}: gennemsnit ved hver måling med {ci} %‑KI, samlet og for hver undergruppe ({better}).",
         "en": "{label}: mean at each wave with its {ci} % CI, overall and for each subgroup ({better})."},
     "caption_forest": {
-        "da": "{label}: Cohens d_z med {ci} %-KI, samlet og for hver undergruppe. Til højre for den stiplede linje "
+        "da": "{label}: Cohens d_z med {ci} %‑KI, samlet og for hver undergruppe. Til højre for den stiplede linje "
               "er en forbedring; jo større punkt, jo flere personer.",
         "en": "{label}: Cohen's d_z with its {ci} % CI, overall and for each subgroup. Right of the dashed line is "
               "an improvement; the larger the point, the more people."},
@@ -99,7 +99,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "{group}: the change in each level against the reference, adjusted for the baseline (level minus "
               "reference, in points)."},
     "caption_comparison_figure": {
-        "da": "{group}: Hedges' g (WWC) af den justerede forskel med {ci} %-KI for hvert udfald. Til højre for den "
+        "da": "{group}: Hedges' g (WWC) af den justerede forskel med {ci} %‑KI for hvert udfald. Til højre for den "
               "stiplede linje forbedrede niveauet sig mere end referencen.",
         "en": "{group}: Hedges' g (WWC) of the adjusted difference with its {ci} % CI for each outcome. Right of the "
               "dashed line the level improved more than the reference."},
@@ -126,9 +126,9 @@ TEXTS: dict[str, dict[str, str]] = {
     "config_show": {"da": "Vis konfigurationen (YAML)", "en": "Show the configuration (YAML)"},
     "band_hidden": {"da": "Skjult (små antal)", "en": "Hidden (small counts)"},
     "effective_n": {"da": "effektivt n", "en": "effective n"},
-    "ci_of": {"da": "{ci} %-KI", "en": "{ci} % CI"},
+    "ci_of": {"da": "{ci} %‑KI", "en": "{ci} % CI"},
     "cohens_dz": {"da": "Cohens d_z", "en": "Cohen's d_z"},
-    "col_dz": {"da": "Cohens d_z [95 %-KI]", "en": "Cohen's d_z [95 % CI]"},
+    "col_dz": {"da": "Cohens d_z [95 %‑KI]", "en": "Cohen's d_z [95 % CI]"},
     "col_gav": {"da": "Hedges' g_av", "en": "Hedges' g_av"},
     "col_instrument": {"da": "Instrument", "en": "Instrument"},
     "col_scale": {"da": "Skala", "en": "Scale"},
@@ -261,7 +261,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "group_comparison": {"da": "Sammenligning af varianter", "en": "Comparison of variants"},
     "group_comparison_intro": {
         "da": "Ændringen sammenlignes direkte mellem niveauerne af {groups} og referencen: ANCOVA af den senere "
-              "måling justeret for den første (justeret forskel i point, niveau minus reference, med 95 %-KI), "
+              "måling justeret for den første (justeret forskel i point, niveau minus reference, med 95 %‑KI), "
               "p for forskellen (klyngerobust CR2 efter familie, når familier kendes), den samme forskel også "
               "justeret for de angivne grupper, og Hedges' g (WWC). At en variant er signifikant og en anden ikke, "
               "er ikke i sig selv en forskel; det er denne test, der afgør det.",
@@ -272,11 +272,11 @@ TEXTS: dict[str, dict[str, str]] = {
               "and another not is no difference in itself; this test decides."},
     "col_level": {"da": "Niveau – reference", "en": "Level – reference"},
     "figure_comparison_axis": {
-        "da": "Hedges' g (WWC) af den justerede forskel [{ci} %-KI] — forbedring mod højre",
+        "da": "Hedges' g (WWC) af den justerede forskel [{ci} %‑KI] — forbedring mod højre",
         "en": "Hedges' g (WWC) of the adjusted difference [{ci} % CI] — improvement to the right"},
     "col_n_levels": {"da": "n (niveau / ref.)", "en": "n (level / ref.)"},
     "col_change_levels": {"da": "Ændring (niveau / ref.)", "en": "Change (level / ref.)"},
-    "col_ancova": {"da": "Justeret forskel [95 %-KI]", "en": "Adjusted difference [95 % CI]"},
+    "col_ancova": {"da": "Justeret forskel [95 %‑KI]", "en": "Adjusted difference [95 % CI]"},
     "col_ancova_adj": {"da": "Også justeret for grupper (p)", "en": "Also adjusted for groups (p)"},
     "col_g_wwc": {"da": "g (WWC)", "en": "g (WWC)"},
     "col_p_cr2": {"da": "p (CR2)", "en": "p (CR2)"},
@@ -327,8 +327,8 @@ TEXTS: dict[str, dict[str, str]] = {
               "Satterthwaite df), beside the complete-pairs result."},
     "col_persons": {"da": "Personer", "en": "People"},
     "col_pairs_only": {"da": "Kun første + kun sidste", "en": "First only + last only"},
-    "col_lmm_estimate": {"da": "Ændring, alle [95 %-KI]", "en": "Change, all [95 % CI]"},
-    "col_paired_diff": {"da": "Ændring, komplette par [95 %-KI]", "en": "Change, complete pairs [95 % CI]"},
+    "col_lmm_estimate": {"da": "Ændring, alle [95 %‑KI]", "en": "Change, all [95 % CI]"},
+    "col_paired_diff": {"da": "Ændring, komplette par [95 %‑KI]", "en": "Change, complete pairs [95 % CI]"},
     "finding_lmm_same": {
         "da": "Med alle tilgængelige besvarelser (også dem, der kun svarede én gang) er konklusionerne de samme.",
         "en": "With every available answer (also from those who answered once) the conclusions stay the same."},
@@ -338,13 +338,13 @@ TEXTS: dict[str, dict[str, str]] = {
     "attrition": {"da": "Frafald", "en": "Attrition"},
     "attrition_intro": {
         "da": "Adskilte de, der faldt fra, sig ved start? Første målings score for dem, der også har en gyldig "
-              "score ved den senere måling, mod dem, der ikke har (Welch-test, Cohens d med 95 %-KI).",
+              "score ved den senere måling, mod dem, der ikke har (Welch-test, Cohens d med 95 %‑KI).",
         "en": "Did those who left differ at the start? The first wave's score of those with a valid score at the "
               "later wave too, against those without (Welch test, Cohen's d with 95 % CI)."},
     "col_completers": {"da": "Fuldførte: n: gns.", "en": "Completers: n: mean"},
     "col_dropouts": {"da": "Frafaldne: n: gns.", "en": "Drop-outs: n: mean"},
     "col_attrition_diff": {"da": "Forskel", "en": "Difference"},
-    "col_d_ci": {"da": "d [95 %-KI]", "en": "d [95 % CI]"},
+    "col_d_ci": {"da": "d [95 %‑KI]", "en": "d [95 % CI]"},
     "finding_attrition_none": {
         "da": "Frafald ({lost}): de frafaldne adskilte sig ikke påviseligt fra de øvrige ved start.",
         "en": "Attrition ({lost}): those who left did not differ detectably from the others at the start."},
