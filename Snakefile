@@ -27,7 +27,9 @@ include: "rules/pipeline.smk"
 
 # The stages run in processes forked from a copy of this one, made now that the
 # workflow is loaded: they start with the analysis stack imported (evaluation.jobs).
-jobs.start()
+# Not in a job of a cluster or of a job group: that process runs one stage itself.
+if workflow.is_main_process:
+    jobs.start()
 
 
 rule all:

@@ -56,6 +56,18 @@ def study_priority(wildcards):
     return len(study.outcomes) * len(study.contrasts) * (1 + len(study.groupings))
 
 
+def memory(factor):
+    """``resources: mem_mb`` from the size of a job's inputs: a gigabyte, and ``factor``
+    megabytes per megabyte of input (what a cluster scheduler reserves; a local run
+    ignores it)."""
+
+    def mem_mb(wildcards, input):
+        return int(1000 + factor * input.size_mb)
+
+    mem_mb.__name__ = f"mem_mb_{factor}"
+    return mem_mb
+
+
 def id_key_file(wildcards):
     """The key file, unless the key comes from EVALUATION_ID_KEY (then no file is made)."""
     if os.environ.get("EVALUATION_ID_KEY"):

@@ -30,6 +30,8 @@ rule ingest:
         settings=settings_of("ingest"),
         content=exports_sha256,
     priority: study_priority
+    resources:
+        mem_mb=memory(20),
     log:
         "logs/{study}/ingest.log",
     run:
@@ -44,6 +46,8 @@ rule score:
     params:
         settings=settings_of("score"),
     priority: study_priority
+    resources:
+        mem_mb=memory(20),
     log:
         "logs/{study}/score.log",
     run:
@@ -68,6 +72,8 @@ rule analyse:
     params:
         settings=settings_of("analyse"),
     priority: study_priority
+    resources:
+        mem_mb=memory(30),
     log:
         "logs/{study}/analyse.log",
     run:
@@ -91,6 +97,8 @@ rule tables:
     params:
         settings=settings_of("tables"),
     priority: study_priority
+    resources:
+        mem_mb=memory(30),
     log:
         "logs/{study}/tables.log",
     run:
@@ -108,6 +116,8 @@ rule figures:
         settings=settings_of("figures"),
         publication=lambda wildcards: f"data/processed/{wildcards.study}/publication",
     priority: study_priority
+    resources:
+        mem_mb=memory(10),
     log:
         "logs/{study}/figures.log",
     run:
@@ -129,6 +139,8 @@ rule report:
         settings=settings_of("report"),
         publication=lambda wildcards: f"data/processed/{wildcards.study}/publication",
     priority: study_priority
+    resources:
+        mem_mb=memory(10),
     log:
         "logs/{study}/report.log",
     run:
@@ -143,6 +155,8 @@ rule publish:
     output:
         "reports/.{study}.published",
     priority: study_priority
+    resources:
+        mem_mb=memory(2),
     log:
         "logs/{study}/publish.log",
     run:

@@ -207,3 +207,38 @@ def test_a_language_change_reruns_only_figures_and_report(small_study, tmp_path)
     (work / "config.yaml").write_text(yaml.safe_dump(cfg, allow_unicode=True, sort_keys=False), encoding="utf-8")
     jobs = set(re.findall(r"^rule (\w+):", run_snakemake(work, "--dry-run").stdout, flags=re.M))
     assert "analyse" in jobs and "tables" in jobs and not {"ingest", "score"} & jobs
+
+
+def test_the_cluster_profile_publishes_what_a_local_run_publishes(small_study, tmp_path):
+    """The shipped cluster profile (cluster-generic, each study's chain one job group)
+    with a scheduler on this machine: every published table is byte-identical to the
+    local run's."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    work = tmp_path / "cluster"
+    shutil.copytree(small_study / "data" / "raw", work / "data" / "raw")
+    shutil.copy(small_study / "config.yaml", work / "config.yaml")
+    (work / "data/processed").mkdir()
+    shutil.copy(small_study / "data/processed/.id_key", work / "data/processed/.id_key")  # the same pseudonyms
+    scripts = REPO / "tests" / "data" / "cluster"
+    snakemake = Path(sys.executable).parent / "snakemake"
+    env = {**os.environ, "EVALUATION_TEST_JOBS": str(tmp_path / "jobs")}
+    proc = subprocess.run([str(snakemake), "--profile", str(REPO / "profiles" / "cluster"),
+                           "--snakefile", str(REPO / "Snakefile"), "--directory", str(work),
+                           "--configfile", str(work / "config.yaml"),
+                           "--cluster-generic-submit-cmd", str(scripts / "submit.sh"),
+                           "--cluster-generic-status-cmd", str(scripts / "status.sh"),
+                           "--latency-wait", "5"], capture_output=True, text=True, timeout=900, env=env)
+    logs = "".join(p.read_text() for p in (tmp_path / "jobs").glob("*.log")) if (tmp_path / "jobs").exists() else ""
+    assert proc.returncode == 0, proc.stderr[-3000:] + logs[-3000:]
+    # one cluster job per study: its chain from ingest to publish as one job group
+    assert len(list((tmp_path / "jobs").glob("*.exit"))) == 2, proc.stderr[-3000:]
+    for study in ("parents", "fosterfamilies"):
+        local = sorted((small_study / "reports" / study / "tables").glob("*.csv"))
+        assert local
+        for path in local:
+            remote = work / "reports" / study / "tables" / path.name
+            assert remote.read_bytes() == path.read_bytes(), path.name

@@ -79,16 +79,20 @@ def save_all(drawings: dict, directory: Path, svg: bool = False, workers: int = 
     number ticks with the decimal mark of ``lang``.
 
     With ``workers > 1`` on a system that forks, the figures are drawn by that many
-    processes forked from this one (drawing is pure Python, bound by one core each);
-    every figure is drawn the same way either way, so the files are the same bytes.
+    processes forked from this one (drawing is pure Python, bound by one core each),
+    unless this process runs threads (Snakemake's own, when a stage runs inside it: a
+    fork would copy a lock another thread holds); every figure is drawn the same way
+    either way, so the files are the same bytes.
     """
     import multiprocessing
+    import threading
 
     global _DRAWINGS
     _DRAWINGS = dict(drawings)
     stems = list(drawings)
     try:
-        if workers > 1 and len(stems) > 2 and "fork" in multiprocessing.get_all_start_methods():
+        if workers > 1 and len(stems) > 2 and "fork" in multiprocessing.get_all_start_methods() \
+                and threading.active_count() == 1:
             with multiprocessing.get_context("fork").Pool(workers) as pool:
                 parts = pool.starmap(_save_one, [(stem, str(directory), svg, lang) for stem in stems], chunksize=1)
         else:
