@@ -759,6 +759,7 @@ def _certificates(A: np.ndarray, b: np.ndarray, F: np.ndarray, values: np.ndarra
 
 CERTIFICATES_PER_ROUND = 16  # derivations computed per round (each is a linear programme)
 RESTORE_OVERALL = 12  # hidden counts of the overall rows tried again at the end (an audit each)
+RESTORE_MARKERS = 12  # "< min_n" markers taken back, tried again one by one at the end (an audit each)
 
 
 def _hide_nested(model: CountModel, visible: np.ndarray, min_n: int, hide) -> None:
@@ -905,8 +906,13 @@ def protect(model: CountModel, min_n: int, max_rounds: int = 200, hidden: Sequen
             else:
                 hide(j, "protect")
     checked = (visible.copy(), set(unmarked))  # what the last audit found safe
-    # a "< min_n" taken back early may be safe again now that more is hidden
-    for i in sorted(unmarked, key=lambda i: counts[i].value):
+    # a "< min_n" taken back early may be safe again now that more is hidden: all of
+    # them at once (showing fewer markers reveals less, so then each alone is safe
+    # too), else one by one, smallest first, at most RESTORE_MARKERS audits
+    if len(unmarked) > 1 and not audit(model, visible, min_n, sensitive, set(), certificates=0).violations:
+        unmarked = set()
+        checked = (visible.copy(), set(unmarked))
+    for i in sorted(unmarked, key=lambda i: counts[i].value)[:RESTORE_MARKERS]:
         trial = unmarked - {i}
         if not audit(model, visible, min_n, sensitive, trial, certificates=0).violations:
             unmarked = trial

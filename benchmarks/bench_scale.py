@@ -1,0 +1,130 @@
+"""The whole pipeline on generated studies of growing size, against a floor measured
+in the same run, with peak memory.
+
+A study of N respondents answering 4 questionnaires (PSOC 16 items, WHO-5, PSS 18
+items, SDQ 25 items) before and after, in 98 municipalities x 2 variants, children
+in families of 1-3, 15 % lost to follow-up: one long CSV export. Timed: a cold
+``snakemake --cores 2`` run of the workflow on it (ingest to publish), and the floor:
+reading the same export with pandas and one numpy pass over its answers. Peak memory
+is the largest resident set of any process of the run.
+
+    python benchmarks/bench_scale.py [--sizes 1000 10000 100000] [--big]
+
+``--big`` adds 10^6 respondents. Goals (issue 14): 10^5 within 10 times the floor,
+10^6 under 2 minutes and 3 GB.
+"""
+from __future__ import annotations
+
+import argparse
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+SNAKEMAKE = str(Path(sys.executable).parent / "snakemake")
+ITEMS = {"psoc": (16, 1, 6), "who5": (5, 0, 5), "pss": (18, 1, 5), "sdq": (25, 0, 2)}
+BUILTIN = {"psoc": "psoc", "who5": "who5", "pss": "pss", "sdq": "sdq_parent"}
+SCALE = {"psoc": "total", "who5": "total", "pss": "total", "sdq": "total_difficulties"}
+BETTER = {"psoc": "higher", "who5": "higher", "pss": "lower", "sdq": "lower"}
+
+
+def columns(instrument: str) -> list[str]:
+    return [f"{instrument}_{k:02d}" for k in range(1, ITEMS[instrument][0] + 1)]
+
+
+def export(n: int, path: Path, seed: int = 1) -> None:
+    """One long CSV: a row per respondent and wave."""
+    rng = np.random.default_rng(seed)
+    families = max(1, int(n / 1.5))
+    family = np.sort(np.r_[np.arange(families), rng.integers(0, families, n - families)])[:n]
+    municipality = np.array([f"Kommune {i:02d}" for i in range(98)])[rng.integers(0, 98, families)][family]
+    variant = np.array(["individuel", "gruppe"])[rng.integers(0, 2, families)][family]
+    stays = rng.random(n) >= 0.15
+    frames = []
+    for wave, who in (("før", np.ones(n, dtype=bool)), ("efter", stays)):
+        frame = {"id": np.char.add("R", np.arange(n).astype(str))[who], "runde": wave,
+                 "kommune": municipality[who], "model": variant[who],
+                 "familie": np.char.add("F", family.astype(str))[who]}
+        shift = 0.0 if wave == "før" else 0.3
+        for instrument, (k, lo, hi) in ITEMS.items():
+            theta = rng.normal(shift, 1, who.sum())
+            centre = (lo + hi) / 2
+            for name in columns(instrument):
+                frame[name] = np.clip(np.round(centre + theta * (hi - lo) / 4 + rng.normal(0, 0.8, who.sum())),
+                                      lo, hi).astype(int)
+        frames.append(pd.DataFrame(frame))
+    pd.concat(frames, ignore_index=True).to_csv(path, index=False, sep=";")
+
+
+def config(path: Path) -> dict:
+    study = {
+        "title": {"da": "Skala", "en": "Scale"}, "language": "da",
+        "exports": [{"path": str(path)}],
+        "columns": {"id": "id", "wave": "runde", "family": "familie"},
+        "waves": {"pre": ["før"], "post": ["efter"]},
+        "groups": {"municipality": {"column": "kommune"},
+                   "variant": {"column": "model", "expected": ["individuel", "gruppe"]}},
+        "compare": {"variant": {"adjust": ["municipality"]}},
+        "instruments": {i: {"builtin": BUILTIN[i], "items": columns(i)} for i in ITEMS},
+        "outcomes": {i: {"instrument": i, "scale": SCALE[i], "better": BETTER[i], "reliability": 0.8}
+                     for i in ITEMS},
+        "groupings": [["municipality"], ["variant"], ["municipality", "variant"]],
+    }
+    return {"studies": {"scale": study}}
+
+
+def floor(path: Path) -> float:
+    start = time.perf_counter()
+    frame = pd.read_csv(path, sep=";")
+    answers = frame.select_dtypes("number").to_numpy(dtype=float)
+    np.nansum(answers, axis=0)
+    return time.perf_counter() - start
+
+
+def pipeline(work: Path) -> tuple[float, float]:
+    """Wall time of a cold run, and the peak resident set (GB) of its processes."""
+    for name in ("data/processed", "reports", "logs", ".snakemake"):
+        shutil.rmtree(work / name, ignore_errors=True)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    start = time.perf_counter()
+    proc = subprocess.run([SNAKEMAKE, "--cores", "2", "--quiet", "--snakefile", str(REPO / "Snakefile"),
+                           "--directory", str(work), "--configfile", str(work / "config.yaml")],
+                          capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"the pipeline failed:\n{proc.stderr[-3000:]}")
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return elapsed, max(peak, before) / 1024 ** 2
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
+    parser.add_argument("--big", action="store_true", help="also 10^6 respondents")
+    args = parser.parse_args()
+    sizes = args.sizes + ([1_000_000] if args.big else [])
+    print(f"{'respondents':>12} {'rows':>9} {'floor s':>8} {'run s':>8} {'ratio':>7} {'peak GB':>8}")
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in sizes:
+            work = Path(tmp) / f"n{n}"
+            (work / "data").mkdir(parents=True)
+            path = work / "data" / "export.csv"
+            export(n, path)
+            (work / "config.yaml").write_text(yaml.safe_dump(config(path), allow_unicode=True), encoding="utf-8")
+            base = min(floor(path) for _ in range(2))
+            run, peak = pipeline(work)
+            rows = sum(1 for _ in path.open(encoding="utf-8")) - 1
+            print(f"{n:>12} {rows:>9} {base:>8.2f} {run:>8.2f} {run / base:>7.1f} {peak:>8.2f}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
