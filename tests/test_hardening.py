@@ -331,3 +331,33 @@ def test_user_missing_codes_of_a_wide_spss_file_reach_the_log(tmp_path):
     log = (tmp_path / "logs/s/ingest.log").read_text()
     assert "1 user-missing value(s) in column 'k1_1' read as missing" in log
     assert "1 user-missing value(s) in column 'k1_2' read as missing" in log
+
+
+def test_the_last_scan_reads_texts_and_identifying_columns_not_computed_numbers(tmp_path):
+    """A Wilcoxon V of 85,000 pairs (2101901234) or an amount in kroner is a computed
+    number, not a CPR number: it does not stop a publication. The same digits as a
+    group, in a text cell of the workbook, or anywhere in the report's text do."""
+    from openpyxl import Workbook
+
+    from evaluation.privacy import scan_publication
+
+    def publication(group: str, statistic: object, text: object) -> Path:
+        folder = tmp_path / f"p{len(list(tmp_path.iterdir()))}"
+        (folder / "tables").mkdir(parents=True)
+        pd.DataFrame({"outcome": ["x"], "from_wave": ["pre"], "to_wave": ["post"], "grouping": ["municipality"],
+                      "group": [group], "wilcoxon_v": [statistic]}).to_csv(folder / "tables/results.csv", index=False)
+        book = Workbook(write_only=True)
+        sheet = book.create_sheet("Resultater")
+        sheet.append(["Gruppe", "Wilcoxon V"])
+        sheet.append([text, statistic])
+        book.save(folder / "tables.xlsx")
+        return folder
+
+    assert scan_publication(publication("Aarhus", 2101901234.0, "Aarhus")) == []
+    found = scan_publication(publication("0101901234", 2101901234.0, "Aarhus"))
+    assert [f.split(" (")[0] for f in found] == ["tables/results.csv"]
+    found = scan_publication(publication("Aarhus", 2101901234.0, "Hans 0101901234"))
+    assert [f.split(" (")[0] for f in found] == ["tables.xlsx"]
+    folder = publication("Aarhus", 17.0, "Aarhus")
+    (folder / "report.html").write_text("<p>Samlet: 2101901234</p>", encoding="utf-8")
+    assert [f.split(" (")[0] for f in scan_publication(folder)] == ["report.html"]

@@ -94,25 +94,71 @@ def mask_cpr(text: str) -> str:
     return out
 
 
+# a worksheet cell holding a number (no string type): a computed statistic, count or amount
+_NUMBER_CELL = re.compile(r'<c\b(?![^>]*\bt="(?:s|str|inlineStr)")[^>]*>.*?</c>', re.S)
+
+
+def _table_text(path: Path, keys: set[str]) -> str:
+    """A published CSV table as text to scan: every header, every cell of an
+    identifying column (``keys``: groups, levels, files, rules) and every cell that is
+    not a number. A number in a statistics column is computed, never copied from an
+    export, and may have ten digits (the Wilcoxon V of 85,000 pairs, an amount in kroner)."""
+    import csv
+
+    def number(cell: str) -> bool:
+        try:
+            float(cell)
+        except ValueError:
+            return False
+        return True
+
+    with path.open(encoding="utf-8", errors="replace", newline="") as fh:
+        rows = list(csv.reader(fh))
+    if not rows:
+        return ""
+    header = rows[0]
+    kept = [" ".join(header)]
+    for row in rows[1:]:
+        kept.append(" ".join(cell for column, cell in zip(header, row) if column in keys or not number(cell)))
+    return "\n".join(kept)
+
+
+def _published_keys() -> dict[str, set[str]]:
+    """The identifying columns of every published table, by its path in a publication."""
+    from .analyses import ANALYSES, published_path
+
+    return {published_path(a): set(getattr(a, "KEYS", ())) for a in ANALYSES}
+
+
 def scan_publication(folder: str | Path) -> list[str]:
     """Files of a publication that hold something that looks like a CPR number.
 
-    Reads every CSV, HTML, SVG and JSON file as text and the XML inside every DOCX
-    and XLSX; PNG pixels are drawn from the same published texts. Returns
+    Reads every HTML, SVG and JSON file as text and the XML inside every DOCX and
+    XLSX; PNG pixels are drawn from the same published texts. A published table
+    (CSV, or a workbook sheet) is read without the numbers of its statistics columns
+    (:func:`_table_text`, worksheet cells of type number): those are computed and may
+    have ten digits; its identifying columns and every text are read. Returns
     ``"<file>: <what>"`` lines with the number masked.
     """
     folder = Path(folder)
+    keys = _published_keys()
     found = []
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         suffix = path.suffix.lower()
         texts: list[tuple[str, str]] = []
-        if suffix in (".csv", ".html", ".svg", ".json", ".txt"):
+        relative = path.relative_to(folder).as_posix()
+        if suffix == ".csv" and relative in keys:
+            texts.append((path.name, _table_text(path, keys[relative])))
+        elif suffix in (".csv", ".html", ".svg", ".json", ".txt"):
             texts.append((path.name, path.read_text(encoding="utf-8", errors="replace")))
         elif suffix in (".docx", ".xlsx"):
             with zipfile.ZipFile(path) as z:
                 for name in z.namelist():
                     if name.endswith((".xml", ".rels")):
-                        texts.append((f"{path.name}:{name}", z.read(name).decode("utf-8", errors="replace")))
+                        text = z.read(name).decode("utf-8", errors="replace")
+                        if suffix == ".xlsx" and name.startswith("xl/worksheets/"):
+                            text = _NUMBER_CELL.sub("", text)
+                        texts.append((f"{path.name}:{name}", text))
         for where, text in texts:
             if suffix in (".html", ".svg"):
                 # drop inline images: base64 data is not text
