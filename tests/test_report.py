@@ -352,7 +352,8 @@ def test_danish_figures_write_numbers_with_a_decimal_comma(tmp_path):
 
 
 def test_forest_plots_separate_and_name_their_groupings(tmp_path):
-    """Each grouping a block under its name in bold, a rule above it; the overall row first."""
+    """Each one-way grouping a block under its name in bold, a rule above it; the overall
+    row first; crossed groups only in the table."""
     from conftest import make_study
 
     from evaluation.figures import forest_plot
@@ -363,7 +364,8 @@ def test_forest_plots_separate_and_name_their_groupings(tmp_path):
             "instruments": {"own": {"items": ["k1"], "range": [0, 10], "score": "sum"}},
             "outcomes": {"joy": {"instrument": "own", "scale": "total", "better": "higher"}}}
     study = make_study(spec)
-    cells = [("all", "all"), ("municipality", "Aarhus"), ("municipality", "Herning"), ("variant", "gruppe")]
+    cells = [("all", "all"), ("municipality", "Aarhus"), ("municipality", "Herning"), ("variant", "gruppe"),
+             ("municipality+variant", "Aarhus+gruppe")]
     results = pd.DataFrame({"outcome": "joy", "from_wave": "pre", "to_wave": "post",
                             "grouping": [g for g, _ in cells], "group": [v for _, v in cells], "n": 40,
                             "d_z": 0.3, "d_z_ci_low": 0.1, "d_z_ci_high": 0.5, "suppressed": False})

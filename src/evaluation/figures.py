@@ -182,12 +182,16 @@ def means_plot(study: Study, outcome: str, results: pd.DataFrame) -> Figure:
 
 
 def forest_plot(study: Study, outcome: str, results: pd.DataFrame) -> Figure:
-    """d_z with its CI for the overall row and every published group of the outcome; one
-    panel per contrast, side by side, groups on a shared axis (a group hidden in a
-    contrast has no point there). Improvement points right for every outcome: a
+    """d_z with its CI for the overall row and every published group of a one-way
+    grouping of the outcome (crossed groups are in the table only); one panel per
+    contrast, side by side, groups on a shared axis (a group hidden in a contrast has
+    no point there). Improvement points right for every outcome: a
     lower-is-better outcome's d_z is drawn with its sign turned, and the axis says so."""
     lang = study.language
     rows = results[(results["outcome"] == outcome) & _published(results) & results["d_z"].notna()]
+    # one-way groupings only: the cells of two groups crossed (196 at 98 municipalities x 2
+    # variants) are in the results table, not in a figure
+    rows = rows[(rows["grouping"] == "all") | ~rows["grouping"].astype(str).str.contains("+", regex=False)]
     contrasts = [c for c in study.contrasts
                  if ((rows["from_wave"] == c[0]) & (rows["to_wave"] == c[1])).any()] or study.contrasts[:1]
     several = len(study.contrasts) > 1

@@ -89,10 +89,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "da": "{label}: gennemsnit ved hver måling med {ci} %‑KI, samlet og for hver undergruppe ({better}).",
         "en": "{label}: mean at each wave with its {ci} % CI, overall and for each subgroup ({better})."},
     "caption_forest": {
-        "da": "{label}: Cohens d_z med {ci} %‑KI, samlet og for hver undergruppe. Til højre for den stiplede linje "
-              "er en forbedring; jo større punkt, jo flere personer.",
-        "en": "{label}: Cohen's d_z with its {ci} % CI, overall and for each subgroup. Right of the dashed line is "
-              "an improvement; the larger the point, the more people."},
+        "da": "{label}: Cohens d_z med {ci} %‑KI, samlet og for hver undergruppe (krydsede grupper står i "
+              "tabellen). Til højre for den stiplede linje er en forbedring; jo større punkt, jo flere personer.",
+        "en": "{label}: Cohen's d_z with its {ci} % CI, overall and for each subgroup (crossed groups are in the "
+              "table). Right of the dashed line is an improvement; the larger the point, the more people."},
     "caption_comparison": {
         "da": "{group}: ændringen i hvert niveau mod referencen, justeret for udgangspunktet (niveau minus "
               "reference, i point).",
