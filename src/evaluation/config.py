@@ -625,6 +625,11 @@ class Study:
     def outcome_label(self, outcome: str) -> str:
         return self.text(self.outcomes[outcome].get("label"), outcome)
 
+    def toward_better(self, outcome: str) -> float:
+        """+1 when a higher score of ``outcome`` is better, -1 when lower is: a change
+        times this is positive when it is an improvement."""
+        return 1.0 if self.outcomes[outcome]["better"] == "higher" else -1.0
+
     @property
     def groupings(self) -> list[list[str]]:
         """The configured groupings, each in the order listed, "all" first."""

@@ -217,7 +217,7 @@ def forest_plot(study: Study, outcome: str, results: pd.DataFrame) -> Figure:
     position = {key: len(lines) - 1 - k for k, (kind, key) in enumerate(lines) if kind == "row"}
     headings = [len(lines) - 1 - k for k, (kind, _) in enumerate(lines) if kind == "heading"]
     better = study.outcomes[outcome]["better"]
-    sign = 1.0 if better == "higher" else -1.0  # improvement to the right for every outcome
+    sign = study.toward_better(outcome)  # improvement to the right for every outcome
     for ax, (a, b) in zip(axes, contrasts):
         part = rows[(rows["from_wave"] == a) & (rows["to_wave"] == b)]
         y = np.array([position[key] for key in zip(part["grouping"], part["group"])], dtype=float)
@@ -273,7 +273,7 @@ def comparison_plot(study: Study, compared: str, table: pd.DataFrame) -> Figure:
     for ax, level in zip(axes, levels):
         part = rows[rows["level"] == level]
         y = np.array([position[k] for k in zip(part["outcome"], part["from_wave"], part["to_wave"])], dtype=float)
-        sign = np.where([study.outcomes[o]["better"] == "higher" for o in part["outcome"]], 1.0, -1.0)
+        sign = np.array([study.toward_better(o) for o in part["outcome"]])
         scale = part["omega"].astype(float) / part["post_sd_pooled"].astype(float)
         g = sign * part["g_wwc_ancova"].astype(float)
         ends = np.sort(np.vstack([sign * scale * part["ancova_ci_low"].astype(float),
@@ -384,7 +384,8 @@ def band_plot(study: Study, bars: list[tuple[str, pd.DataFrame]]) -> Figure | No
     ax.set_xlabel("%")
     if ax.get_legend_handles_labels()[0]:
         # centred on the figure, not the axes: the labels on the left shift the axes right
-        fig.legend(ncol=len(ax.get_legend_handles_labels()[0]), loc="upper center", bbox_to_anchor=(0.5, 0.995), frameon=False, fontsize=8)
+        fig.legend(ncol=len(ax.get_legend_handles_labels()[0]), loc="upper center", bbox_to_anchor=(0.5, 0.995),
+                   frameon=False, fontsize=8)
     return fig
 
 

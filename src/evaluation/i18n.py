@@ -1,8 +1,10 @@
 """Every label, heading and sentence of the reports, in Danish and English."""
 from __future__ import annotations
 
-__all__ = ["t", "TEXTS", "issue_rule", "column_heading", "interval", "format_number", "grouping_label", "wave_label", "contrast_label", "p_text", "p_phrase",
-           "hidden_mark", "group_text"]
+import re
+
+__all__ = ["t", "TEXTS", "issue_rule", "column_heading", "interval", "format_number", "grouping_label", "wave_label",
+           "contrast_label", "p_text", "p_phrase", "hidden_mark", "group_text"]
 
 TEXTS: dict[str, dict[str, str]] = {
     "pre": {"da": "Før", "en": "Before"},
@@ -115,7 +117,8 @@ TEXTS: dict[str, dict[str, str]] = {
     "caption_fidelity_figure": {"da": "Leveret pr. kerneelement og kommune; jo mørkere felt, jo mere leveret.",
                                 "en": "Delivered per core element and municipality; the darker the cell, the more "
                                       "delivered."},
-    "caption_fidelity_change": {"da": "Ændringen hos {units} med høj og lav fidelitet (undersøgende, ikke en effekt).",
+    "caption_fidelity_change": {"da": "Ændringen hos {units} med høj og lav fidelitet (undersøgende, ikke en "
+                                      "effekt).",
                                 "en": "The change of {units} with high and low fidelity (exploratory, not an "
                                       "effect)."},
     "caption_costs": {"da": "Omkostninger pr. kommune og kategori, i kroner ({year}-priser).",
@@ -493,8 +496,6 @@ ISSUE_RULES_DA: list[tuple[str, str]] = [
 
 def issue_rule(rule: str, lang: str) -> str:
     """The rule of a data issue in ``lang`` (data_issues.csv words it in English)."""
-    import re
-
     if lang == "da":
         for pattern, template in ISSUE_RULES_DA:
             match = re.fullmatch(pattern, rule)
@@ -521,7 +522,8 @@ COLUMN_WORDS: dict[str, tuple[str, str]] = {
     "families": ("familier", "families"), "family": ("familie", "family"), "from": ("fra", "from"),
     "full": ("fuld", "full"), "group": ("gruppe", "group"), "grouping": ("gruppering", "grouping"),
     "high": ("høj", "high"), "icc": ("ICC", "ICC"), "iid": ("uafhængige", "independent"),
-    "improved": ("forbedret", "improved"), "included": ("medtaget", "included"), "instrument": ("instrument", "instrument"),
+    "improved": ("forbedret", "improved"), "included": ("medtaget", "included"),
+    "instrument": ("instrument", "instrument"),
     "level": ("niveau", "level"), "line": ("linje", "line"), "low": ("lav", "low"), "mean": ("gennemsnit", "mean"),
     "municipality": ("kommune", "municipality"), "not": ("ikke", "not"), "obs": ("observationer", "observations"),
     "omega": ("McDonalds omega", "McDonald's omega"), "only": ("kun", "only"), "outcome": ("udfald", "outcome"),

@@ -99,7 +99,8 @@ def blocks(ctx) -> list[Section]:
         few = pd.isna(r["n_families"])  # a handful of families is not published
         return [str(int(r["n"])), hidden_mark("small", ctx.min_n) if few else str(int(r["n_families"])),
                 f(r["mean_change"]), f"{f(r['se_iid'], 3)} / {f(r['se_cr2'], 3)}", p_text(r["p_cr2"], lang),
-                f(r["icc"]), "" if few else f"{f(r['deff'])} ({t('effective_n', lang)} {format_number(r['n_eff'], lang, 0)})"]
+                f(r["icc"]),
+                "" if few else f"{f(r['deff'])} ({t('effective_n', lang)} {format_number(r['n_eff'], lang, 0)})"]
 
     table = table_of(ctx, NAME, [t("col_n", lang), t("col_families", lang), t("col_mean_change", lang),
                                  t("col_se_iid_cr2", lang), t("col_p_cr2", lang), t("col_icc", lang),

@@ -177,11 +177,10 @@ def blocks(ctx) -> list[Section]:
     intro = t("group_comparison_intro", lang, groups=", ".join(grouping_label(study, g).lower()
                                                                for g in study.compare))
     ci = int(round(study.analysis["ci_level"] * 100))
-    pictures = [FigureRef(f"comparison_{c}", t("caption_comparison_figure", lang, group=grouping_label(study, c), ci=ci),
-                          t("caption_comparison_figure", lang, group=grouping_label(study, c), ci=ci))
-                for c in study.compare if (table["compared"] == c).any()]
-    rows.caption = t("caption_comparison", lang, group=", ".join(grouping_label(study, c) for c in study.compare
-                                                                  if (table["compared"] == c).any()))
+    compared = [c for c in study.compare if (table["compared"] == c).any()]
+    captions = {c: t("caption_comparison_figure", lang, group=grouping_label(study, c), ci=ci) for c in compared}
+    pictures = [FigureRef(f"comparison_{c}", captions[c], captions[c]) for c in compared]
+    rows.caption = t("caption_comparison", lang, group=", ".join(grouping_label(study, c) for c in compared))
     return [Section("group-comparison", t("group_comparison", lang), [Paragraph(intro, note=True), rows,
                                                                        *pictures])]
 
@@ -208,8 +207,7 @@ def findings(ctx) -> list[str]:
             if pd.isna(p) or p >= SIGNIFICANT:
                 none.append(label)
                 continue
-            sign = 1.0 if study.outcomes[r["outcome"]]["better"] == "higher" else -1.0
-            good = sign * r["ancova_diff"] > 0
+            good = study.toward_better(r["outcome"]) * r["ancova_diff"] > 0
             (better if good else worse).append(t("comparison_item", lang, label=label,
                                                  diff=format_number(abs(r["ancova_diff"]), lang),
                                                  g=format_number(abs(r["g_wwc_ancova"]), lang), p=p_phrase(p, lang)))

@@ -119,7 +119,7 @@ def results_rows(ctx, outcome: str) -> Table:
             f"{f(r['d_z'])} [{f(r['d_z_ci_low'])}; {f(r['d_z_ci_high'])}]", f(r["g_av"]),
         ])
         flags.append(False)
-    better = t("better_higher" if study.outcomes[outcome]["better"] == "higher" else "better_lower", lang)
+    better = t(f"better_{study.outcomes[outcome]['better']}", lang)
     caption = t("caption_results", lang, label=study.outcome_label(outcome), ci=ci, better=better)
     return Table(header, rows, flags, caption=caption)
 
@@ -138,7 +138,7 @@ def blocks(ctx) -> list[Section]:
         if any(reasons.get(i) == "protect" for i in published.index[published["outcome"] == outcome]):
             out.append(Paragraph(t("protected_footnote", lang), note=True))
         ci = int(round(study.analysis["ci_level"] * 100))
-        better = t("better_higher" if study.outcomes[outcome]["better"] == "higher" else "better_lower", lang)
+        better = t(f"better_{study.outcomes[outcome]['better']}", lang)
         means = t("caption_means", lang, label=label, ci=ci, better=better)
         forest = t("caption_forest", lang, label=label, ci=ci)
         out += [FigureRef(f"means_{outcome}", means, means), FigureRef(f"forest_{outcome}", forest, forest)]
@@ -176,7 +176,7 @@ def findings(ctx) -> list[str]:
     hidden = _hidden(published)
     out = []
     several = len(study.contrasts) > 1
-    for (a, b), (outcome, spec) in ((c, o) for c in study.contrasts for o in study.outcomes.items()):
+    for (a, b), outcome in ((c, o) for c in study.contrasts for o in study.outcomes):
         sel = (published["outcome"] == outcome) & (published["from_wave"] == a) & (published["to_wave"] == b)
         rows = published[sel]
         if rows.empty or not (rows["grouping"] == "all").any():
@@ -189,7 +189,7 @@ def findings(ctx) -> list[str]:
             out.append(t("finding_suppressed", lang, label=label))
             continue
         diff = float(overall["diff_mean"])
-        better = (diff > 0) == (spec["better"] == "higher")
+        better = study.toward_better(outcome) * diff > 0
         significant = overall["p_t_adj"] < SIGNIFICANT
         if diff == 0:
             key = "finding_unchanged"
@@ -214,12 +214,12 @@ def exploratory(ctx) -> list[str]:
     name = headline(study)
     several = len(study.contrasts) > 1
     out = []
-    for (a, b), (outcome, spec) in ((c, o) for c in study.contrasts for o in study.outcomes.items()):
+    for (a, b), outcome in ((c, o) for c in study.contrasts for o in study.outcomes):
         rows = shown[(shown["outcome"] == outcome) & (shown["from_wave"] == a) & (shown["to_wave"] == b)]
         label = study.outcome_label(outcome)
         if several:
             label = f"{label} ({contrast_label(study, (a, b))})"
-        sign = 1.0 if spec["better"] == "higher" else -1.0
+        sign = study.toward_better(outcome)
         for grouping, part in rows.groupby("grouping", sort=False):
             values = part[name].astype(float) * sign
             part = part[values.notna()]

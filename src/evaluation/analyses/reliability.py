@@ -29,10 +29,11 @@ def compute(data, study) -> pd.DataFrame:
 
 def blocks(ctx) -> list[Section]:
     lang = ctx.lang
-    instruments = ctx.study.instruments
-    rows = [[instruments[r["instrument"]].title(lang) if r["instrument"] in instruments else r["instrument"],
-             instruments[r["instrument"]].scale_label(r["scale"], lang) if r["instrument"] in instruments
-             else r["scale"], wave_label(ctx.study, r["wave"]),
+    def names(iid: str, scale: str) -> list[str]:  # the questionnaire's and the scale's names for readers
+        instrument = ctx.study.instruments.get(iid)
+        return [instrument.title(lang), instrument.scale_label(scale, lang)] if instrument else [iid, scale]
+
+    rows = [[*names(r["instrument"], r["scale"]), wave_label(ctx.study, r["wave"]),
              hidden_mark("small", ctx.min_n) if str(r.get("suppressed")).lower() == "true" else str(int(r["n"])),
              format_number(r["alpha"], lang), format_number(r["omega"], lang)]
             for _, r in ctx.tables[NAME].iterrows()]

@@ -28,8 +28,8 @@ def build_document(ctx, scores: pd.DataFrame, provenance: dict) -> Document:
     # first, then the other analyses in report order (SUMMARY_AFTER: after them)
     summarised = sorted((a for a in analyses if hasattr(a, "findings")),
                         key=lambda a: getattr(a, "SUMMARY_AFTER", False))
-    findings = [f[:1].upper() + f[1:] for a in summarised for f in a.findings(ctx)]
-    exploratory = [e for a in summarised if hasattr(a, "exploratory") for e in a.exploratory(ctx)]
+    findings = [_sentence(f) for a in summarised for f in a.findings(ctx)]
+    exploratory = [_sentence(e) for a in summarised if hasattr(a, "exploratory") for e in a.exploratory(ctx)]
     doc = Document(lang, study.title, t("report", lang))
     summary = [Paragraph(t("summary_intro", lang)), Bullets(findings)]
     if exploratory:  # apart from the findings, and said to be exploratory
@@ -37,7 +37,7 @@ def build_document(ctx, scores: pd.DataFrame, provenance: dict) -> Document:
 
         summary += [Heading(t("exploratory", lang)),
                     Paragraph(t("exploratory_intro", lang, effect=t(f"effect_{headline(study)}", lang))),
-                    Bullets([e[:1].upper() + e[1:] for e in exploratory])]
+                    Bullets(exploratory)]
     doc.sections.append(Section("summary", t("summary", lang), summary))
     for a in analyses:
         doc.sections += a.blocks(ctx)
@@ -55,6 +55,10 @@ def build_document(ctx, scores: pd.DataFrame, provenance: dict) -> Document:
         Heading(t("config", lang)),
         Preformatted(provenance["config"], folded=t("config_show", lang))]))
     return doc
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _scoring(study, scores: pd.DataFrame, min_n: int) -> list[str]:
