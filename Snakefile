@@ -8,10 +8,18 @@ from snakemake.utils import min_version
 min_version("9.0")
 
 # Every job runs on one core (no rule declares threads), and jobs run side by side:
-# BLAS thread pools of their own would only compete for the same two cores. Set
-# before numpy is first imported (rules/common.smk); a value the user set stays.
-for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_variable, "1")
+# BLAS thread pools of their own would only compete for the same two cores (and
+# spin on the small matrices of the disclosure audit). The variables reach the
+# libraries loaded from now on; numpy's OpenBLAS is already loaded (Snakemake's
+# plugins import numpy), so its pool is set to one thread at run time. A value
+# the user set stays.
+_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+if not any(_variable in os.environ for _variable in _THREAD_VARIABLES):
+    from threadpoolctl import threadpool_limits
+
+    for _variable in _THREAD_VARIABLES:
+        os.environ[_variable] = "1"
+    threadpool_limits(1)
 
 
 # The demo config, only when no --configfile is given: a config/config.yaml lying

@@ -105,33 +105,17 @@ rule tables:
         jobs.run("tables", STUDIES[wildcards.study], input, output, log[0])
 
 
-rule figures:
-    # Drawn from the published tables only, in a worker of its own like every stage
-    # (evaluation.jobs); it forks one more worker to draw on both cores.
-    input:
-        tables=expand("data/processed/{{study}}/publication/{path}", path=stages.published_tables()),
-    output:
-        figures=directory("data/processed/{study}/publication/figures"),
-    params:
-        settings=settings_of("figures"),
-        publication=lambda wildcards: f"data/processed/{wildcards.study}/publication",
-    priority: study_priority
-    resources:
-        mem_mb=memory(10),
-    log:
-        "logs/{study}/figures.log",
-    run:
-        jobs.run("figures", STUDIES[wildcards.study], {"publication": params.publication}, output, log[0])
-
-
 rule report:
+    # The figures, drawn from the published tables only by two forked processes while
+    # the report's text and workbook are written, then the HTML and Word report that
+    # embed them. Published files reach reports/{study}/ only through publish.
     input:
         tables=expand("data/processed/{{study}}/publication/{path}", path=stages.published_tables()),
         disclosure="data/processed/{study}/disclosure.json",
         scores="data/processed/{study}/scores.parquet",
         inputs="data/processed/{study}/inputs.json",
-        figures="data/processed/{study}/publication/figures",
     output:
+        figures=directory("data/processed/{study}/publication/figures"),
         html="data/processed/{study}/publication/report.html",
         docx="data/processed/{study}/publication/report.docx",
         xlsx="data/processed/{study}/publication/tables.xlsx",

@@ -90,8 +90,7 @@ def demo_run(tmp_path_factory) -> Path:
     return workdir
 
 
-def run_stages(study: Study, root: Path, stages=("ingest", "score", "analyse", "tables", "figures", "report",
-                                               "publish")) -> Path:
+def run_stages(study: Study, root: Path, stages=("ingest", "score", "analyse", "tables", "report", "publish")) -> Path:
     """Every stage of one study, without Snakemake, with the workflow's file names under ``root``."""
     from evaluation.stages import (analysis_names, person_tables, publication_files, published_tables, run_stage,
                                    write_settings)
@@ -115,10 +114,10 @@ def run_stages(study: Study, root: Path, stages=("ingest", "score", "analyse", "
         "tables": ({"analyses": analyses, "persons": persons, "flow": p / "flow.csv", "people": p / "people.parquet",
                     "issues": p / "data_issues.csv", "scores": p / "scores.parquet"},
                    {"tables": tables, "disclosure": p / "disclosure.json"}),
-        "figures": ({"publication": pub}, {"figures": pub / "figures"}),
         "report": ({"publication": pub, "disclosure": p / "disclosure.json", "scores": p / "scores.parquet",
-                    "inputs": p / "inputs.json", "figures": pub / "figures"},
-                   {"html": pub / "report.html", "docx": pub / "report.docx", "xlsx": pub / "tables.xlsx"}),
+                    "inputs": p / "inputs.json"},
+                   {"figures": pub / "figures", "html": pub / "report.html", "docx": pub / "report.docx",
+                    "xlsx": pub / "tables.xlsx"}),
         "publish": ([str(pub / name) for name in publication_files()], [str(root / "reports" / f".{study.id}.published")]),
     }
     write_settings(study, p / "settings.json")

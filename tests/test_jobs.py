@@ -104,3 +104,95 @@ def test_invalid_input_error_pickles_with_its_problems():
     exc = InvalidInputError([Problem("a.csv", 3, "SDQ1", "x", "not an answer code")])
     back = pickle.loads(pickle.dumps(exc))
     assert type(back) is InvalidInputError and back.problems == exc.problems and str(back) == str(exc)
+
+
+def test_side_by_side_runs_each_task_in_a_process_of_its_own_and_raises_the_first_error(tmp_path):
+    proc = _python(f"""
+        import os, time
+        from evaluation import jobs
+        from evaluation.ingest import InvalidInputError, Problem
+
+        def note(name, seconds=0.3):
+            def task():
+                start = time.monotonic()
+                time.sleep(seconds)
+                with open(r"{tmp_path}/" + name, "w") as fh:
+                    fh.write(f"{{os.getpid()}} {{start}} {{time.monotonic()}}")
+            return task
+
+        def invalid():
+            raise InvalidInputError([Problem("b.csv", 7, "k1", "9", "not an answer code")])
+
+        def killed():
+            os.kill(os.getpid(), 9)
+
+        jobs.side_by_side(note("a"), note("b"), note("c"))
+        try:
+            jobs.side_by_side(note("d", 0), invalid, killed)
+        except InvalidInputError as exc:  # the first failure in the order given, as itself
+            assert exc.problems[0].line == 7, exc
+        else:
+            raise AssertionError("no error")
+        try:
+            jobs.side_by_side(note("e", 0), killed)
+        except jobs.StageError as exc:
+            assert "without a result (-9)" in str(exc), exc
+        else:
+            raise AssertionError("no error")
+        print(os.getpid())
+    """)
+    assert proc.returncode == 0, proc.stderr
+    runs = {n: (tmp_path / n).read_text().split() for n in "abcd"}
+    assert runs["a"][0] == proc.stdout.split()[-1]  # the first task runs in the calling process
+    assert len({runs[n][0] for n in "abc"}) == 3
+    # all three at once: each started before any other ended
+    assert max(float(runs[n][1]) for n in "abc") < min(float(runs[n][2]) for n in "abc")
+    assert (tmp_path / "e").exists()
+
+
+def test_side_by_side_in_a_process_with_threads_runs_the_tasks_here_in_order():
+    import os
+    import threading
+
+    seen = []
+    stop = threading.Event()
+    helper = threading.Thread(target=stop.wait, daemon=True)
+    helper.start()
+    try:
+        jobs.side_by_side(lambda: seen.append(("a", os.getpid())), lambda: seen.append(("b", os.getpid())))
+    finally:
+        stop.set()
+    assert seen == [("a", os.getpid()), ("b", os.getpid())]
+
+
+def test_figures_drawn_by_forked_workers_are_the_bytes_drawn_here(tmp_path):
+    """figures.drawing: two workers draw while the caller goes on; the files equal
+    the ones drawn in the calling process."""
+    proc = _python(f"""
+        from pathlib import Path
+        from matplotlib.figure import Figure
+        from evaluation import figures
+
+        def plot(k):
+            def draw():
+                fig = Figure(figsize=(3, 2))
+                ax = fig.subplots()
+                ax.plot([0, 1, 2], [k, 1.5, 2 * k], marker="o", label=f"gruppe {{k}}")
+                ax.set_title("Forældrestress")
+                ax.legend()
+                return fig
+            return draw
+
+        drawings = {{f"fig{{k}}": plot(k) for k in range(5)}}
+        with figures.drawing([(drawings, Path(r"{tmp_path}/pool"), "da")], workers=2) as done:
+            pool = done()
+        with figures.drawing([(drawings, Path(r"{tmp_path}/here"), "da")], workers=1) as done:
+            here = done()
+        print(len(pool), len(here))
+    """)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["5", "5"]
+    pool = sorted((tmp_path / "pool").glob("*.png"))
+    assert [p.name for p in pool] == [f"fig{k}.png" for k in range(5)]
+    for p in pool:
+        assert p.read_bytes() == (tmp_path / "here" / p.name).read_bytes()

@@ -1047,13 +1047,14 @@ def _protect_partitions(model: CountModel, analysis, out: pd.DataFrame, partitio
     a row already hidden keeps its classes hidden."""
     blank_with = getattr(analysis, "BLANK_WITH", {}) or {}
     hidden_rows = set(np.flatnonzero(out["suppressed"].to_numpy(dtype=bool)))
+    models = []
     for key, parts in partitions.groupby(["outcome", "from_wave", "to_wave"], sort=False):
         sub = PartitionModel(model, tuple(map(str, key)), parts)
         analysis.partition_counts(sub, out, study)
         first = [i for i, c in enumerate(sub.counts) if c.row in hidden_rows]
-        if len(first) == len(sub.counts):  # every row already hidden: nothing of it is published
-            continue
-        result = protect(sub, min_n, hidden=first)
+        if len(first) < len(sub.counts):  # else every row is hidden already: nothing of it is published
+            models.append((sub, first))
+    for result in _protect_each(models, min_n):
         for (table, row, column), why in result.hidden.items():
             if row in hidden_rows:
                 continue
@@ -1063,6 +1064,24 @@ def _protect_partitions(model: CountModel, analysis, out: pd.DataFrame, partitio
                 out.at[row, c] = None
         protection.rounds += result.rounds
     return out
+
+
+def _protect_each(models: list[tuple[CountModel, list[int]]], min_n: int) -> list[Protection]:
+    """:func:`protect` of independent models (each with the counts hidden from the
+    start), half of them in a forked process (:func:`evaluation.jobs.side_by_side`):
+    the same decisions, on two cores."""
+    from functools import partial
+
+    from .jobs import side_by_side
+
+    def protect_all(some):
+        return [protect(sub, min_n, hidden=first) for sub, first in some]
+
+    halves = side_by_side(*(partial(protect_all, models[k::2]) for k in range(min(2, len(models)))))
+    results: list = [None] * len(models)
+    for k, half in enumerate(halves):
+        results[k::2] = half
+    return results
 
 
 def follow(table: pd.DataFrame, keys: Sequence[str], source: pd.DataFrame,

@@ -7,7 +7,10 @@ Okabe-Ito palette (colour-blind safe); axes say which direction is better.
 """
 from __future__ import annotations
 
+import os
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Sequence
 
 import matplotlib
 import numpy as np
@@ -15,16 +18,20 @@ import pandas as pd
 from matplotlib import ticker
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from scipy import special  # the t quantile without importing scipy.stats; before save_all forks
+from scipy import special  # the t quantile without importing scipy.stats; before drawing() forks
 
 from .config import Study
 from .i18n import contrast_label, format_number, group_text, grouping_label, t, wave_label
 from .instruments import band_sort_key
 
-__all__ = ["means_plot", "forest_plot", "comparison_plot", "flow_plot", "band_plot", "save_figure"]
+__all__ = ["means_plot", "forest_plot", "comparison_plot", "flow_plot", "band_plot", "save_figure", "drawing"]
 
 # Group names and labels are data: "$" in one is a dollar sign, never mathtext.
 matplotlib.rcParams["text.parse_math"] = False
+# Titles sit just above their axes: no axis has ticks or labels on top that a title
+# would have to clear, and looking for them (every tick label's extent on every
+# shared axis) was a quarter of the drawing time.
+matplotlib.rcParams["axes.titley"] = 1.0
 
 OKABE_ITO = {"blue": "#0072B2", "orange": "#E69F00", "green": "#009E73", "vermillion": "#D55E00",
              "grey": "#999999", "sky": "#56B4E9", "purple": "#CC79A7", "black": "#000000"}
@@ -47,7 +54,7 @@ def save_figure(fig: Figure, stem: Path, svg: bool = False) -> list[Path]:
     return written
 
 
-_DRAWINGS: dict = {}  # what the forked workers of save_all draw (inherited, never pickled)
+_TASKS: list = []  # what the forked workers of drawing() draw: (stem, drawing, folder, lang), inherited
 
 
 class _DecimalComma(ticker.ScalarFormatter):
@@ -68,38 +75,61 @@ def decimal_mark(fig: Figure, lang: str) -> Figure:
     return fig
 
 
-def _save_one(stem: str, directory: str, svg: bool, lang: str) -> list[str]:
-    drawing = _DRAWINGS[stem]
-    figure = decimal_mark(drawing() if callable(drawing) else drawing, lang)
+def _save_one(index: int, svg: bool) -> list[str]:
+    stem, draw, directory, lang = _TASKS[index]
+    figure = decimal_mark(draw() if callable(draw) else draw, lang)
     return [str(p) for p in save_figure(figure, Path(directory) / stem, svg)]
 
 
-def save_all(drawings: dict, directory: Path, svg: bool = False, workers: int = 1, lang: str = "en") -> list[Path]:
-    """Draw and save every figure (``stem -> Figure`` or a function that draws it), its
-    number ticks with the decimal mark of ``lang``.
+@contextmanager
+def drawing(batches: Sequence[tuple[dict, Path, str]], svg: bool = False, workers: int = 1):
+    """Draw and save every figure of ``batches`` (``(drawings, folder, lang)``, where
+    ``drawings`` maps a file stem to a Figure or a function that draws it) while the
+    caller goes on; gives a function that waits for them and returns the files.
 
-    With ``workers > 1`` on a system that forks, the figures are drawn by that many
-    processes forked from this one (drawing is pure Python, bound by one core each),
-    unless this process runs threads (Snakemake's own, when a stage runs inside it: a
-    fork would copy a lock another thread holds); every figure is drawn the same way
-    either way, so the files are the same bytes.
+        with figures.drawing([(drawings, folder, "da")], workers=2) as done:
+            ...                 # e.g. the report's text and workbook
+            files = done()
+
+    With ``workers > 1`` on a system that forks, that many processes forked from this
+    one draw (drawing is pure Python, bound by one core each), unless this process
+    runs threads (Snakemake's own, when a stage runs inside it: a fork would copy a
+    lock another thread holds); then, and with one worker, everything is drawn here
+    before the block starts. Every figure is drawn the same way either way, so the
+    files are the same bytes. Number ticks get the decimal mark of each batch's
+    language. The workers stand back (``os.nice(5)``) when another job needs a core:
+    a report's figures can wait a moment for another study's disclosure audit.
+    Leaving the block stops workers that are still drawing.
     """
     import multiprocessing
     import threading
 
-    global _DRAWINGS
-    _DRAWINGS = dict(drawings)
-    stems = list(drawings)
+    global _TASKS
+    tasks = [(stem, d, str(folder), lang) for drawings, folder, lang in batches for stem, d in drawings.items()]
+    for folder in {str(folder) for _, folder, _ in batches}:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+    pool = None
     try:
-        if workers > 1 and len(stems) > 2 and "fork" in multiprocessing.get_all_start_methods() \
+        _TASKS = tasks
+        if workers > 1 and len(tasks) > 2 and "fork" in multiprocessing.get_all_start_methods() \
                 and threading.active_count() == 1:
-            with multiprocessing.get_context("fork").Pool(workers) as pool:
-                parts = pool.starmap(_save_one, [(stem, str(directory), svg, lang) for stem in stems], chunksize=1)
+            pool = multiprocessing.get_context("fork").Pool(workers, initializer=os.nice, initargs=(5,))  # the workers start now, with _TASKS
+            pending = pool.starmap_async(_save_one, [(i, svg) for i in range(len(tasks))], chunksize=1)
+
+            def done() -> list[Path]:
+                return [Path(p) for part in pending.get() for p in part]
         else:
-            parts = [_save_one(stem, str(directory), svg, lang) for stem in stems]
+            written = [Path(p) for i in range(len(tasks)) for p in _save_one(i, svg)]
+
+            def done() -> list[Path]:
+                return written
+        _TASKS = []
+        yield done
     finally:
-        _DRAWINGS = {}
-    return [Path(p) for part in parts for p in part]
+        _TASKS = []
+        if pool is not None:
+            pool.terminate()
+            pool.join()
 
 
 def _nothing_published(fig: Figure, lang: str) -> Figure:

@@ -37,9 +37,9 @@ import tempfile
 import threading
 from concurrent.futures import Future
 from itertools import count
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
-__all__ = ["start", "run", "stop", "StageError", "PRELOAD"]
+__all__ = ["start", "run", "stop", "side_by_side", "StageError", "PRELOAD"]
 
 # What the zygote imports while it waits for jobs, in the order the stages need it.
 PRELOAD = ("pyarrow.parquet", "pyarrow.dataset", "pyarrow.pandas_compat", "pandas.io.parquet", "python_calamine",
@@ -173,11 +173,66 @@ def _serve(requests: int, results: int, folder: str) -> None:
                 importlib.import_module(to_import.pop(0))
             except ImportError:
                 pass
+
         while running:
             pid, status = os.waitpid(-1, os.WNOHANG)
             if pid == 0:
                 break
             _write(results, pickle.dumps((running.pop(pid), os.waitstatus_to_exitcode(status))))
+
+
+def _outcome(task: Callable[[], object]) -> tuple[bool, object]:
+    """``(True, result)``, or ``(False, exception)``: the exception itself when it can
+    be pickled, else a :class:`StageError` with its message."""
+    try:
+        return True, task()
+    except BaseException as exc:
+        try:
+            pickle.loads(pickle.dumps(exc))
+            return False, exc
+        except Exception:
+            return False, StageError(f"{type(exc).__name__}: {exc}")
+
+
+def side_by_side(*tasks: Callable[[], object]) -> list:
+    """Run independent tasks at once and return their results in order: the first
+    task in this process, every other in a process forked from it (a stage's writers,
+    the disclosure audits of separate models; each bound to one core). Results come
+    back pickled. Waits for all; the first exception (in the order given) is raised.
+    Runs the tasks one after the other where forking is not safe (threads) or possible."""
+    if len(tasks) < 2 or not sys.platform.startswith("linux") or threading.active_count() > 1:
+        return [task() for task in tasks]
+    sys.stdout.flush()
+    sys.stderr.flush()
+    children = []
+    for task in tasks[1:]:
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            code = 0
+            try:
+                os.close(read_end)
+                _write(write_end, pickle.dumps(_outcome(task)))
+            except BaseException:
+                code = 1
+            finally:
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(code)
+        os.close(write_end)
+        children.append((pid, read_end))
+    outcomes = [_outcome(tasks[0])]
+    for pid, read_end in children:
+        message = _read(read_end)
+        os.close(read_end)
+        _, status = os.waitpid(pid, 0)
+        outcomes.append(pickle.loads(message) if message is not None else
+                        (False, StageError(f"a forked task ended without a result "
+                                           f"({os.waitstatus_to_exitcode(status)})")))
+    for ok, value in outcomes:
+        if not ok:
+            raise value
+    return [value for _, value in outcomes]
 
 
 def _job_process(number: int, job: tuple, requests: int, results: int, folder: str) -> None:
@@ -187,14 +242,7 @@ def _job_process(number: int, job: tuple, requests: int, results: int, folder: s
         os.close(requests)
         os.close(results)
         signal.signal(signal.SIGINT, signal.default_int_handler)
-        try:
-            outcome = (True, _job(*job))
-        except BaseException as exc:  # the same exception in the workflow, or its message
-            try:
-                pickle.loads(pickle.dumps(exc))
-                outcome = (False, exc)
-            except Exception:
-                outcome = (False, StageError(f"{type(exc).__name__}: {exc}"))
+        outcome = _outcome(lambda: _job(*job))  # the same exception in the workflow, or its message
         path = os.path.join(folder, f"{number}.pickle")
         with open(path + ".part", "wb") as fh:
             pickle.dump(outcome, fh)

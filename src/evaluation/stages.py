@@ -12,17 +12,19 @@ import logging
 import os
 import tempfile
 import time
+from functools import partial
 from importlib import metadata
 from pathlib import Path
 from typing import Mapping
 
 import pandas as pd
 
+from . import jobs
 from .config import Study
 from .io import (file_sha256, neutralise_csv, normalise_zip, source_date, stage_log, umask,
                  write_csv, write_parquet, write_text, write_with)
 
-__all__ = ["run_stage", "run_ingest", "run_score", "run_analyse", "run_tables", "run_figures", "run_report",
+__all__ = ["run_stage", "run_ingest", "run_score", "run_analyse", "run_tables", "run_report",
            "run_publish", "stage_settings", "write_settings", "provenance", "create_id_key", "exports_sha256",
            "input_files",
            "analysis_names", "published_tables", "publication_files", "PUBLICATION_FILES", "STAGES"]
@@ -209,60 +211,65 @@ def _published(study: Study, directory: str | Path) -> dict[str, pd.DataFrame]:
     return {a.NAME: read_published(a, directory) for a in ANALYSES}
 
 
-def run_figures(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], log: logging.Logger) -> None:
-    """Every analysis's figures as PNG (and SVG with ``figures: {svg: true}``), from
-    published tables only."""
-    from . import figures
+def _figures_of(study: Study, tables: dict[str, pd.DataFrame]) -> dict:
+    """Every figure of the study's enabled analyses: stem -> a Figure or a function that draws it."""
     from .analyses import enabled
 
-    tables = _published(study, inputs["publication"])
-    directory = Path(out["figures"])
-    directory.mkdir(parents=True, exist_ok=True)
-    svg = bool(study.analysis["figures"]["svg"])
-    drawings = {}  # stem -> a Figure, or a function that draws it
+    drawings = {}
     for analysis in enabled(study):
         draw = getattr(analysis, "figures", None)
         drawings.update(draw(tables, study) if draw else {})
-    written = figures.save_all(drawings, directory, svg, workers=min(2, os.cpu_count() or 1), lang=study.language)
-    for lang in study.languages[1:]:  # each further language's figures in a folder of their own
-        other = study.in_language(lang)
-        drawings = {}
-        for analysis in enabled(other):
-            draw = getattr(analysis, "figures", None)
-            drawings.update(draw(tables, other) if draw else {})
-        written += figures.save_all(drawings, directory / lang, svg, workers=min(2, os.cpu_count() or 1), lang=lang)
-    log.info("wrote %d figure files", len(written))
+    return drawings
 
 
 def run_report(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], log: logging.Logger) -> None:
-    """The report as self-contained HTML, Word (report.docx) and Excel (tables.xlsx)."""
+    """The report as self-contained HTML, Word (report.docx) and Excel (tables.xlsx),
+    and the figures it shows (``figures/``: PNG, and SVG with ``figures: {svg: true}``),
+    all from the published tables only.
+
+    The figures are drawn by two processes while this one writes the text and the
+    workbook; the HTML and the Word report, which embed them, come last, side by
+    side. Each further language gets ``report.<lang>.html/.docx`` and ``figures/<lang>/``.
+    """
+    from . import figures
     from .analyses import Context
     from .report import build_document, render_html, write_docx, write_xlsx
 
     tables = _published(study, inputs["publication"])
-    hidden = json.loads(Path(inputs["disclosure"]).read_text())
-    reasons = {name: ({int(r): why for r, why in d.get("rows", {}).items()},
-                      {(int(r), c): why for r, c, why in d.get("cells", [])}) for name, d in hidden.items()}
-    ingest_facts = json.loads(Path(inputs["inputs"]).read_text())
-    ctx = Context(study, tables, reasons, ingest_facts)
-    prov = provenance(study, ingest_facts["exports"])
-    scores = pd.read_parquet(inputs["scores"], columns=["instrument", "scale", "score", "n_answered"])
-    doc = build_document(ctx, scores, prov)
-    figure_dir = Path(inputs["figures"])
-    html = render_html(doc, figure_dir)
-    write_text(out["html"], html)
-    write_with(out["docx"], lambda p: (write_docx(doc, figure_dir, p), normalise_zip(p)))
-    write_with(out["xlsx"], lambda p: (write_xlsx(doc, tables, p, study), normalise_zip(p)))
-    log.info("report written: %d characters of HTML, report.docx, tables.xlsx", len(html))
-    for lang in study.languages[1:]:  # beside it: report.<lang>.html and .docx
-        other = study.in_language(lang)
-        doc = build_document(Context(other, tables, reasons, ingest_facts), scores,
-                             provenance(other, ingest_facts["exports"]))
-        folder = Path(out["html"]).parent
-        write_text(folder / f"report.{lang}.html", render_html(doc, figure_dir / lang))
-        write_with(folder / f"report.{lang}.docx", lambda p, d=doc: (write_docx(d, figure_dir / lang, p),
-                                                                       normalise_zip(p)))
-        log.info("report.%s.html and report.%s.docx written", lang, lang)
+    figure_dir = Path(out["figures"])
+    others = [study.in_language(lang) for lang in study.languages[1:]]
+    batches = [(_figures_of(study, tables), figure_dir, study.language)]
+    batches += [(_figures_of(s, tables), figure_dir / s.language, s.language) for s in others]
+    with figures.drawing(batches, bool(study.analysis["figures"]["svg"]), workers=min(2, os.cpu_count() or 1)) \
+            as figures_drawn:
+        hidden = json.loads(Path(inputs["disclosure"]).read_text())
+        reasons = {name: ({int(r): why for r, why in d.get("rows", {}).items()},
+                          {(int(r), c): why for r, c, why in d.get("cells", [])}) for name, d in hidden.items()}
+        ingest_facts = json.loads(Path(inputs["inputs"]).read_text())
+        scores = pd.read_parquet(inputs["scores"], columns=["instrument", "scale", "score", "n_answered"])
+        docs = [build_document(Context(s, tables, reasons, ingest_facts), scores,
+                               provenance(s, ingest_facts["exports"])) for s in (study, *others)]
+        write_with(out["xlsx"], lambda p: (write_xlsx(docs[0], tables, p, study), normalise_zip(p)))
+        log.info("tables.xlsx written")
+        log.info("%d figure files written", len(figures_drawn()))
+    folder = Path(out["html"]).parent
+    targets = [(Path(out["html"]), Path(out["docx"]), figure_dir)] + [
+        (folder / f"report.{s.language}.html", folder / f"report.{s.language}.docx", figure_dir / s.language)
+        for s in others]
+
+    def html(doc, path: Path, figure_folder: Path) -> None:
+        text = render_html(doc, figure_folder)
+        write_text(path, text)
+        log.info("%s written: %d characters", path.name, len(text))
+
+    def docx(doc, path: Path, figure_folder: Path) -> None:
+        write_with(path, lambda p: (write_docx(doc, figure_folder, p), normalise_zip(p)))
+        log.info("%s written", path.name)
+
+    # each language's HTML and Word report side by side (each writer is bound to one core)
+    jobs.side_by_side(*(task for doc, (html_path, docx_path, figure_folder) in zip(docs, targets)
+                        for task in (partial(docx, doc, docx_path, figure_folder),
+                                     partial(html, doc, html_path, figure_folder))))
 
 
 def input_files(study: Study) -> list[str]:
@@ -325,7 +332,7 @@ def stage_settings(study: Study, stage: str) -> str:
     }
     if stage in reads:
         return json.dumps(reads[stage], ensure_ascii=False, sort_keys=True, default=str)
-    # figures and report: everything they show
+    # the report (and its figures): everything it shows
     return json.dumps({"study": spec, "analysis": a}, ensure_ascii=False, sort_keys=True, default=str)
 
 
@@ -437,7 +444,7 @@ def run_publish(study: Study, inputs: Mapping[str, str], out: Mapping[str, str],
 
 
 STAGES = {"ingest": run_ingest, "score": run_score, "analyse": run_analyse, "tables": run_tables,
-          "figures": run_figures, "report": run_report, "publish": run_publish}
+          "report": run_report, "publish": run_publish}
 
 
 def run_stage(name: str, study: Study, inputs: Mapping[str, str], outputs: Mapping[str, str],

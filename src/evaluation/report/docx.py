@@ -101,12 +101,30 @@ def _add_table(word, block: Table, widths: list[float] | None, size: float = 9) 
         tbl.append(tr)
 
 
-def _caption(word, text: str, above: bool = True) -> None:
-    """A numbered caption in Word's own Caption style: above a table (kept with it),
-    below a figure."""
-    style = "Caption" if "Caption" in [s.name for s in word.styles] else None
-    paragraph = word.add_paragraph(text, style=style)
-    paragraph.paragraph_format.keep_with_next = above
+class _Styled:
+    """Paragraphs in a style given by name, its id looked up once: python-docx looks
+    a style name up among all styles on every paragraph (a quarter of the writing
+    time). What is set is what ``paragraph.style = name`` sets."""
+
+    def __init__(self, word) -> None:
+        self.word = word
+        self.ids = {style.name: style.style_id for style in word.styles}
+        self.default = word.styles.default(word.styles["Normal"].type).name
+
+    def add(self, text: str = "", style: str | None = None):
+        paragraph = self.word.add_paragraph(text)
+        if style is not None and style != self.default:
+            paragraph._p.style = self.ids[style]
+        return paragraph
+
+    def heading(self, text: str, level: int):
+        return self.add(text, "Title" if level == 0 else f"Heading {level}")
+
+    def caption(self, text: str, above: bool = True) -> None:
+        """A numbered caption in Word's own Caption style: above a table (kept with
+        it), below a figure."""
+        paragraph = self.add(text, "Caption" if "Caption" in self.ids else None)
+        paragraph.paragraph_format.keep_with_next = above
 
 
 def _page(section, landscape: bool) -> None:
@@ -120,14 +138,14 @@ def _page(section, landscape: bool) -> None:
         setattr(section, side, Cm(MARGIN))
 
 
-def _contents(word, title: str) -> None:
+def _contents(word, styled: _Styled, title: str) -> None:
     """A table of contents field (headings 1-2); Word fills it in when the file is
     opened (``updateFields``), LibreOffice when the index is updated."""
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
 
-    word.add_heading(title, level=1)
-    paragraph = word.add_paragraph()
+    styled.heading(title, 1)
+    paragraph = styled.add()
     parts = [("begin", None), (None, 'TOC \\o "1-2" \\h \\z \\u'), ("separate", None), ("end", None)]
     for kind, instruction in parts:
         run = OxmlElement("w:r")
@@ -159,37 +177,39 @@ def write(doc: Document, figure_dir: Path, path: Path) -> None:
     _page(word.sections[0], landscape=False)
     portrait = PAGE[0] - 2 * MARGIN
     landscape = PAGE[1] - 2 * MARGIN
-    word.add_heading(doc.title, level=0)
-    word.add_paragraph(doc.subtitle)
-    _contents(word, t("contents", doc.lang))
+    styled = _Styled(word)
+    styled.heading(doc.title, 0)
+    styled.add(doc.subtitle)
+    _contents(word, styled, t("contents", doc.lang))
     numbered = captions(doc, {p.stem for p in Path(figure_dir).glob("*.png")})
     for section in doc.sections:
-        word.add_heading(section.title, level=1)
+        styled.heading(section.title, 1)
         for block in section.blocks:
             if isinstance(block, Heading):
-                word.add_heading(block.text, level=block.level - 1)
+                styled.heading(block.text, block.level - 1)
             elif isinstance(block, Paragraph):
-                word.add_paragraph(block.text)
+                styled.add(block.text)
             elif isinstance(block, Bullets):
                 for item in block.items:
-                    word.add_paragraph(item, style="List Bullet")
+                    styled.add(item, "List Bullet")
             elif isinstance(block, Table):
                 wide, size, widths = layout(block, portrait, landscape)
                 if wide:  # too wide for the page: a landscape page of its own
                     _page(word.add_section(WD_SECTION.NEW_PAGE), landscape=True)
-                    _caption(word, numbered[id(block)])
+                    styled.caption(numbered[id(block)])
                     _add_table(word, block, widths, size)
                     _page(word.add_section(WD_SECTION.NEW_PAGE), landscape=False)
                 else:
-                    _caption(word, numbered[id(block)])
+                    styled.caption(numbered[id(block)])
                     _add_table(word, block, widths, size)
-                    word.add_paragraph()
+                    styled.add()
             elif isinstance(block, FigureRef):
                 png = Path(figure_dir) / f"{block.stem}.png"
                 if png.exists():
-                    word.add_picture(str(png), width=Cm(min(15.0, portrait)))
-                    word.paragraphs[-1].paragraph_format.keep_with_next = True
-                    _caption(word, numbered[id(block)], above=False)
+                    picture = styled.add()
+                    picture.add_run().add_picture(str(png), width=Cm(min(15.0, portrait)))
+                    picture.paragraph_format.keep_with_next = True
+                    styled.caption(numbered[id(block)], above=False)
             elif isinstance(block, Preformatted):
                 continue  # the configuration is in the HTML report and the provenance files
             else:
