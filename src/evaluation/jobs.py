@@ -41,15 +41,20 @@ from typing import Callable, Mapping, Sequence
 
 __all__ = ["start", "run", "stop", "side_by_side", "StageError", "PRELOAD"]
 
-# What the zygote imports while it waits for jobs, in the order the stages need it.
+# What the zygote imports while it waits for jobs, in the order the stages need it,
+# in steps of at most some 60 ms (a job that arrives waits for the step under way):
+# the heavy packages' large parts first, then the modules that use them.
 PRELOAD = ("pyarrow.parquet", "pyarrow.dataset", "pyarrow.pandas_compat", "pandas.io.parquet", "python_calamine",
-           "pandas.io.excel", "evaluation.schemas", "pandera.backends.pandas.register",
+           "pandas.io.excel", "typeguard", "pandera.dtypes", "pandera.engines.numpy_engine", "pandera.engines.pandas_engine", "pandera.typing", "pandera",
+           "evaluation.schemas", "pandera.backends.pandas.register", "hypothesis",
            "pandera.backends.pandas.builtin_checks", "evaluation.costs", "evaluation.fidelity", "evaluation.measures",
-           "evaluation.stats", "evaluation.analyses", "scipy.sparse", "scipy.linalg", "scipy.optimize",
-           "scipy.optimize._linprog_highs", "evaluation.disclosure", "evaluation.figures",
-           "matplotlib.backends.backend_agg", "multiprocessing.pool", "jinja2", "evaluation.report",
-           "evaluation.report.html", "evaluation.report.docx", "docx", "openpyxl", "openpyxl.packaging.manifest",
-           "evaluation.report.xlsx")
+           "numpy.f2py", "scipy._lib._array_api", "scipy.special", "scipy.linalg", "scipy.sparse.linalg",
+           "scipy.optimize._linprog", "scipy.spatial", "scipy.optimize", "evaluation.stats",
+           "evaluation.analyses", "scipy.optimize._linprog_highs", "evaluation.disclosure", "matplotlib",
+           "matplotlib.colors", "matplotlib.text", "matplotlib.backends.backend_agg", "matplotlib.table",
+           "matplotlib.axes", "mpl_toolkits.mplot3d", "matplotlib.figure", "evaluation.figures",
+           "multiprocessing.pool", "jinja2", "evaluation.report", "evaluation.report.html", "evaluation.report.docx",
+           "lxml.etree", "docx.oxml", "docx", "openpyxl.cell", "openpyxl", "openpyxl.packaging.manifest", "evaluation.report.xlsx")
 
 _HEADER = struct.Struct("!Q")
 
@@ -153,11 +158,13 @@ def _serve(requests: int, results: int, folder: str) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the jobs; the zygote ends with its pipe
     to_import = list(PRELOAD)
     running: dict[int, int] = {}  # pid -> job number
+    ends: dict[int, int] = {}  # pid -> a descriptor readable when the job's process has ended (Linux)
     open_pipe = True
     while open_pipe or running:
-        timeout = 0 if to_import else (0.02 if running else None)
-        readable, _, _ = select.select([requests] if open_pipe else [], [], [], timeout)
-        if readable:
+        # wait for a job or for the end of one (without a pidfd: look every 20 ms)
+        timeout = 0 if to_import else (0.02 if len(ends) < len(running) else None)
+        readable, _, _ = select.select(([requests] if open_pipe else []) + list(ends.values()), [], [], timeout)
+        if requests in readable:
             message = _read(requests)
             if message is None:
                 open_pipe = False
@@ -168,16 +175,21 @@ def _serve(requests: int, results: int, folder: str) -> None:
                 if pid == 0:
                     _job_process(number, job, requests, results, folder)
                 running[pid] = number
-        elif to_import:
+                try:
+                    ends[pid] = os.pidfd_open(pid)
+                except (AttributeError, OSError):
+                    pass
+        elif to_import and not readable:
             try:
                 importlib.import_module(to_import.pop(0))
             except ImportError:
                 pass
-
         while running:
             pid, status = os.waitpid(-1, os.WNOHANG)
             if pid == 0:
                 break
+            if pid in ends:
+                os.close(ends.pop(pid))
             _write(results, pickle.dumps((running.pop(pid), os.waitstatus_to_exitcode(status))))
 
 
