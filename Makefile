@@ -35,6 +35,7 @@ bench: setup
 	$(BIN)/python benchmarks/bench_stats.py
 	$(BIN)/python benchmarks/bench_design.py
 	$(BIN)/python benchmarks/bench_scale.py
+	$(BIN)/python benchmarks/bench_calibration.py
 
 ## demo-data: re-simulate the demo exports in data/raw/
 demo-data: setup

@@ -204,3 +204,24 @@ def test_dz_interval_is_defined_ordered_and_antisymmetric_everywhere():
     # the bounds are the quantile inversions they claim to be
     sqrt_n = np.sqrt(df + 1)
     assert np.allclose(sps.nct.sf(t, df, low * sqrt_n), 0.025, atol=1e-9)
+
+
+def test_intervals_and_tests_are_calibrated_in_simulated_studies():
+    """benchmarks/bench_calibration.py in small (400 studies, fixed seed): every
+    interval holds the truth about 95 % of the time and every test rejects a true null
+    about 5 % of the time (bands of about 3.5 Monte-Carlo errors; the benchmark
+    measures them with 2,000 studies)."""
+    import importlib.util
+
+    from conftest import REPO
+
+    spec = importlib.util.spec_from_file_location("bench_calibration", REPO / "benchmarks" / "bench_calibration.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    rows = bench.calibrate(400, seed=3)
+    assert len(rows) == 7
+    for row in rows:
+        if row["coverage"] is not None:
+            assert 0.91 <= row["coverage"][0] <= 0.99, row
+        if row["type_i"] is not None:
+            assert 0.01 <= row["type_i"][0] <= 0.09, row
