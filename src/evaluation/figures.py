@@ -21,6 +21,7 @@ from matplotlib.figure import Figure
 from scipy import special  # the t quantile without importing scipy.stats; before drawing() forks
 
 from .config import Study
+from .jobs import frozen_for_fork
 from .i18n import contrast_label, format_number, group_text, grouping_label, t, wave_label
 from .instruments import band_sort_key
 
@@ -113,7 +114,8 @@ def drawing(batches: Sequence[tuple[dict, Path, str]], svg: bool = False, worker
         _TASKS = tasks
         if workers > 1 and len(tasks) > 2 and "fork" in multiprocessing.get_all_start_methods() \
                 and threading.active_count() == 1:
-            pool = multiprocessing.get_context("fork").Pool(workers, initializer=os.nice, initargs=(5,))  # the workers start now, with _TASKS
+            with frozen_for_fork():  # the workers start now, with _TASKS
+                pool = multiprocessing.get_context("fork").Pool(workers, initializer=os.nice, initargs=(5,))
             pending = pool.starmap_async(_save_one, [(i, svg) for i in range(len(tasks))], chunksize=1)
 
             def done() -> list[Path]:

@@ -12,14 +12,12 @@ import logging
 import os
 import tempfile
 import time
-from functools import partial
 from importlib import metadata
 from pathlib import Path
 from typing import Mapping
 
 import pandas as pd
 
-from . import jobs
 from .config import Study
 from .io import (file_sha256, neutralise_csv, normalise_zip, source_date, stage_log, umask,
                  write_csv, write_parquet, write_text, write_with)
@@ -227,9 +225,10 @@ def run_report(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], 
     and the figures it shows (``figures/``: PNG, and SVG with ``figures: {svg: true}``),
     all from the published tables only.
 
-    The figures are drawn by two processes while this one writes the text and the
-    workbook; the HTML and the Word report, which embed them, come last, side by
-    side. Each further language gets ``report.<lang>.html/.docx`` and ``figures/<lang>/``.
+    The figures are drawn by two processes while this one writes the workbook and
+    the Word report's text and tables; the figures go into the Word and HTML reports
+    once they are drawn. Each further language gets ``report.<lang>.html/.docx`` and
+    ``figures/<lang>/``.
     """
     from . import figures
     from .analyses import Context
@@ -240,6 +239,9 @@ def run_report(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], 
     others = [study.in_language(lang) for lang in study.languages[1:]]
     batches = [(_figures_of(study, tables), figure_dir, study.language)]
     batches += [(_figures_of(s, tables), figure_dir / s.language, s.language) for s in others]
+    folder = Path(out["html"]).parent
+    targets = [(Path(out["html"]), Path(out["docx"]))] + [
+        (folder / f"report.{s.language}.html", folder / f"report.{s.language}.docx") for s in others]
     with figures.drawing(batches, bool(study.analysis["figures"]["svg"]), workers=min(2, os.cpu_count() or 1)) \
             as figures_drawn:
         hidden = json.loads(Path(inputs["disclosure"]).read_text())
@@ -251,25 +253,21 @@ def run_report(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], 
                                provenance(s, ingest_facts["exports"])) for s in (study, *others)]
         write_with(out["xlsx"], lambda p: (write_xlsx(docs[0], tables, p, study), normalise_zip(p)))
         log.info("tables.xlsx written")
-        log.info("%d figure files written", len(figures_drawn()))
-    folder = Path(out["html"]).parent
-    targets = [(Path(out["html"]), Path(out["docx"]), figure_dir)] + [
-        (folder / f"report.{s.language}.html", folder / f"report.{s.language}.docx", figure_dir / s.language)
-        for s in others]
+        waited = False
 
-    def html(doc, path: Path, figure_folder: Path) -> None:
-        text = render_html(doc, figure_folder)
-        write_text(path, text)
-        log.info("%s written: %d characters", path.name, len(text))
+        def ready() -> None:  # the Word text and tables are written; the figures are needed now
+            nonlocal waited
+            if not waited:
+                log.info("%d figure files written", len(figures_drawn()))
+                waited = True
 
-    def docx(doc, path: Path, figure_folder: Path) -> None:
-        write_with(path, lambda p: (write_docx(doc, figure_folder, p), normalise_zip(p)))
-        log.info("%s written", path.name)
-
-    # each language's HTML and Word report side by side (each writer is bound to one core)
-    jobs.side_by_side(*(task for doc, (html_path, docx_path, figure_folder) in zip(docs, targets)
-                        for task in (partial(docx, doc, docx_path, figure_folder),
-                                     partial(html, doc, html_path, figure_folder))))
+        for doc, (drawings, figure_folder, _), (html_path, docx_path) in zip(docs, batches, targets):
+            write_with(docx_path, lambda p: (write_docx(doc, figure_folder, p, set(drawings), ready),
+                                             normalise_zip(p)))
+            ready()
+            text = render_html(doc, figure_folder)
+            write_text(html_path, text)
+            log.info("%s (%d characters) and %s written", html_path.name, len(text), docx_path.name)
 
 
 def input_files(study: Study) -> list[str]:

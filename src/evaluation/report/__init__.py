@@ -85,10 +85,11 @@ def render_html(doc: Document, figure_dir) -> str:
     return render(doc, figure_dir)
 
 
-def write_docx(doc: Document, figure_dir, path) -> None:
+def write_docx(doc: Document, figure_dir, path, figures=None, ready=None) -> None:
+    """See :func:`evaluation.report.docx.write`."""
     from .docx import write
 
-    write(doc, figure_dir, path)
+    write(doc, figure_dir, path, figures, ready)
 
 
 def write_xlsx(doc: Document, tables: dict[str, pd.DataFrame], path, study=None) -> None:

@@ -165,7 +165,11 @@ def _contents(word, styled: _Styled, title: str) -> None:
     settings.append(update)
 
 
-def write(doc: Document, figure_dir: Path, path: Path) -> None:
+def write(doc: Document, figure_dir: Path, path: Path, figures=None, ready=None) -> None:
+    """The Word report of ``doc``, with the figures ``figure_dir/<stem>.png`` of the
+    stems in ``figures`` (default: the PNG files there now). ``ready`` (optional) is
+    called once before the first figure is read: the text and tables are written
+    while the figures are still being drawn elsewhere."""
     from docx import Document as Word
     from docx.enum.section import WD_SECTION
     from docx.shared import Cm, Pt
@@ -181,7 +185,9 @@ def write(doc: Document, figure_dir: Path, path: Path) -> None:
     styled.heading(doc.title, 0)
     styled.add(doc.subtitle)
     _contents(word, styled, t("contents", doc.lang))
-    numbered = captions(doc, {p.stem for p in Path(figure_dir).glob("*.png")})
+    stems = set(figures) if figures is not None else {p.stem for p in Path(figure_dir).glob("*.png")}
+    numbered = captions(doc, stems)
+    pictures = []  # (paragraph, file): placed once the figures are there
     for section in doc.sections:
         styled.heading(section.title, 1)
         for block in section.blocks:
@@ -204,16 +210,19 @@ def write(doc: Document, figure_dir: Path, path: Path) -> None:
                     _add_table(word, block, widths, size)
                     styled.add()
             elif isinstance(block, FigureRef):
-                png = Path(figure_dir) / f"{block.stem}.png"
-                if png.exists():
+                if block.stem in stems:
                     picture = styled.add()
-                    picture.add_run().add_picture(str(png), width=Cm(min(15.0, portrait)))
+                    pictures.append((picture, Path(figure_dir) / f"{block.stem}.png"))
                     picture.paragraph_format.keep_with_next = True
                     styled.caption(numbered[id(block)], above=False)
             elif isinstance(block, Preformatted):
                 continue  # the configuration is in the HTML report and the provenance files
             else:
                 raise TypeError(f"no Word form for {type(block).__name__}")
+    if pictures and ready is not None:
+        ready()
+    for paragraph, png in pictures:
+        paragraph.add_run().add_picture(str(png), width=Cm(min(15.0, portrait)))
     props = word.core_properties
     props.title = doc.title[:255]  # the document property holds at most 255 characters
     props.author = props.last_modified_by = "evaluation"
