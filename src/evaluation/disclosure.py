@@ -234,12 +234,11 @@ class CountModel:
         active = included & (answered > 0)
         np.add.at(x, blocks["flow"] + P * codes[active] + answered[active] - 1, 1)
         np.add.at(x, blocks["excluded"] + codes[~included], 1)
-        position = pd.Series(np.arange(len(people)), index=people.index)
         for k in self.outcomes:
             v = validity[validity["outcome"] == k]
             valid = np.zeros(len(people), dtype=np.int64)
-            v = v[v["pid"].isin(people.index)]
-            valid[position.loc[v["pid"]].to_numpy()] = v["valid"].to_numpy(dtype=np.int64)
+            where = people.index.get_indexer(v["pid"])  # pids are unique; -1: not an enrolled person
+            valid[where[where >= 0]] = v["valid"].to_numpy(dtype=np.int64)[where >= 0]
             valid &= answered
             offset = np.array([self.joint_index[(a, vv)] for a, vv in zip(answered[active], valid[active])],
                               dtype=np.int64)

@@ -16,6 +16,7 @@ import pandas as pd
 
 from ..costs import CATEGORIES, cost_table
 from ..i18n import format_number, hidden_mark, t
+from ..measures import is_in
 from ..report.document import FigureRef, Paragraph, Section, Table
 
 NAME = "costs"
@@ -65,7 +66,7 @@ def units(data, study) -> tuple[dict[str, int], dict[str, int]]:
     a, b = study.contrasts[0]
     pairs = data.pairs[(data.pairs["from_wave"] == a) & (data.pairs["to_wave"] == b)
                        & data.pairs["pre"].notna() & data.pairs["post"].notna()]
-    done = people[people["pid"].isin(set(pairs["pid"]))]
+    done = people[is_in(people["pid"], pairs["pid"].unique())]
     completed = pd.DataFrame({"unit": done[key].fillna("pid:" + done["pid"].astype(str)),
                               "municipality": done["municipality"]})
     return _municipality_counts(enrolled), _municipality_counts(completed)
