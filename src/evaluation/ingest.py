@@ -126,8 +126,7 @@ def load_id_key(processed_dir: str | Path = "data/processed") -> bytes:
 def pseudonymize(raw_ids: pd.Series, key: bytes) -> pd.Series:
     """First 16 hex digits of HMAC-SHA256(key, raw id as UTF-8) (CONTRACT section 4)."""
     uniques = pd.unique(raw_ids.dropna())
-    mapping = {v: hmac.new(key, str(v).encode("utf-8"), hashlib.sha256).hexdigest()[:16]
-               for v in uniques}
+    mapping = {v: hmac.digest(key, str(v).encode("utf-8"), "sha256").hex()[:16] for v in uniques}
     return raw_ids.map(mapping)
 
 
@@ -144,12 +143,21 @@ def _decode(data: bytes, encoding: str | None) -> str:
 
 
 def _read_csv(path: Path, spec: Mapping) -> tuple[pd.DataFrame, np.ndarray]:
+    """Every non-blank row of a CSV export as text cells, with its line in the file.
+
+    Exports without a quote character (every line is one row) are read by pandas'
+    C parser; the others, and any whose rows have more fields than the header, by
+    Python's csv module, which follows quoted line breaks and names the ragged lines.
+    Both give the same cells and lines."""
     text = _decode(path.read_bytes(), spec.get("encoding"))
     delimiter = spec.get("delimiter")
     if not delimiter:
         header = text.split("\n", 1)[0]
         counts = {d: header.count(d) for d in (";", ",", "\t", "|")}
         delimiter = max(counts, key=counts.get)
+    fast = _read_csv_unquoted(text, delimiter)
+    if fast is not None:
+        return fast
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     header: list[str] | None = None
     rows, lines, ragged = [], [], []
@@ -169,6 +177,34 @@ def _read_csv(path: Path, spec: Mapping) -> tuple[pd.DataFrame, np.ndarray]:
     frame.attrs["ragged"] = ragged
     frame.attrs["delimiter"] = delimiter
     return frame, np.asarray(lines, dtype="int64")
+
+
+def _read_csv_unquoted(text: str, delimiter: str) -> tuple[pd.DataFrame, np.ndarray] | None:
+    """:func:`_read_csv` by pandas' C parser, or None where only Python's csv module
+    reads the text right: quotes (a quoted field may hold the delimiter or a line
+    break), a lone carriage return, a blank first line, a row longer than the header."""
+    if '"' in text or text.count("\r") != text.count("\r\n") or not text.split("\n", 1)[0].strip():
+        return None
+    try:
+        cells = pd.read_csv(io.StringIO(text), sep=delimiter, header=None, dtype=object, na_filter=False,
+                            skip_blank_lines=False, engine="c", quoting=csv.QUOTE_NONE)
+    except (pd.errors.ParserError, ValueError):
+        return None
+    lines = text.split("\n")
+    if lines and not lines[-1]:
+        lines.pop()  # the file's last line break
+    if len(lines) != len(cells):
+        return None
+    if min(line.count(delimiter) for line in lines) < lines[0].count(delimiter):
+        cells = cells.fillna("")  # a short row: its missing trailing fields are empty
+    # a row with some non-blank field (rows of blanks and delimiters are skipped)
+    filled = np.array([bool(line.replace(delimiter, "").strip()) for line in lines[1:]], dtype=bool)
+    frame = cells.iloc[1:][filled] if not filled.all() else cells.iloc[1:]
+    frame = frame.reset_index(drop=True)
+    frame.columns = [str(h).strip() for h in cells.iloc[0]]
+    frame.attrs["ragged"] = []
+    frame.attrs["delimiter"] = delimiter
+    return frame, (np.flatnonzero(filled) + 2).astype("int64")
 
 
 def read_export(spec: Mapping) -> tuple[pd.DataFrame, np.ndarray]:
@@ -305,8 +341,16 @@ class IngestResult:
     fidelity: pd.DataFrame | None = None  # the fidelity sheet's rows: unit (pseudonym), element, delivered
 
 
+def _per_distinct(values: pd.Series, func, missing) -> np.ndarray:
+    """``func`` of every value, called once per distinct value (``missing`` for empty
+    cells): an export of 10^5 people has far fewer distinct groups than cells."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    return np.array([func(v) for v in uniques] + [missing])[codes]
+
+
 def _as_text(values: pd.Series) -> pd.Series:
-    """Group and id cells as trimmed text (1 and 1.0 alike); blanks become NA."""
+    """Group and id cells as trimmed text (1 and 1.0 alike); blanks become NA (decided
+    once per distinct value)."""
     def one(v):
         if v is None or (isinstance(v, float) and np.isnan(v)):
             return None
@@ -314,7 +358,9 @@ def _as_text(values: pd.Series) -> pd.Series:
             v = int(v)
         text = str(v).strip()
         return text or None
-    return values.map(one).astype(object)
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    texts = np.array([one(v) for v in uniques] + [None], dtype=object)  # the last: an empty cell
+    return pd.Series(texts[codes], index=values.index, dtype=object)
 
 
 _INVISIBLE = {"Cc", "Cf", "Zl", "Zp"}  # control and format characters: zero-width space, BOM, ...
@@ -335,20 +381,27 @@ def clean_text(text: str) -> tuple[str, int]:
 
 
 def _clean_text_cells(raw: pd.DataFrame, columns: set[str]) -> tuple[pd.DataFrame, int]:
+    """:func:`clean_text` of every text cell of ``columns``, decided once per distinct
+    value; returns the frame (a copy only where something changed) and the number of
+    characters removed."""
     removed = 0
     out = raw
     for column in [c for c in raw.columns if c in columns]:
         values = raw[column]
-        texts = values.map(lambda v: isinstance(v, str))
-        if not texts.any():
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        # printable ASCII is NFC and holds no invisible character: most ids and codes
+        cleaned = [clean_text(v) if isinstance(v, str) and not (v.isascii() and v.isprintable()) else (v, 0)
+                   for v in uniques]
+        changed = np.array([isinstance(v, str) and c != v for v, (c, _) in zip(uniques, cleaned)], dtype=bool)
+        if not changed.any():
             continue
-        cleaned = {v: clean_text(v) for v in pd.unique(values[texts])}
-        changed = {v: c for v, (c, _) in cleaned.items() if c != v}
-        if changed:
-            if out is raw:
-                out = raw.copy()
-            out[column] = values.map(lambda v: changed.get(v, v) if isinstance(v, str) else v)
-            removed += int(sum(cleaned[v][1] for v in values[texts] if v in changed))
+        if out is raw:
+            out = raw.copy()
+        new = np.array([c for c, _ in cleaned] + [None], dtype=object)
+        keep = np.r_[~changed, True][codes]  # unchanged values and empty cells stay as they are
+        out[column] = np.where(keep, values.to_numpy(dtype=object), new[codes])
+        removed += int(np.bincount(codes[codes >= 0], minlength=len(uniques))[changed]
+                       @ np.array([n for _, n in cleaned])[changed])
     return out, removed
 
 
@@ -529,7 +582,7 @@ def ingest_study(study: Study, key: bytes) -> IngestResult:
                 out.loc[i, "row_problem"] = "unknown wave"
             for c in study.group_columns:
                 values = out[c]
-                cpr = values.map(looks_like_cpr).astype(bool)
+                cpr = pd.Series(_per_distinct(values, looks_like_cpr, False), index=values.index)
                 for i in np.flatnonzero(cpr.to_numpy()):
                     problems.append(Problem(source, int(lines[i]), column_of[c], _shown(values.iat[i]),
                                             "looks like a CPR number; remove personal numbers from the export"))
@@ -670,7 +723,8 @@ def _first_answered(rows: pd.DataFrame, column: str, study: Study) -> pd.Series:
     """Per raw id: the value of ``column`` at the person's first answered wave (the
     first wave with a value, in the config's wave order)."""
     order = rows["wave"].map(wave_rank(study))
-    ordered = rows.assign(_order=order.to_numpy()).sort_values(["raw_id", "_order"], kind="stable")
+    ordered = rows[["raw_id", column]].assign(_order=order.to_numpy()).sort_values(["raw_id", "_order"],
+                                                                                   kind="stable")
     return ordered.dropna(subset=[column]).drop_duplicates("raw_id").set_index("raw_id")[column]
 
 
