@@ -76,6 +76,9 @@ import pandas as pd
 __all__ = ["Count", "CountModel", "DisclosureError", "Protection", "protect", "audit", "study_model",
            "protect_tables", "apply", "is_small"]
 
+FORM_DTYPE = np.int8  # the coefficients of a count's form: see CountModel.form
+
+
 def is_small(count, min_n: int):
     """A count of people from 1 to ``min_n − 1`` (0 is not small): what is never published.
 
@@ -320,8 +323,11 @@ class CountModel:
         return mask
 
     def form(self, block: str, offsets: Sequence[int], cells: np.ndarray) -> np.ndarray:
-        """The sum of the atoms at ``offsets`` within each of ``cells`` of one block."""
-        f = np.zeros(self.n_atoms)
+        """The sum of the atoms at ``offsets`` within each of ``cells`` of one block.
+
+        Forms are small integers (0 or 1, sums of disjoint ones), kept as ``int8``: a
+        study of 196 cells has thousands of counts over thousands of atoms."""
+        f = np.zeros(self.n_atoms, dtype=FORM_DTYPE)
         offsets = np.asarray(list(offsets), dtype=np.int64)
         if len(offsets):
             idx = self.blocks[block] + self.stride[block] * np.flatnonzero(cells)[:, None] + offsets[None, :]
@@ -361,7 +367,7 @@ class CountModel:
             grid[names.index(band), :] = 1
         else:
             grid[:, names.index(band)] = 1
-        f = np.zeros(self.n_atoms)
+        f = np.zeros(self.n_atoms, dtype=FORM_DTYPE)
         base = self.blocks["bands:{}:{}:{}".format(*key)]
         f[base: base + grid.size] = grid.ravel()
         return f
@@ -469,21 +475,28 @@ class CountModel:
         unique: dict[bytes, Sensitive] = {}
         for s in sensitive:
             if s.form.any():
-                unique.setdefault(s.form.tobytes(), s)
+                unique.setdefault(_form_key(s.form), s)
         out = list(unique.values())
         for s in out:
             s.value = int(round(float(s.form @ self.x)))
         return out
 
 
+def _form_key(form: np.ndarray) -> tuple[bytes, bytes]:
+    """The same key for the same form, whatever its dtype: its non-zero atoms and coefficients."""
+    nonzero = np.flatnonzero(form)
+    return nonzero.tobytes(), np.asarray(form[nonzero], dtype=float).tobytes()
+
+
 def _rows(forms: Sequence[np.ndarray], n: int):
-    """Dense forms (one per row) as a sparse matrix, without stacking them densely."""
+    """Dense forms (one per row) as a sparse matrix of floats, without stacking them densely."""
     from scipy import sparse
 
     nonzero = [np.flatnonzero(f) for f in forms]
     indptr = np.r_[0, np.cumsum([len(z) for z in nonzero])].astype(np.int64)
     indices = np.concatenate(nonzero).astype(np.int64) if nonzero else np.zeros(0, np.int64)
-    data = np.concatenate([f[z] for f, z in zip(forms, nonzero)]) if nonzero else np.zeros(0)
+    data = (np.concatenate([f[z] for f, z in zip(forms, nonzero)]).astype(float) if nonzero
+            else np.zeros(0))
     return sparse.csr_array((data, indices, indptr), shape=(len(forms), n))
 
 
@@ -797,7 +810,7 @@ def protect(model: CountModel, min_n: int, max_rounds: int = 200, hidden: Sequen
         row_members.setdefault((c.table, c.row), []).append(i)
         if c.group_key:
             key_members.setdefault((c.table, *c.group_key), []).append(i)
-        same.setdefault(c.form.tobytes(), []).append(i)
+        same.setdefault(_form_key(c.form), []).append(i)
         if c.together:
             same.setdefault(("together", c.table, *c.together), []).append(i)
     twins: dict[int, list[int]] = {}
