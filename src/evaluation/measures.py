@@ -40,8 +40,11 @@ def is_in(values: pd.Series | pd.Index, lookup) -> np.ndarray:
     return found.to_numpy(zero_copy_only=False).astype(bool)
 
 
-def _outcome_scores(scores: pd.DataFrame, spec: dict) -> pd.DataFrame:
-    return scores[(scores["instrument"] == spec["instrument"]) & (scores["scale"] == spec["scale"])]
+def _outcome_scores(scores: pd.DataFrame, spec: dict, columns: Sequence[str]) -> pd.DataFrame:
+    """The rows of one outcome's scale, with only ``columns`` (the long scores table
+    has a row per person, wave and scale: taking every column costs at 10^5 people)."""
+    rows = (scores["instrument"] == spec["instrument"]).to_numpy(bool) & (scores["scale"] == spec["scale"]).to_numpy(bool)
+    return scores.loc[rows, list(dict.fromkeys(columns))]
 
 
 def complete_pairs(scores: pd.DataFrame, outcomes: dict[str, dict], group_columns: Sequence[str],
@@ -68,7 +71,7 @@ def complete_pairs(scores: pd.DataFrame, outcomes: dict[str, dict], group_column
     columns = [*PAIR_KEYS, "pid", "pre", "post", *group_columns]
     frames = []
     for outcome, spec in outcomes.items():
-        sel = _outcome_scores(scores, spec)
+        sel = _outcome_scores(scores, spec, ["pid", "wave", "score", *group_columns])
         wide = sel.pivot_table(index="pid", columns="wave", values="score", aggfunc="first", dropna=False)
         groups = sel.drop_duplicates("pid").set_index("pid")[list(group_columns)] if group_columns else None
         for a, b in contrasts:
@@ -154,7 +157,7 @@ def baseline_bands(scores: pd.DataFrame, outcomes: dict[str, dict], groups: dict
     """
     out = pd.DataFrame({"pid": pd.unique(scores["pid"])})
     for gid, outcome in groups.items():
-        sel = _outcome_scores(scores, outcomes[outcome])
+        sel = _outcome_scores(scores, outcomes[outcome], ["pid", "wave", "score", "band"])
         sel = sel[(sel["wave"] == first_wave) & sel["score"].notna() & sel["band"].notna()]
         out[gid] = out["pid"].map(sel.drop_duplicates("pid").set_index("pid")["band"])
     return out
@@ -262,7 +265,7 @@ def validity(scores: pd.DataFrame, outcomes: dict[str, dict], waves: Sequence[st
     bit = {w: 1 << i for i, w in enumerate(waves)}
     frames = []
     for outcome, spec in outcomes.items():
-        sel = _outcome_scores(scores, spec)
+        sel = _outcome_scores(scores, spec, ["pid", "wave", "score"])
         sel = sel[sel["score"].notna() & sel["wave"].isin(list(bit))]
         person, pids = pd.factorize(sel["pid"], sort=True)
         mask = np.zeros(len(pids), dtype=np.int64)
@@ -280,7 +283,7 @@ def band_pairs(scores: pd.DataFrame, outcomes: dict[str, dict],
     columns = [*PAIR_KEYS, "pid", "band_first", "band_second"]
     frames = []
     for outcome, spec in outcomes.items():
-        sel = _outcome_scores(scores, spec)
+        sel = _outcome_scores(scores, spec, ["pid", "wave", "score", "band"])
         sel = sel[sel["score"].notna() & sel["band"].notna()]
         if sel.empty:
             continue
@@ -310,7 +313,7 @@ def band_table(bands: pd.DataFrame, outcomes: Sequence[str],
             sel = bands[(bands["outcome"] == outcome) & (bands["from_wave"] == a) & (bands["to_wave"] == b)]
             if sel.empty:
                 continue
-            names = sorted(set(sel["band_first"]) | set(sel["band_second"]), key=band_sort_key)
+            names = sorted(set(pd.unique(sel["band_first"])) | set(pd.unique(sel["band_second"])), key=band_sort_key)
             total = len(sel)
             for wave, column in ((a, "band_first"), (b, "band_second")):
                 counts = sel[column].value_counts()

@@ -522,7 +522,7 @@ def results_table(pairs: pd.DataFrame, groupings: Sequence[Sequence[str]], *,
                          "make it with evaluation.measures.complete_pairs(scores, outcomes, group_columns)")
     if {"from_wave", "to_wave"} <= set(pairs.columns):
         keys = pairs[["from_wave", "to_wave"]].astype(str)
-        order = list(dict.fromkeys(zip(keys["from_wave"], keys["to_wave"])))
+        order = list(keys.drop_duplicates().itertuples(index=False, name=None))  # in order of appearance
         if not order:
             return pd.DataFrame(columns=RESULT_COLUMNS)
         parts = [results_table(pairs[(keys["from_wave"] == a).to_numpy() & (keys["to_wave"] == b).to_numpy()]
