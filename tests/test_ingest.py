@@ -260,3 +260,79 @@ def test_cpr_numbers_never_reach_any_output_in_quarantine_mode(tmp_path):
     for cpr in ("010203-1234", "0102031234", "1103041234", "0405061234", "111190-1112", "501902526",
                 "220190/2223", "0601902627", "101090 1011", "230190.2324"):
         assert cpr not in blob, cpr
+
+
+def _merge_row_by_row(rows, study, item_columns, asked_columns):
+    """The duplicate merge as it was written first, one group and one row at a time:
+    the reference the vectorized ingest._merge_duplicates is held to."""
+    from evaluation.ingest import Problem, _shown
+
+    problems = []
+    rows = rows.copy()
+    no_answer = rows["no_answer"].fillna(False).astype(bool) if "no_answer" in rows else False
+    rows["status"] = np.select([rows["row_problem"].notna(), no_answer], ["invalid", "no_answer"], "kept")
+    rows["reason"] = rows["row_problem"].where(rows["row_problem"].notna(),
+                                               np.where(no_answer, "no item of any instrument answered", None))
+    ok = rows["status"] == "kept"
+    compare = [*study.group_columns, *item_columns]
+    keyed = rows[ok]
+    dup = keyed.duplicated(["raw_id", "wave"], keep=False)
+    for _, group in keyed[dup].groupby(["raw_id", "wave"], sort=False):
+        first = group.index[0]
+        merged = group.loc[first, compare].copy()
+        asked = group.loc[first, asked_columns].copy()
+        conflict = None
+        for idx in group.index[1:]:
+            other = group.loc[idx, compare]
+            both = merged.notna() & other.notna()
+            differs = both & (merged.astype(str) != other.astype(str))
+            if differs.any():
+                conflict = (idx, differs[differs].index[0])
+                break
+            merged = merged.where(merged.notna(), other)
+            asked = asked | group.loc[idx, asked_columns].astype(bool)
+        if conflict:
+            idx, column = conflict
+            lines = ", ".join(str(v) for v in group["line"])
+            problems.append(Problem(rows.at[idx, "source"], int(rows.at[idx, "line"]),
+                                    study.columns.get(column, column), _shown(group.at[idx, column]),
+                                    f"the same person answered this wave more than once with "
+                                    f"different answers (lines {lines})"))
+            rows.loc[group.index, "status"] = "invalid"
+            rows.loc[group.index, "reason"] = "conflicting answers for the same person and wave"
+            continue
+        rows.loc[first, compare] = merged.to_numpy()
+        rows.loc[first, asked_columns] = asked.to_numpy()
+        rows.loc[group.index[1:], "status"] = "duplicate"
+        rows.loc[group.index[1:], "reason"] = (
+            f"same person and wave as {rows.at[first, 'source']} line {rows.at[first, 'line']}; merged")
+    return rows, problems
+
+
+answer = st.sampled_from([None, 1.0, 2.0])
+record = st.tuples(st.sampled_from(["A", "B", "C"]), st.sampled_from(["pre", "post"]),
+                   st.sampled_from([None, "Aarhus", "Vejle"]), answer, answer, st.booleans(), st.booleans(),
+                   st.sampled_from([None, None, None, "id is empty"]))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(record, min_size=1, max_size=12))
+def test_the_duplicate_merge_equals_merging_row_by_row(records):
+    """Every status, reason, merged value and problem as when each person and wave's
+    rows are merged one after the other (a conflict stops at its first differing row)."""
+    from types import SimpleNamespace
+
+    from evaluation.ingest import _merge_duplicates
+
+    rows = pd.DataFrame(records, columns=["raw_id", "wave", "municipality", "k1", "k2", "a__asked", "b__asked",
+                                          "row_problem"])
+    rows["source"] = [f"export {1 + i % 2}.csv" for i in range(len(rows))]
+    rows["line"] = np.arange(2, len(rows) + 2)
+    rows["municipality"] = rows["municipality"].astype(object)
+    rows["row_problem"] = rows["row_problem"].astype(object)
+    study = SimpleNamespace(group_columns=["municipality"], columns={"municipality": "kommune"})
+    got, got_problems = _merge_duplicates(rows, study, ["k1", "k2"], ["a__asked", "b__asked"])
+    want, want_problems = _merge_row_by_row(rows, study, ["k1", "k2"], ["a__asked", "b__asked"])
+    assert got_problems == want_problems
+    for column in want.columns:
+        assert got[column].astype(str).tolist() == want[column].astype(str).tolist(), column

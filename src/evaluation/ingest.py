@@ -791,35 +791,59 @@ def _merge_duplicates(rows: pd.DataFrame, study: Study, item_columns: list[str],
     ok = rows["status"] == "kept"
     compare = [*study.group_columns, *item_columns]
     keyed = rows[ok]
-    dup = keyed.duplicated(["raw_id", "wave"], keep=False)
-    for (_rid, _wave), group in keyed[dup].groupby(["raw_id", "wave"], sort=False):
-        first = group.index[0]
-        merged = group.loc[first, compare].copy()
-        asked = group.loc[first, asked_columns].copy()
-        conflict = None
-        for idx in group.index[1:]:
-            other = group.loc[idx, compare]
-            both = merged.notna() & other.notna()
-            differs = both & (merged.astype(str) != other.astype(str))
-            if differs.any():
-                conflict = (idx, differs[differs].index[0])
-                break
-            merged = merged.where(merged.notna(), other)
-            asked = asked | group.loc[idx, asked_columns].astype(bool)
-        if conflict:
-            idx, column = conflict
-            col_name = study.columns.get(column, column)
-            lines = ", ".join(str(v) for v in group["line"])
-            problems.append(Problem(rows.at[idx, "source"], int(rows.at[idx, "line"]), col_name,
-                                    _shown(group.at[idx, column]),
-                                    f"the same person answered this wave more than once with "
-                                    f"different answers (lines {lines})"))
-            rows.loc[group.index, "status"] = "invalid"
-            rows.loc[group.index, "reason"] = "conflicting answers for the same person and wave"
+    dup = keyed.duplicated(["raw_id", "wave"], keep=False).to_numpy()
+    if not dup.any():
+        return rows, problems
+    # the rows of each person and wave together, in their order; every column at once
+    d = keyed[dup]
+    group = d.groupby(["raw_id", "wave"], sort=False).ngroup().to_numpy()
+    order = np.argsort(group, kind="stable")
+    d, group = d.iloc[order], group[order]
+    n, starts = len(d), np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+    position = np.arange(n)
+    conflict = np.full(n, -1)  # per row: the first column (in `compare`) whose value differs from the group's
+    merged = {}
+    for k, c in enumerate(compare):
+        codes, uniques = pd.factorize(d[c], use_na_sentinel=True)
+        present = codes >= 0
+        # a group's value of a column: its first row's that has one (as merging row by row keeps it)
+        first = np.minimum.reduceat(np.where(present, position, n), starts)
+        has = first < n
+        if not has.any():
             continue
-        rows.loc[first, compare] = merged.to_numpy()
-        rows.loc[first, asked_columns] = asked.to_numpy()
-        rows.loc[group.index[1:], "status"] = "duplicate"
-        rows.loc[group.index[1:], "reason"] = (
-            f"same person and wave as {rows.at[first, 'source']} line {rows.at[first, 'line']}; merged")
+        # values are compared as text (1 and 1.0 differ), decided once per distinct value
+        text = pd.factorize(np.array([str(u) for u in uniques] + [""], dtype=object))[0][codes]
+        differs = present & has[group] & (text != text[np.where(has, first, 0)][group])
+        conflict[differs & (conflict < 0)] = k
+        merged[c] = (first, has)
+    # a group conflicts at its first row that differs from what the rows before it hold
+    at = np.minimum.reduceat(np.where(conflict >= 0, position, n), starts)
+    index = d.index.to_numpy()
+    for g in np.flatnonzero(at < n):
+        rows_of = index[starts[g]: (starts[g + 1] if g + 1 < len(starts) else n)]
+        idx, column = index[at[g]], compare[conflict[at[g]]]
+        lines = ", ".join(str(v) for v in rows.loc[rows_of, "line"])
+        problems.append(Problem(rows.at[idx, "source"], int(rows.at[idx, "line"]), study.columns.get(column, column),
+                                _shown(rows.at[idx, column]),
+                                f"the same person answered this wave more than once with "
+                                f"different answers (lines {lines})"))
+    fine = at[group] == n  # rows of groups without a conflict
+    rows.loc[index[~fine], "status"] = "invalid"
+    rows.loc[index[~fine], "reason"] = "conflicting answers for the same person and wave"
+    heads = starts[(at == n)]  # positions of the first row of each group without a conflict
+    keep = (at == n)
+    for c, (first, has) in merged.items():
+        take = keep & has
+        if take.any():
+            rows.loc[index[starts[take]], c] = d[c].iloc[first[take]].to_numpy()
+    if asked_columns:
+        asked = d[asked_columns].fillna(False).astype(bool).to_numpy()
+        any_asked = np.logical_or.reduceat(asked, starts, axis=0)
+        rows.loc[index[heads], asked_columns] = any_asked[keep]
+    later = fine & ~np.isin(position, starts)
+    head_of = starts[group]  # each row's group's first row
+    rows.loc[index[later], "status"] = "duplicate"
+    sources, lines = d["source"].to_numpy()[head_of[later]], d["line"].to_numpy()[head_of[later]]
+    rows.loc[index[later], "reason"] = [f"same person and wave as {source} line {line}; merged"
+                                        for source, line in zip(sources, lines)]
     return rows, problems
