@@ -734,7 +734,7 @@ def _resolve_groups(rows: pd.DataFrame, study: Study) -> tuple[pd.DataFrame, lis
     ``not_included`` on every answered row (CONTRACT section 2)."""
     notes = []
     changes: dict[str, int] = {}
-    rows = rows.copy()
+    rows = rows.copy(deep=False)  # copy-on-write: only the columns written here are copied
     kept = rows["status"] == "kept"
     answered = rows[kept]
     for c in (g for g in study.groups if g in study.group_columns):
@@ -783,7 +783,7 @@ def _merge_duplicates(rows: pd.DataFrame, study: Study, item_columns: list[str],
     Adds ``status`` (kept, duplicate, invalid) and ``reason``.
     """
     problems: list[Problem] = []
-    rows = rows.copy()
+    rows = rows.copy(deep=False)  # copy-on-write: only the columns written here are copied
     no_answer = rows["no_answer"].fillna(False).astype(bool) if "no_answer" in rows else False
     rows["status"] = np.select([rows["row_problem"].notna(), no_answer], ["invalid", "no_answer"], "kept")
     rows["reason"] = rows["row_problem"].where(rows["row_problem"].notna(),
