@@ -243,3 +243,26 @@ def test_the_cluster_profile_publishes_what_a_local_run_publishes(small_study, t
         for path in local:
             remote = work / "reports" / study / "tables" / path.name
             assert remote.read_bytes() == path.read_bytes(), path.name
+
+
+def test_figures_are_drawn_again_from_a_publication_outside_the_workflow(small_study, tmp_path):
+    """`python -m evaluation figures`: the figures of a published study from its tables
+    and settings alone, the same files the report stage drew."""
+    import subprocess
+    import sys
+
+    from evaluation import load_study
+    from evaluation.stages import write_settings
+
+    study = load_study(small_study / "config.yaml", "parents", root=small_study)
+    write_settings(study, tmp_path / "settings.json")
+    proc = subprocess.run([sys.executable, "-m", "evaluation", "figures", "--study", "parents", "--settings",
+                           str(tmp_path / "settings.json"), "--publication", str(small_study / "reports/parents"),
+                           "--out", str(tmp_path / "figures"), "--log", str(tmp_path / "figures.log")],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    drawn = sorted(p.name for p in (tmp_path / "figures").glob("*.png"))
+    published = sorted(p.name for p in (small_study / "reports/parents/figures").glob("*.png"))
+    assert drawn and drawn == published
+    for name in drawn:
+        assert (tmp_path / "figures" / name).read_bytes() == (small_study / "reports/parents/figures" / name).read_bytes()

@@ -22,7 +22,7 @@ from .config import Study
 from .io import (file_sha256, neutralise_csv, normalise_zip, source_date, stage_log, umask,
                  write_csv, write_parquet, write_text, write_with)
 
-__all__ = ["run_stage", "run_ingest", "run_score", "run_analyse", "run_tables", "run_report",
+__all__ = ["run_stage", "run_ingest", "run_score", "run_analyse", "run_tables", "run_figures", "run_report",
            "run_publish", "stage_settings", "write_settings", "provenance", "create_id_key", "exports_sha256",
            "input_files",
            "analysis_names", "published_tables", "publication_files", "PUBLICATION_FILES", "STAGES"]
@@ -220,6 +220,27 @@ def _figures_of(study: Study, tables: dict[str, pd.DataFrame]) -> dict:
     return drawings
 
 
+def _figure_batches(study: Study, tables: dict[str, pd.DataFrame], figure_dir: Path) -> list[tuple]:
+    """What :func:`evaluation.figures.drawing` draws for a study: its figures in
+    ``figure_dir``, each further language's in ``figure_dir/<lang>``."""
+    batches = [(_figures_of(study, tables), figure_dir, study.language)]
+    for lang in study.languages[1:]:
+        other = study.in_language(lang)
+        batches.append((_figures_of(other, tables), figure_dir / lang, lang))
+    return batches
+
+
+def run_figures(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], log: logging.Logger) -> None:
+    """Every figure of the study from its published tables alone (``python -m
+    evaluation figures``; in the workflow the report stage draws them)."""
+    from . import figures
+
+    batches = _figure_batches(study, _published(study, inputs["publication"]), Path(out["figures"]))
+    with figures.drawing(batches, bool(study.analysis["figures"]["svg"]), workers=min(2, os.cpu_count() or 1)) \
+            as figures_drawn:
+        log.info("wrote %d figure files", len(figures_drawn()))
+
+
 def run_report(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], log: logging.Logger) -> None:
     """The report as self-contained HTML, Word (report.docx) and Excel (tables.xlsx),
     and the figures it shows (``figures/``: PNG, and SVG with ``figures: {svg: true}``),
@@ -237,8 +258,7 @@ def run_report(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], 
     tables = _published(study, inputs["publication"])
     figure_dir = Path(out["figures"])
     others = [study.in_language(lang) for lang in study.languages[1:]]
-    batches = [(_figures_of(study, tables), figure_dir, study.language)]
-    batches += [(_figures_of(s, tables), figure_dir / s.language, s.language) for s in others]
+    batches = _figure_batches(study, tables, figure_dir)
     folder = Path(out["html"]).parent
     targets = [(Path(out["html"]), Path(out["docx"]))] + [
         (folder / f"report.{s.language}.html", folder / f"report.{s.language}.docx") for s in others]
@@ -442,7 +462,7 @@ def run_publish(study: Study, inputs: Mapping[str, str], out: Mapping[str, str],
 
 
 STAGES = {"ingest": run_ingest, "score": run_score, "analyse": run_analyse, "tables": run_tables,
-          "report": run_report, "publish": run_publish}
+          "figures": run_figures, "report": run_report, "publish": run_publish}
 
 
 def run_stage(name: str, study: Study, inputs: Mapping[str, str], outputs: Mapping[str, str],
