@@ -756,16 +756,30 @@ def _certificates(A: np.ndarray, b: np.ndarray, F: np.ndarray, values: np.ndarra
     ub_block = sparse.vstack([up, low], format="csc")
     bb = sparse.csr_array(np.vstack([np.r_[b, -b, np.zeros(2 * m)], np.r_[np.zeros(2 * m), b, -b]]))
     cost = np.r_[w, w, w, w]
-    out = []
-    for f, v in zip(F, values):
-        res = optimize.linprog(cost, A_ub=ub_block, b_ub=np.r_[-f, f], A_eq=bb, b_eq=[float(v), float(v)],
-                               bounds=(0, None), method="highs")
-        if res.status != 0:  # cannot happen for determined forms; name every hideable equation
-            out.append(np.flatnonzero(hideable))
-            continue
-        x = res.x
-        y_up, y_low = x[:m] - x[m:2 * m], x[2 * m:3 * m] - x[3 * m:]
-        out.append(np.flatnonzero((np.abs(y_up) > 1e-7) | (np.abs(y_low) > 1e-7)))
+
+    def derive(forms) -> list[np.ndarray]:
+        out = []
+        for f, v in forms:
+            res = optimize.linprog(cost, A_ub=ub_block, b_ub=np.r_[-f, f], A_eq=bb, b_eq=[float(v), float(v)],
+                                   bounds=(0, None), method="highs")
+            if res.status != 0:  # cannot happen for determined forms; name every hideable equation
+                out.append(np.flatnonzero(hideable))
+                continue
+            x = res.x
+            y_up, y_low = x[:m] - x[m:2 * m], x[2 * m:3 * m] - x[3 * m:]
+            out.append(np.flatnonzero((np.abs(y_up) > 1e-7) | (np.abs(y_low) > 1e-7)))
+        return out
+
+    # the programmes are independent: half of them in a forked process (two cores)
+    from functools import partial
+
+    from .jobs import side_by_side
+
+    forms = list(zip(F, values))
+    halves = side_by_side(*(partial(derive, forms[k::2]) for k in range(min(2, len(forms)))))
+    out: list = [None] * len(forms)
+    for k, half in enumerate(halves):
+        out[k::2] = half
     return out
 
 
