@@ -230,18 +230,24 @@ def _fork_task(task: Callable[[], object]) -> tuple[int, int]:
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:
-        code = 0
-        try:
-            os.close(read_end)
-            _write(write_end, pickle.dumps(_outcome(task)))
-        except BaseException:
-            code = 1
-        finally:
-            sys.stdout.flush()
-            sys.stderr.flush()
-            os._exit(code)
+        os.close(read_end)
+        _child(lambda: _write(write_end, pickle.dumps(_outcome(task))))
     os.close(write_end)
     return pid, read_end
+
+
+def _child(body: Callable[[], object]) -> None:
+    """The end of a forked process: run ``body``, flush, and exit (status 1 if ``body``
+    failed) without running the parent's exit handlers."""
+    code = 0
+    try:
+        body()
+    except BaseException:
+        code = 1
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
 
 
 def side_by_side(*tasks: Callable[[], object]) -> list:
@@ -272,8 +278,7 @@ def side_by_side(*tasks: Callable[[], object]) -> list:
 
 def _job_process(number: int, job: tuple, requests: int, results: int, folder: str) -> None:
     """A job's own process: run it, leave its outcome in a file, exit."""
-    code = 0
-    try:
+    def deliver() -> None:
         os.close(requests)
         os.close(results)
         signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -282,12 +287,8 @@ def _job_process(number: int, job: tuple, requests: int, results: int, folder: s
         with open(path + ".part", "wb") as fh:
             pickle.dump(outcome, fh)
         os.replace(path + ".part", path)
-    except BaseException:
-        code = 1
-    finally:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(code)
+
+    _child(deliver)
 
 
 def _job(name: str, study, inputs, outputs, log_path: str, directory: str) -> None:
