@@ -100,7 +100,7 @@ def test_a_config_yaml_in_the_study_folder_is_never_merged(tmp_path):
 
 
 def test_a_config_over_128_kib_runs(tmp_path):
-    """The figures rule passed the whole config on its command line ("Argument list too long")."""
+    """The figures rule once passed the whole config on its command line ("Argument list too long")."""
     raw = tmp_path / "data" / "raw"
     raw.mkdir(parents=True)
     write(raw, people_csv(20), "e.csv")

@@ -47,7 +47,7 @@ over them, so a new analysis is one new module here plus its texts and tests:
     classes of a cell add up to its complete pairs).
 ``figures(tables, study) -> dict[str, Figure | Callable[[], Figure]]``
     its figures by file stem, drawn from published tables only (a function that
-    draws one lets the figures stage draw them in parallel).
+    draws one lets the report stage draw them in parallel, while it writes the text).
 ``SUMMARY_AFTER`` (optional)
     true: its summary lines follow those of the analyses without it (the results lead).
 ``blocks(ctx) -> list[Section]``, ``findings(ctx) -> list[str]``,

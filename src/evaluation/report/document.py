@@ -36,7 +36,7 @@ class Table:
 
 @dataclass
 class FigureRef:
-    """A figure drawn by the figures stage (``<stem>.png`` in the figure folder)."""
+    """A figure drawn by the report stage (``<stem>.png`` in the figure folder)."""
 
     stem: str
     caption: str
