@@ -265,4 +265,5 @@ def test_figures_are_drawn_again_from_a_publication_outside_the_workflow(small_s
     published = sorted(p.name for p in (small_study / "reports/parents/figures").glob("*.png"))
     assert drawn and drawn == published
     for name in drawn:
-        assert (tmp_path / "figures" / name).read_bytes() == (small_study / "reports/parents/figures" / name).read_bytes()
+        published_bytes = (small_study / "reports/parents/figures" / name).read_bytes()
+        assert (tmp_path / "figures" / name).read_bytes() == published_bytes

@@ -46,16 +46,17 @@ __all__ = ["start", "run", "stop", "side_by_side", "frozen_for_fork", "StageErro
 # in steps of at most some 60 ms (a job that arrives waits for the step under way):
 # the heavy packages' large parts first, then the modules that use them.
 PRELOAD = ("pyarrow.parquet", "pyarrow.dataset", "pyarrow.pandas_compat", "pandas.io.parquet", "python_calamine",
-           "pandas.io.excel", "typeguard", "pandera.dtypes", "pandera.engines.numpy_engine", "pandera.engines.pandas_engine", "pandera.typing", "pandera",
-           "evaluation.schemas", "pandera.backends.pandas.register", "hypothesis",
-           "pandera.backends.pandas.builtin_checks", "evaluation.costs", "evaluation.fidelity", "evaluation.measures",
-           "numpy.f2py", "scipy._lib._array_api", "scipy.special", "scipy.linalg", "scipy.sparse.linalg",
-           "scipy.optimize._linprog", "scipy.spatial", "scipy.optimize", "evaluation.stats",
-           "evaluation.analyses", "scipy.optimize._linprog_highs", "evaluation.disclosure", "matplotlib",
-           "matplotlib.colors", "matplotlib.text", "matplotlib.backends.backend_agg", "matplotlib.table",
-           "matplotlib.axes", "mpl_toolkits.mplot3d", "matplotlib.figure", "evaluation.figures",
-           "multiprocessing.pool", "jinja2", "evaluation.report", "evaluation.report.html", "evaluation.report.docx",
-           "lxml.etree", "docx.oxml", "docx", "openpyxl.cell", "openpyxl", "openpyxl.packaging.manifest", "evaluation.report.xlsx")
+           "pandas.io.excel", "typeguard", "pandera.dtypes", "pandera.engines.numpy_engine",
+           "pandera.engines.pandas_engine", "pandera.typing", "pandera", "evaluation.schemas",
+           "pandera.backends.pandas.register", "hypothesis", "pandera.backends.pandas.builtin_checks",
+           "evaluation.costs", "evaluation.fidelity", "evaluation.measures", "numpy.f2py", "scipy._lib._array_api",
+           "scipy.special", "scipy.linalg", "scipy.sparse.linalg", "scipy.optimize._linprog", "scipy.spatial",
+           "scipy.optimize", "evaluation.stats", "evaluation.analyses", "scipy.optimize._linprog_highs",
+           "evaluation.disclosure", "matplotlib", "matplotlib.colors", "matplotlib.text",
+           "matplotlib.backends.backend_agg", "matplotlib.table", "matplotlib.axes", "mpl_toolkits.mplot3d",
+           "matplotlib.figure", "evaluation.figures", "multiprocessing.pool", "jinja2", "evaluation.report",
+           "evaluation.report.html", "evaluation.report.docx", "lxml.etree", "docx.oxml", "docx", "openpyxl.cell",
+           "openpyxl", "openpyxl.packaging.manifest", "evaluation.report.xlsx")
 
 _HEADER = struct.Struct("!Q")
 

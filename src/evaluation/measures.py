@@ -12,7 +12,8 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-__all__ = ["is_in", "complete_pairs", "in_group_order", "baseline_bands", "with_baseline_bands", "participation", "flow_table", "flow_count_columns", "validity", "band_pairs",
+__all__ = ["is_in", "complete_pairs", "in_group_order", "baseline_bands", "with_baseline_bands", "participation",
+           "flow_table", "flow_count_columns", "validity", "band_pairs",
            "band_table", "PAIR_KEYS"]
 
 DEFAULT_WAVES = ("pre", "post")
@@ -43,7 +44,8 @@ def is_in(values: pd.Series | pd.Index, lookup) -> np.ndarray:
 def _outcome_scores(scores: pd.DataFrame, spec: dict, columns: Sequence[str]) -> pd.DataFrame:
     """The rows of one outcome's scale, with only ``columns`` (the long scores table
     has a row per person, wave and scale: taking every column costs at 10^5 people)."""
-    rows = (scores["instrument"] == spec["instrument"]).to_numpy(bool) & (scores["scale"] == spec["scale"]).to_numpy(bool)
+    rows = ((scores["instrument"] == spec["instrument"]).to_numpy(bool)
+            & (scores["scale"] == spec["scale"]).to_numpy(bool))
     return scores.loc[rows, list(dict.fromkeys(columns))]
 
 
