@@ -196,3 +196,17 @@ def test_figures_drawn_by_forked_workers_are_the_bytes_drawn_here(tmp_path):
     assert [p.name for p in pool] == [f"fig{k}.png" for k in range(5)]
     for p in pool:
         assert p.read_bytes() == (tmp_path / "here" / p.name).read_bytes()
+
+
+def test_map_side_by_side_keeps_the_order_and_uses_two_processes():
+    proc = _python("""
+        import os
+        from evaluation import jobs
+        out = jobs.map_side_by_side(lambda x: (x * x, os.getpid()), range(7))
+        assert [v for v, _ in out] == [0, 1, 4, 9, 16, 25, 36], out
+        assert len({pid for _, pid in out}) == 2 and out[0][1] == os.getpid(), out
+        assert jobs.map_side_by_side(abs, []) == [] and jobs.map_side_by_side(abs, [-3]) == [3]
+        print("ok")
+    """)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "ok"

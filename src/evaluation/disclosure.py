@@ -757,30 +757,19 @@ def _certificates(A: np.ndarray, b: np.ndarray, F: np.ndarray, values: np.ndarra
     bb = sparse.csr_array(np.vstack([np.r_[b, -b, np.zeros(2 * m)], np.r_[np.zeros(2 * m), b, -b]]))
     cost = np.r_[w, w, w, w]
 
-    def derive(forms) -> list[np.ndarray]:
-        out = []
-        for f, v in forms:
-            res = optimize.linprog(cost, A_ub=ub_block, b_ub=np.r_[-f, f], A_eq=bb, b_eq=[float(v), float(v)],
-                                   bounds=(0, None), method="highs")
-            if res.status != 0:  # cannot happen for determined forms; name every hideable equation
-                out.append(np.flatnonzero(hideable))
-                continue
-            x = res.x
-            y_up, y_low = x[:m] - x[m:2 * m], x[2 * m:3 * m] - x[3 * m:]
-            out.append(np.flatnonzero((np.abs(y_up) > 1e-7) | (np.abs(y_low) > 1e-7)))
-        return out
+    def derive(form) -> np.ndarray:
+        f, v = form
+        res = optimize.linprog(cost, A_ub=ub_block, b_ub=np.r_[-f, f], A_eq=bb, b_eq=[float(v), float(v)],
+                               bounds=(0, None), method="highs")
+        if res.status != 0:  # cannot happen for determined forms; name every hideable equation
+            return np.flatnonzero(hideable)
+        x = res.x
+        y_up, y_low = x[:m] - x[m:2 * m], x[2 * m:3 * m] - x[3 * m:]
+        return np.flatnonzero((np.abs(y_up) > 1e-7) | (np.abs(y_low) > 1e-7))
 
-    # the programmes are independent: half of them in a forked process (two cores)
-    from functools import partial
+    from .jobs import map_side_by_side
 
-    from .jobs import side_by_side
-
-    forms = list(zip(F, values))
-    halves = side_by_side(*(partial(derive, forms[k::2]) for k in range(min(2, len(forms)))))
-    out: list = [None] * len(forms)
-    for k, half in enumerate(halves):
-        out[k::2] = half
-    return out
+    return map_side_by_side(derive, zip(F, values))  # independent programmes: on two cores
 
 
 CERTIFICATES_PER_ROUND = 16  # derivations computed per round (each is a linear programme)
@@ -1094,20 +1083,11 @@ def _protect_partitions(model: CountModel, analysis, out: pd.DataFrame, partitio
 
 def _protect_each(models: list[tuple[CountModel, list[int]]], min_n: int) -> list[Protection]:
     """:func:`protect` of independent models (each with the counts hidden from the
-    start), half of them in a forked process (:func:`evaluation.jobs.side_by_side`):
-    the same decisions, on two cores."""
-    from functools import partial
+    start), dealt over two processes (:func:`evaluation.jobs.map_side_by_side`): the
+    same decisions, on two cores."""
+    from .jobs import map_side_by_side
 
-    from .jobs import side_by_side
-
-    def protect_all(some):
-        return [protect(sub, min_n, hidden=first) for sub, first in some]
-
-    halves = side_by_side(*(partial(protect_all, models[k::2]) for k in range(min(2, len(models)))))
-    results: list = [None] * len(models)
-    for k, half in enumerate(halves):
-        results[k::2] = half
-    return results
+    return map_side_by_side(lambda model: protect(model[0], min_n, hidden=model[1]), models)
 
 
 def follow(table: pd.DataFrame, keys: Sequence[str], source: pd.DataFrame,

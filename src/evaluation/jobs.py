@@ -37,10 +37,11 @@ import tempfile
 import threading
 from concurrent.futures import Future
 from contextlib import contextmanager
+from functools import partial
 from itertools import count
-from typing import Callable, Mapping, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
-__all__ = ["start", "run", "stop", "side_by_side", "frozen_for_fork", "StageError", "PRELOAD"]
+__all__ = ["start", "run", "stop", "side_by_side", "map_side_by_side", "frozen_for_fork", "StageError", "PRELOAD"]
 
 # What the zygote imports while it waits for jobs, in the order the stages need it,
 # in steps of at most some 60 ms (a job that arrives waits for the step under way):
@@ -275,6 +276,21 @@ def side_by_side(*tasks: Callable[[], object]) -> list:
         if not ok:
             raise value
     return [value for _, value in outcomes]
+
+
+def map_side_by_side(func: Callable[[object], object], items: Iterable, ways: int = 2) -> list:
+    """``[func(x) for x in items]``, the items dealt in turn over ``ways`` processes
+    (:func:`side_by_side`): independent computations of one stage on every core."""
+    items = list(items)
+
+    def each(some: list) -> list:
+        return [func(x) for x in some]
+
+    parts = side_by_side(*(partial(each, items[k::ways]) for k in range(min(ways, len(items)))))
+    out: list = [None] * len(items)
+    for k, part in enumerate(parts):
+        out[k::ways] = part
+    return out
 
 
 def _job_process(number: int, job: tuple, requests: int, results: int, folder: str) -> None:

@@ -220,14 +220,16 @@ def _figures_of(study: Study, tables: dict[str, pd.DataFrame]) -> dict:
     return drawings
 
 
-def _figure_batches(study: Study, tables: dict[str, pd.DataFrame], figure_dir: Path) -> list[tuple]:
-    """What :func:`evaluation.figures.drawing` draws for a study: its figures in
-    ``figure_dir``, each further language's in ``figure_dir/<lang>``."""
-    batches = [(_figures_of(study, tables), figure_dir, study.language)]
-    for lang in study.languages[1:]:
-        other = study.in_language(lang)
-        batches.append((_figures_of(other, tables), figure_dir / lang, lang))
-    return batches
+def _in_languages(study: Study) -> list[Study]:
+    """The study in each of its report languages, the first as configured."""
+    return [study, *(study.in_language(lang) for lang in study.languages[1:])]
+
+
+def _figure_batches(versions: list[Study], tables: dict[str, pd.DataFrame], figure_dir: Path) -> list[tuple]:
+    """What :func:`evaluation.figures.drawing` draws for a study (:func:`_in_languages`):
+    the first language's figures in ``figure_dir``, each further one's in ``figure_dir/<lang>``."""
+    return [(_figures_of(s, tables), figure_dir / s.language if k else figure_dir, s.language)
+            for k, s in enumerate(versions)]
 
 
 def run_figures(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], log: logging.Logger) -> None:
@@ -235,7 +237,7 @@ def run_figures(study: Study, inputs: Mapping[str, str], out: Mapping[str, str],
     evaluation figures``; in the workflow the report stage draws them)."""
     from . import figures
 
-    batches = _figure_batches(study, _published(study, inputs["publication"]), Path(out["figures"]))
+    batches = _figure_batches(_in_languages(study), _published(study, inputs["publication"]), Path(out["figures"]))
     with figures.drawing(batches, bool(study.analysis["figures"]["svg"]), workers=min(2, os.cpu_count() or 1)) \
             as figures_drawn:
         log.info("wrote %d figure files", len(figures_drawn()))
@@ -257,11 +259,11 @@ def run_report(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], 
 
     tables = _published(study, inputs["publication"])
     figure_dir = Path(out["figures"])
-    others = [study.in_language(lang) for lang in study.languages[1:]]
-    batches = _figure_batches(study, tables, figure_dir)
+    versions = _in_languages(study)
+    batches = _figure_batches(versions, tables, figure_dir)
     folder = Path(out["html"]).parent
     targets = [(Path(out["html"]), Path(out["docx"]))] + [
-        (folder / f"report.{s.language}.html", folder / f"report.{s.language}.docx") for s in others]
+        (folder / f"report.{s.language}.html", folder / f"report.{s.language}.docx") for s in versions[1:]]
     with figures.drawing(batches, bool(study.analysis["figures"]["svg"]), workers=min(2, os.cpu_count() or 1)) \
             as figures_drawn:
         hidden = json.loads(Path(inputs["disclosure"]).read_text())
@@ -270,7 +272,7 @@ def run_report(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], 
         ingest_facts = json.loads(Path(inputs["inputs"]).read_text())
         scores = pd.read_parquet(inputs["scores"], columns=["instrument", "scale", "score", "n_answered"])
         docs = [build_document(Context(s, tables, reasons, ingest_facts), scores,
-                               provenance(s, ingest_facts["exports"])) for s in (study, *others)]
+                               provenance(s, ingest_facts["exports"])) for s in versions]
         write_with(out["xlsx"], lambda p: (write_xlsx(docs[0], tables, p, study), normalise_zip(p)))
         log.info("tables.xlsx written")
         waited = False
