@@ -463,3 +463,23 @@ def test_demo_publication_withstands_the_attack(demo_run, study_id):
                    study.analysis["min_n"], missing, include=bool(study.spec.get("include")), waves=study.waves,
                    contrasts=study.contrasts).derived_small()
     assert not found, found[:5]
+
+
+def test_distinct_rows_keeps_the_row_space_and_drops_only_repeats():
+    """The audit's equations before its QR: zero rows and repeats go, nothing else.
+
+    Repeats within rounding (the same form computed along another path) count as
+    repeats; rows that differ keep their place, so the rank and the row space are
+    those of the input."""
+    rng = np.random.default_rng(5)
+    base = rng.integers(-2, 3, size=(6, 12)).astype(float)
+    base[2] = base[0] + base[1]  # a dependent row is not a repeat: it stays
+    rows = np.vstack([base, base[[0, 3]], np.zeros((2, 12)), base[[4]] * (1 + 1e-15), base[[5]] * 2.0])
+    kept = disclosure._distinct_rows(rng.permutation(rows))
+    assert len(kept) == 7  # the six rows and the multiple 2 x row 5 (same direction, not the same row)
+    assert np.linalg.matrix_rank(kept) == np.linalg.matrix_rank(rows)
+    stacked = np.vstack([kept, rows])
+    assert np.linalg.matrix_rank(stacked) == np.linalg.matrix_rank(kept)
+    for row in kept:  # every kept row is one of the input's
+        assert np.isclose(np.abs(rows - row).max(axis=1), 0, atol=1e-12).any()
+    assert disclosure._distinct_rows(np.zeros((3, 4))).shape == (0, 4)

@@ -660,6 +660,7 @@ def audit(model: CountModel, visible: np.ndarray, min_n: int,
                      np.full(2 * len(marked), -1)].astype(np.int64)
     col_cell = np.r_[model.atom_cell, np.full(n_slack, -1)][free]
     Gf, Sf = _eliminate_local(Af, S, row_cell, col_cell)
+    Gf = _distinct_rows(Gf)
     if Gf.size:
         q, r, _ = linalg.qr(Gf.T, mode="economic", pivoting=True)
         diag = np.abs(np.diag(r))
@@ -679,6 +680,26 @@ def audit(model: CountModel, visible: np.ndarray, min_n: int,
         for i, used in zip(chosen, _certificates(A, b, full, values[chosen], which != -1)):
             contributors[i] = sorted({int(which[j]) for j in used if which[j] != -1})
     return AuditResult(determined, violations, contributors)
+
+
+def _distinct_rows(G: np.ndarray) -> np.ndarray:
+    """``G`` without its zero rows and without repeats of a row (same row space).
+
+    Equations repeat often (a "< min_n" marker gives two with one form, a total is
+    published in several tables), and the pivoted QR that follows costs in the
+    number of rows. Rows are sorted by one random projection, so that repeats lie
+    next to each other; a row is dropped only when it equals the row before it to
+    within rounding (1e-12 of its size, far below the rank tolerance: a form
+    computed along two paths may differ in its last bits). Rows that differ are
+    all kept, whatever their projections.
+    """
+    G = G[np.abs(G).sum(axis=1) > 0]
+    if len(G) < 2:
+        return G
+    order = np.argsort(G @ np.random.default_rng(0).standard_normal(G.shape[1]), kind="stable")
+    ranked = G[order]
+    repeat = np.abs(ranked[1:] - ranked[:-1]).max(axis=1) <= 1e-12 * np.abs(ranked[1:]).max(axis=1)
+    return G[np.sort(order[np.r_[True, ~repeat]])]
 
 
 def _eliminate_local(A, S, row_cell: np.ndarray, col_cell: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
