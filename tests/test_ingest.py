@@ -336,3 +336,32 @@ def test_the_duplicate_merge_equals_merging_row_by_row(records):
     assert got_problems == want_problems
     for column in want.columns:
         assert got[column].astype(str).tolist() == want[column].astype(str).tolist(), column
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.one_of(st.none(), st.text(max_size=6)), st.integers(-10**12, 10**12),
+                          st.sampled_from(["pre", "post", None, "", " x "])), min_size=1, max_size=30))
+def test_large_csv_writer_gives_the_bytes_pandas_gives(tmp_path_factory, records):
+    """io.write_csv writes big text-and-integer tables with Arrow: the same bytes as
+    pandas' to_csv (quotes, empty and missing cells, unicode, header), and tables it
+    cannot write the same way (floats, text needing quotes) are left to pandas."""
+    from evaluation import io as eio
+
+    folder = tmp_path_factory.mktemp("csv")
+    frame = pd.DataFrame(records * (eio._FAST_CSV_ROWS // len(records) + 1), columns=["text", "n", "wave"])
+    frame["text"] = frame["text"].astype("string")
+    frame["wave"] = frame["wave"].astype(object)
+    eio.write_csv(frame, folder / "fast.csv")
+    frame.to_csv(folder / "pandas.csv", index=False, encoding="utf-8")
+    assert (folder / "fast.csv").read_bytes() == (folder / "pandas.csv").read_bytes()
+
+
+def test_large_csv_writer_takes_the_fast_path_only_when_it_is_exact(tmp_path):
+    from evaluation import io as eio
+
+    n = eio._FAST_CSV_ROWS
+    plain = pd.DataFrame({"pid": ["a1"] * n, "line": range(n)})
+    assert eio._write_csv_fast(plain, tmp_path / "a.csv")
+    assert not eio._write_csv_fast(plain.assign(x=0.5), tmp_path / "b.csv")  # floats: pandas' format
+    assert not eio._write_csv_fast(plain.assign(pid="a,1"), tmp_path / "c.csv")  # would need quotes
+    assert not eio._write_csv_fast(plain.head(10), tmp_path / "d.csv")  # small: pandas

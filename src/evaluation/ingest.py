@@ -552,8 +552,7 @@ def ingest_study(study: Study, key: bytes) -> IngestResult:
                 if have:
                     carried.add(iid)
                 for column in instrument.columns:
-                    if not have:
-                        out[column] = np.nan
+                    if not have:  # missing in these rows when the parts are stacked
                         continue
                     codes, invalid = instrument.item_codes(column, raw[column], piece.get("decimal"))
                     out[column] = codes.to_numpy()
@@ -622,7 +621,7 @@ def ingest_study(study: Study, key: bytes) -> IngestResult:
                                         "column names in the config against the export's header", True))
     item_columns = [c for inst in instruments.values() for c in inst.columns]
     asked_columns = [f"{iid}__asked" for iid in instruments]
-    rows = _stacked(parts) if parts else pd.DataFrame(
+    rows = _stacked(parts, [*study.group_columns, *item_columns]) if parts else pd.DataFrame(
         columns=["source", "line", "raw_id", "wave", "wave_raw", *study.group_columns,
                  "row_problem", *item_columns, *asked_columns])
     rows, dup_problems = _merge_duplicates(rows, study, item_columns, asked_columns)
@@ -803,11 +802,10 @@ def _merge_duplicates(rows: pd.DataFrame, study: Study, item_columns: list[str],
     n, starts = len(where), np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
     position = np.arange(n)
     conflict = np.full(n, -1)  # per row: the first column (in `compare`) whose value differs from the group's
-    values: dict[str, np.ndarray] = {}
-    merged = {}
+    merged = {}  # column -> (its value in each group, whether the group has one)
     for k, c in enumerate(compare):
-        values[c] = rows[c].to_numpy()[where]
-        codes, uniques = pd.factorize(values[c], use_na_sentinel=True)
+        values = rows[c].to_numpy()[where]
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
         present = codes >= 0
         # a group's value of a column: its first row's that has one (as merging row by row keeps it)
         first = np.minimum.reduceat(np.where(present, position, n), starts)
@@ -818,7 +816,7 @@ def _merge_duplicates(rows: pd.DataFrame, study: Study, item_columns: list[str],
         text = pd.factorize(np.array([str(u) for u in uniques] + [""], dtype=object))[0][codes]
         differs = present & has[group] & (text != text[np.where(has, first, 0)][group])
         conflict[differs & (conflict < 0)] = k
-        merged[c] = (first, has)
+        merged[c] = (values[np.where(has, first, 0)], has)
     # a group conflicts at its first row that differs from what the rows before it hold
     at = np.minimum.reduceat(np.where(conflict >= 0, position, n), starts)
     source, line = rows["source"].to_numpy(), rows["line"].to_numpy()
@@ -836,11 +834,11 @@ def _merge_duplicates(rows: pd.DataFrame, study: Study, item_columns: list[str],
     keep = at == n
     heads = starts[keep]  # positions of the first row of each group without a conflict
     columns = {"status": status, "reason": reason}
-    for c, (first, has) in merged.items():
+    for c, (value, has) in merged.items():
         take = keep & has
         if take.any():
             column = rows[c].to_numpy(copy=True)
-            column[where[starts[take]]] = values[c][first[take]]
+            column[where[starts[take]]] = value[take]
             columns[c] = column
     if asked_columns:
         asked = rows[asked_columns].iloc[where].fillna(False).astype(bool).to_numpy()
@@ -857,26 +855,35 @@ def _merge_duplicates(rows: pd.DataFrame, study: Study, item_columns: list[str],
     return _with_columns(rows, columns), problems
 
 
-def _stacked(parts: list[pd.DataFrame]) -> pd.DataFrame:
+def _stacked(parts: list[pd.DataFrame], columns: list[str] = ()) -> pd.DataFrame:
     """The rows of every part, one after the other, with a fresh index: what
-    ``pd.concat(parts, ignore_index=True)`` gives, made column by column (pandas
-    copied the parts' mixed blocks cell by cell: 2.8 s for the four exports of 10^5
-    respondents, 0.4 s so). A column that a part lacks is missing in its rows."""
+    ``pd.concat(parts, ignore_index=True)`` gives (a column a part lacks is missing
+    in its rows; ``columns`` are there even when no part has them), made column by
+    column: pandas copied the parts' mixed blocks cell by cell (2.8 s for the four
+    exports of 10^5 respondents, 0.4 s so). The parts are emptied as they are
+    used, so that their memory serves the stacked columns."""
     if len(parts) == 1:
-        return parts[0].reset_index(drop=True)
-    index = pd.RangeIndex(sum(len(part) for part in parts))
-    columns = {}
-    for c in dict.fromkeys(c for part in parts for c in part.columns):
-        pieces = [part[c] for part in parts if c in part]
-        dtypes = {piece.dtype for piece in pieces}
-        if len(pieces) < len(parts) or len(dtypes) > 1:  # as pandas fills and promotes
-            columns[c] = pd.concat([part[c] if c in part else pd.Series(np.nan, index=part.index)
-                                    for part in parts], ignore_index=True).array
-        elif isinstance(pieces[0].dtype, np.dtype):
-            columns[c] = np.concatenate([piece.to_numpy() for piece in pieces])
-        else:  # extension arrays (text) without a round trip through Python objects
-            columns[c] = type(pieces[0].array)._concat_same_type([piece.array for piece in pieces])
-    return pd.DataFrame(columns, index=index, copy=False)
+        part = parts[0].reset_index(drop=True)
+        return part.assign(**{c: np.nan for c in columns if c not in part})
+    names = list(dict.fromkeys([*(c for part in parts for c in part.columns), *columns]))
+    sizes = [len(part) for part in parts]
+    stacked = {}
+    for c in names:
+        pieces = [part.pop(c) if c in part else None for part in parts]
+        present = [piece for piece in pieces if piece is not None]
+        dtypes = {piece.dtype for piece in present}
+        if not present:
+            stacked[c] = np.full(sum(sizes), np.nan)
+        elif len(dtypes) == 1 and isinstance(present[0].dtype, np.dtype) and (
+                len(present) == len(parts) or present[0].dtype.kind == "f"):
+            stacked[c] = np.concatenate([np.full(n, np.nan) if piece is None else piece.to_numpy()
+                                         for piece, n in zip(pieces, sizes)])
+        elif len(dtypes) == 1 and len(present) == len(parts):  # text: without a trip through Python objects
+            stacked[c] = type(present[0].array)._concat_same_type([piece.array for piece in present])
+        else:  # as pandas fills and promotes
+            stacked[c] = pd.concat([pd.Series(np.nan, index=range(n)) if piece is None else piece
+                                    for piece, n in zip(pieces, sizes)], ignore_index=True).array
+    return pd.DataFrame(stacked, index=pd.RangeIndex(sum(sizes)), copy=False)
 
 
 def _with_columns(frame: pd.DataFrame, columns: dict[str, np.ndarray]) -> pd.DataFrame:
@@ -907,7 +914,7 @@ def _with_columns(frame: pd.DataFrame, columns: dict[str, np.ndarray]) -> pd.Dat
         text = pd.factorize(np.array([str(u) for u in uniques] + [""], dtype=object))[0][codes]
         differs = present & has[group] & (text != text[np.where(has, first, 0)][group])
         conflict[differs & (conflict < 0)] = k
-        merged[c] = (first, has)
+        merged[c] = (values[np.where(has, first, 0)], has)
     # a group conflicts at its first row that differs from what the rows before it hold
     at = np.minimum.reduceat(np.where(conflict >= 0, position, n), starts)
     index = d.index.to_numpy()
