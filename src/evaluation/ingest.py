@@ -125,9 +125,10 @@ def load_id_key(processed_dir: str | Path = "data/processed") -> bytes:
 
 def pseudonymize(raw_ids: pd.Series, key: bytes) -> pd.Series:
     """First 16 hex digits of HMAC-SHA256(key, raw id as UTF-8) (CONTRACT section 4)."""
-    uniques = pd.unique(raw_ids.dropna())
-    mapping = {v: hmac.digest(key, str(v).encode("utf-8"), "sha256").hex()[:16] for v in uniques}
-    return raw_ids.map(mapping)
+    which, uniques = pd.factorize(raw_ids, use_na_sentinel=True)  # each distinct id hashed once
+    digests = np.array([hmac.digest(key, str(v).encode("utf-8"), "sha256").hex()[:16] for v in uniques]
+                       + [np.nan], dtype=object)
+    return pd.Series(digests[which], index=raw_ids.index, name=raw_ids.name)
 
 
 # ------------------------------------------------------------------------ readers
@@ -258,11 +259,14 @@ def _read_xlsx(path: Path, spec: Mapping) -> tuple[pd.DataFrame, np.ndarray]:
     frame = pd.DataFrame(body, columns=header, dtype=object) if header else pd.DataFrame()
     frame = frame.map(lambda v: None if isinstance(v, str) and v == "" else v).astype(object)
     lines = np.arange(2, len(frame) + 2, dtype="int64")
+    formulas = False
     for r, c in _formulas_without_values(path, sheet):
         if 0 <= r - 2 < len(frame) and c < len(header) and pd.isna(frame.iat[r - 2, c]):
             frame.iat[r - 2, c] = FORMULA_WITHOUT_VALUE
+            formulas = True
     blank = frame.isna().all(axis=1).to_numpy() if len(frame.columns) else np.zeros(len(frame), bool)
     frame = frame[~blank].reset_index(drop=True)
+    frame.attrs["formulas"] = formulas  # ingest looks for the marker only then
     return frame, lines[~blank]
 
 
@@ -514,7 +518,7 @@ def ingest_study(study: Study, key: bytes) -> IngestResult:
                 else:
                     group_absent.setdefault(c, []).append(
                         Problem(source, 1, column_of[c], "(absent)", f"required column missing; {has_file}", True))
-            for column in [c for c in raw.columns if c in used_columns]:
+            for column in [c for c in raw.columns if c in used_columns] if raw_file.attrs.get("formulas") else []:
                 formula = (raw[column] == FORMULA_WITHOUT_VALUE).to_numpy()
                 for i in np.flatnonzero(formula):
                     problems.append(Problem(source, int(lines[i]), column, "(formula)",

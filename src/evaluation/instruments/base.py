@@ -115,29 +115,26 @@ class Instrument:
         """
         labels = self._labels_for(column)
         lo, hi, integers = self.valid_codes(column)
-        uniques = pd.unique(raw.dropna())
-        mapping: dict[object, float] = {}
-        missing: set = set()
-        for value in uniques:
+        # decided once per distinct answer: its code, and whether a missing one is valid
+        # (blank texts and missing codes are valid missing answers)
+        which, uniques = pd.factorize(raw, use_na_sentinel=True)
+        code = np.full(len(uniques) + 1, math.nan)  # the last: a missing cell
+        fine = np.ones(len(uniques) + 1, dtype=bool)
+        for k, value in enumerate(uniques):
             if self.missing and is_missing_code(value, self.missing):
-                mapping[value] = math.nan
-                missing.add(value)
-            else:
-                mapping[value] = _code_of(value, labels, lo, hi, integers, decimal)
-        codes = raw.map(mapping).astype(float)
-        # blank texts and missing codes are valid missing answers (decided per unique value)
-        fine = [v for v in uniques if v in missing or _is_blank(v)]
-        invalid = raw.notna() & codes.isna()
-        if fine:
-            invalid &= ~raw.isin(fine)
-        return codes, invalid
+                continue
+            code[k] = _code_of(value, labels, lo, hi, integers, decimal)
+            fine[k] = not math.isnan(code[k]) or _is_blank(value)
+        return (pd.Series(code[which], index=raw.index, name=raw.name),
+                pd.Series(~fine[which], index=raw.index, name=raw.name))
 
     def missing_answers(self, raw: pd.Series) -> pd.Series:
         """Which answers of a raw column are a missing-answer code."""
         if not self.missing:
             return pd.Series(False, index=raw.index)
-        uniques = {v: is_missing_code(v, self.missing) for v in pd.unique(raw.dropna())}
-        return raw.map(lambda v: uniques.get(v, False) if v is not None else False).fillna(False).astype(bool)
+        which, uniques = pd.factorize(raw, use_na_sentinel=True)
+        missing = np.array([is_missing_code(v, self.missing) for v in uniques] + [False], dtype=bool)
+        return pd.Series(missing[which], index=raw.index)
 
     # --------------------------------------------------------------- scoring
     def keyed(self, answers: pd.DataFrame) -> np.ndarray:
