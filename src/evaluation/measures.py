@@ -71,17 +71,31 @@ def complete_pairs(scores: pd.DataFrame, outcomes: dict[str, dict], group_column
     3       o        t0      t2   b  2.0   5.0
     """
     columns = [*PAIR_KEYS, "pid", "pre", "post", *group_columns]
+    waves = list(dict.fromkeys(w for contrast in contrasts for w in contrast))
     frames = []
     for outcome, spec in outcomes.items():
         sel = _outcome_scores(scores, spec, ["pid", "wave", "score", *group_columns])
-        wide = sel.pivot_table(index="pid", columns="wave", values="score", aggfunc="first", dropna=False)
-        groups = sel.drop_duplicates("pid").set_index("pid")[list(group_columns)] if group_columns else None
+        # a person x wave grid from integer codes: people sorted, each cell the first
+        # valid score of that person and wave (as a pivot with aggfunc "first")
+        person, pids = pd.factorize(sel["pid"], sort=True)
+        wave = pd.Index(waves).get_indexer(sel["wave"].astype(object))
+        score = sel["score"].to_numpy(dtype=float)
+        grid = np.full((len(pids), len(waves)), np.nan)
+        valid = np.flatnonzero((wave >= 0) & ~np.isnan(score) & (person >= 0))
+        cell = person[valid] * len(waves) + wave[valid]
+        _, first = np.unique(cell, return_index=True)
+        grid.ravel()[cell[first]] = score[valid[first]]
+        if group_columns:
+            _, head = np.unique(person, return_index=True)  # each person's first row
+            head = head[person[head] >= 0]
+            groups = sel[list(group_columns)].iloc[head].reset_index(drop=True)
         for a, b in contrasts:
-            pair = wide.reindex(columns=[a, b]).dropna(how="all")
-            frame = pd.DataFrame({"outcome": outcome, "from_wave": a, "to_wave": b, "pid": pair.index,
-                                  "pre": pair[a].to_numpy(dtype=float), "post": pair[b].to_numpy(dtype=float)})
-            if groups is not None:
-                frame = frame.join(groups, on="pid")
+            pre, post = grid[:, waves.index(a)], grid[:, waves.index(b)]
+            keep = np.flatnonzero(~(np.isnan(pre) & np.isnan(post)))
+            frame = pd.DataFrame({"outcome": outcome, "from_wave": a, "to_wave": b, "pid": pids.take(keep),
+                                  "pre": pre[keep], "post": post[keep]})
+            if group_columns:
+                frame = pd.concat([frame, groups.iloc[keep].reset_index(drop=True)], axis=1)
             frames.append(frame)
     if not frames:
         return pd.DataFrame(columns=columns)
