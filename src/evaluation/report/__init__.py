@@ -5,6 +5,7 @@ reach the report. Every text comes from :mod:`evaluation.i18n`.
 """
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from ..disclosure import is_small
@@ -66,16 +67,30 @@ def _scoring(study, scores: pd.DataFrame, min_n: int) -> list[str]:
     def count(v: int) -> str:  # counts in no table: hidden when small (CONTRACT section 7)
         return f"< {min_n}" if is_small(v, min_n) else str(v)
 
+    # every score row's instrument and scale as integer codes, and the number of items
+    # of its scale (0: not an item-level scale), so that the counts are three bincounts
+    instrument_of, instruments = pd.factorize(scores["instrument"].astype(object))
+    scale_of, scales = pd.factorize(scores["scale"].astype(object))
+    items = np.zeros((len(instruments), len(scales) + 1), dtype=np.int64)  # the last: no scale
+    for i, iid in enumerate(instruments):
+        for scale, idx in study.instruments[iid].scale_items().items() if iid in study.instruments else ():
+            if scale in scales:
+                items[i, scales.get_loc(scale)] = len(idx)
+    known = instrument_of >= 0
+    instrument_of, scale_of = instrument_of[known], scale_of[known]
+    full = items[instrument_of, scale_of]
+    item_scale = full > 0
+    valid = scores["score"].notna().to_numpy()[known]
+    answered = scores["n_answered"].to_numpy(dtype=float, na_value=np.nan)[known]
+    per_instrument = np.stack([np.bincount(instrument_of, weights=w, minlength=len(instruments))
+                               for w in (item_scale, item_scale & valid & (answered < full), item_scale & ~valid)])
     out = []
     for iid, instrument in study.instruments.items():
-        s = scores[scores["instrument"] == iid]
-        item_scales = s[s["scale"].isin(instrument.scale_items())]
-        total_items = {sc: len(ix) for sc, ix in instrument.scale_items().items()}
-        full = item_scales["scale"].map(total_items)
-        prorated = int((item_scales["score"].notna() & (item_scales["n_answered"] < full)).sum())
+        total, prorated, missing = (per_instrument[:, instruments.get_loc(iid)].astype(int)
+                                    if iid in instruments else (0, 0, 0))
         out.append(f"{instrument.title(study.language)}: {instrument.rule_text(study.language)}. "
-                   + t("prorated", study.language, n=count(prorated), total=count(len(item_scales)),
-                       missing=count(int(item_scales["score"].isna().sum()))))
+                   + t("prorated", study.language, n=count(int(prorated)), total=count(int(total)),
+                       missing=count(int(missing))))
     return out
 
 
