@@ -189,9 +189,10 @@ class CountModel:
         self.n_cells = int(np.prod(sizes)) if sizes else 1
         codes = np.zeros(len(people), dtype=np.int64)
         for c, size in zip(self.group_columns, sizes):
-            lookup = {v: i for i, v in enumerate(self.levels[c])}
-            col = people[c].map(lambda v, lk=lookup, s=size: s - 1 if pd.isna(v) else lk[str(v)])
-            codes = codes * size + col.to_numpy(dtype=np.int64)
+            col = np.full(len(people), size - 1, dtype=np.int64)  # the last level: missing
+            known = people[c].notna().to_numpy()
+            col[known] = pd.Index(self.levels[c]).get_indexer(people[c][known].astype(str))
+            codes = codes * size + col
         self.person_cell = pd.Series(codes, index=people.index)  # pid -> finest cell
         # the level code of every column in every cell
         self.cell_levels = {}
@@ -237,20 +238,24 @@ class CountModel:
         active = included & (answered > 0)
         np.add.at(x, blocks["flow"] + P * codes[active] + answered[active] - 1, 1)
         np.add.at(x, blocks["excluded"] + codes[~included], 1)
+        atom_of = np.full((2 ** len(self.bit), 2 ** len(self.bit)), -1, dtype=np.int64)  # (answered, valid)
+        for (a, vv), i in self.joint_index.items():
+            atom_of[a, vv] = i
         for k in self.outcomes:
             v = validity[validity["outcome"] == k]
             valid = np.zeros(len(people), dtype=np.int64)
             where = people.index.get_indexer(v["pid"])  # pids are unique; -1: not an enrolled person
             valid[where[where >= 0]] = v["valid"].to_numpy(dtype=np.int64)[where >= 0]
             valid &= answered
-            offset = np.array([self.joint_index[(a, vv)] for a, vv in zip(answered[active], valid[active])],
-                              dtype=np.int64)
+            offset = atom_of[answered[active], valid[active]]
+            if (offset < 0).any():
+                raise DisclosureError("a person's waves with a valid score are not among the waves they answered")
             np.add.at(x, blocks[f"outcome:{k}"] + J * codes[active] + offset, 1)
         for (k, a, b), names in self.band_names.items():
             bk = bands[(bands["outcome"] == k) & (bands["from_wave"] == a) & (bands["to_wave"] == b)]
             bk = bk.dropna(subset=["band_first", "band_second"])
-            i = bk["band_first"].map(names.index).to_numpy(int)
-            j = bk["band_second"].map(names.index).to_numpy(int)
+            i = pd.Index(names).get_indexer(bk["band_first"])
+            j = pd.Index(names).get_indexer(bk["band_second"])
             np.add.at(x, blocks[f"bands:{k}:{a}:{b}"] + i * len(names) + j, 1)
         self.x = x
         # links between blocks (equations: each row sums to 0): in every cell, the people
@@ -516,7 +521,8 @@ class PartitionModel(CountModel):
         for name in ("group_columns", "groupings", "table_groupings", "levels", "has_missing", "n_cells",
                      "cell_levels", "outcomes", "waves", "contrasts", "bit"):
             setattr(self, name, getattr(main, name))
-        names = sorted(set(parts["part"].astype(str)))
+        part = parts["part"].astype(str)
+        names = sorted(part.unique())
         C, L = self.n_cells, len(names)
         self.key = key
         block = "part:{}:{}:{}".format(*key)
@@ -530,7 +536,7 @@ class PartitionModel(CountModel):
         if cell.isna().any():
             raise DisclosureError(f"a class of {key[0]} counts someone who is not an included respondent")
         x = np.zeros(self.n_atoms)
-        np.add.at(x, L * cell.to_numpy(dtype=np.int64) + parts["part"].astype(str).map(names.index).to_numpy(int), 1)
+        np.add.at(x, L * cell.to_numpy(dtype=np.int64) + pd.Index(names).get_indexer(part), 1)
         self.x = x
         rows = np.repeat(np.arange(C), L)
         totals = sparse.csr_array((np.ones(C * L), (rows, np.arange(C * L))), shape=(C, self.n_atoms))

@@ -285,7 +285,7 @@ def validity(scores: pd.DataFrame, outcomes: dict[str, dict], waves: Sequence[st
         sel = sel[sel["score"].notna() & sel["wave"].isin(list(bit))]
         person, pids = pd.factorize(sel["pid"], sort=True)
         mask = np.zeros(len(pids), dtype=np.int64)
-        np.bitwise_or.at(mask, person, sel["wave"].map(bit).to_numpy(dtype=np.int64))
+        np.bitwise_or.at(mask, person, np.left_shift(1, pd.Index(list(bit)).get_indexer(sel["wave"])))
         frames.append(pd.DataFrame({"outcome": outcome, "pid": np.asarray(pids), "valid": mask}))
     if not frames:
         return pd.DataFrame({"outcome": [], "pid": [], "valid": []})
