@@ -111,7 +111,9 @@ def _data(study: Study, inputs: Mapping[str, str], needs: set[str]):
 
     data = Data()
     if needs & {"scores", "pairs"} or (needs & {"people"} and study.baseline_bands):
-        data.scores = pd.read_parquet(inputs["scores"])
+        # which instrument and scale a row is: categories (the analyses select an outcome's
+        # rows dozens of times; comparing codes, not text, at millions of rows)
+        data.scores = pd.read_parquet(inputs["scores"], read_dictionary=["instrument", "scale"])
     if "pairs" in needs:
         data.pairs = measures.complete_pairs(data.scores, study.outcomes, study.person_columns, study.contrasts)
     if needs & {"people", "flow"}:
@@ -270,7 +272,8 @@ def run_report(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], 
         reasons = {name: ({int(r): why for r, why in d.get("rows", {}).items()},
                           {(int(r), c): why for r, c, why in d.get("cells", [])}) for name, d in hidden.items()}
         ingest_facts = json.loads(Path(inputs["inputs"]).read_text())
-        scores = pd.read_parquet(inputs["scores"], columns=["instrument", "scale", "score", "n_answered"])
+        scores = pd.read_parquet(inputs["scores"], columns=["instrument", "scale", "score", "n_answered"],
+                                 read_dictionary=["instrument", "scale"])
         docs = [build_document(Context(s, tables, reasons, ingest_facts), scores,
                                provenance(s, ingest_facts["exports"])) for s in versions]
         write_with(out["xlsx"], lambda p: (write_xlsx(docs[0], tables, p, study), normalise_zip(p)))
