@@ -145,19 +145,41 @@ def _sheet_rows(inputs: Mapping[str, str], name: str, configured, columns: list[
     return pd.DataFrame(columns=columns)
 
 
+PARALLEL_SCORES = 100_000  # score rows from which a stage deals its independent work over two cores
+
+
+def _cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
 def run_analyse(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], log: logging.Logger) -> None:
     """Every analysis's full, unrounded table (data/processed/<study>/<name>.csv), the
     complete pairs of every contrast (pairs.parquet), and with output ``reproduce``
     the reviewer's R kit in that folder (:mod:`evaluation.reproduce`)."""
     from .analyses import ANALYSES, table_columns, with_persons
 
+    from .jobs import map_side_by_side
+
     stored = [a for a in ANALYSES if getattr(a, "STORED", True)]
     data = _data(study, inputs, {n for a in stored for n in a.NEEDS} | {"pairs"})
-    for analysis, path in zip(stored, out["analyses"]):
+
+    def compute(item) -> int:
+        analysis, path = item
         table = analysis.compute(data, study) if analysis.applies(study) else pd.DataFrame(
             columns=table_columns(analysis, study))
         write_csv(table, path)
-        log.info("%s: %d rows", analysis.NAME, len(table))
+        return len(table)
+
+    # a large study's analyses on two cores (each writes its own table); a small one's
+    # in this process, where a fork would cost more than it saves
+    ways = 2 if len(data.scores) >= PARALLEL_SCORES and _cores() > 1 else 1
+    items = list(zip(stored, out["analyses"]))
+    for (analysis, _), rows in zip(items, map_side_by_side(compute, items, ways)):
+        log.info("%s: %d rows", analysis.NAME, rows)
     for analysis, path in zip(with_persons(), out.get("persons", [])):
         people = analysis.persons(data, study) if analysis.applies(study) else pd.DataFrame(
             columns=["pid", "outcome", "from_wave", "to_wave"])
