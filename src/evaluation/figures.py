@@ -146,10 +146,14 @@ def _published(results: pd.DataFrame) -> pd.Series:
     return ~results["suppressed"].map(_is_true) & results["n"].notna()
 
 
+MEANS_MAX_GROUPS = 8  # groups of one grouping drawn as lines of their own in the means plot
+
+
 def means_plot(study: Study, outcome: str, results: pd.DataFrame) -> Figure:
     """Mean score at each wave with its CI, overall and for every published group of
-    each one-group grouping (the complete pairs of each contrast, drawn from its
-    earlier to its later wave; every value from the results table).
+    each one-group grouping of at most :data:`MEANS_MAX_GROUPS` groups (the complete
+    pairs of each contrast, drawn from its earlier to its later wave; every value from
+    the results table). A grouping of more groups is in the table and the forest plot.
 
     No person is drawn: each point is a published mean of at least ``min_n`` people.
     """
@@ -157,6 +161,10 @@ def means_plot(study: Study, outcome: str, results: pd.DataFrame) -> Figure:
     waves = study.waves
     rows = results[(results["outcome"] == outcome) & _published(results)]
     rows = rows[(rows["grouping"] == "all") | ~rows["grouping"].str.contains("+", regex=False)]
+    # a line per group is read up to a few groups; a grouping of more (98 municipalities)
+    # is in the table and the forest plot only
+    size = rows.groupby("grouping", sort=False)["group"].nunique()
+    rows = rows[rows["grouping"].map(lambda g: g == "all" or size[g] <= MEANS_MAX_GROUPS)]
     panels = list(dict.fromkeys(rows["grouping"]))
     width = 3.0 + 0.6 * max(len(waves) - 2, 0)
     fig = Figure(figsize=(width * max(len(panels), 1) + 0.6, 3.8))

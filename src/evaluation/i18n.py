@@ -88,8 +88,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "{label}: mean (SD) at the earlier and later wave, the change with its {ci} % CI, p-values and effect "
               "sizes, overall and for each subgroup ({better}; n is people with a valid score at both waves)."},
     "caption_means": {
-        "da": "{label}: gennemsnit ved hver måling med {ci} %‑KI, samlet og for hver undergruppe ({better}).",
-        "en": "{label}: mean at each wave with its {ci} % CI, overall and for each subgroup ({better})."},
+        "da": "{label}: gennemsnit ved hver måling med {ci} %‑KI, samlet og for hver undergruppe ({better}; "
+              "en inddeling i mere end {most} grupper står kun i tabellen og forest-plottet).",
+        "en": "{label}: mean at each wave with its {ci} % CI, overall and for each subgroup ({better}; a grouping "
+              "of more than {most} groups is in the table and the forest plot only)."},
     "caption_forest": {
         "da": "{label}: Cohens d_z med {ci} %‑KI, samlet og for hver undergruppe (krydsede grupper står i "
               "tabellen). Til højre for den stiplede linje er en forbedring; jo større punkt, jo flere personer.",

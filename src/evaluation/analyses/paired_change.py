@@ -125,6 +125,8 @@ def results_rows(ctx, outcome: str) -> Table:
 
 
 def blocks(ctx) -> list[Section]:
+    from ..figures import MEANS_MAX_GROUPS
+
     study, lang = ctx.study, ctx.lang
     reasons, _ = ctx.reasons(NAME)
     published = ctx.tables[NAME]
@@ -139,7 +141,7 @@ def blocks(ctx) -> list[Section]:
             out.append(Paragraph(t("protected_footnote", lang), note=True))
         ci = int(round(study.analysis["ci_level"] * 100))
         better = t(f"better_{study.outcomes[outcome]['better']}", lang)
-        means = t("caption_means", lang, label=label, ci=ci, better=better)
+        means = t("caption_means", lang, label=label, ci=ci, better=better, most=MEANS_MAX_GROUPS)
         forest = t("caption_forest", lang, label=label, ci=ci)
         out += [FigureRef(f"means_{outcome}", means, means), FigureRef(f"forest_{outcome}", forest, forest)]
     return [Section("results", t("results", lang), out)]
