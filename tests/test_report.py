@@ -13,7 +13,7 @@ import pytest
 
 from conftest import REPO
 from evaluation.config import Study, load_config
-from evaluation.i18n import TEXTS
+from evaluation.i18n import TEXTS, grouping_label
 
 
 class Tables(HTMLParser):
@@ -541,3 +541,25 @@ def test_r_reproduces_every_published_number(small_study, study_id):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "every published number reproduced" in proc.stdout
     assert re.search(r"results: \d+ rows, [1-9]\d* published numbers recomputed", proc.stdout)
+
+
+def test_means_plot_draws_groupings_of_a_few_groups_only(small_study):
+    """A line per group up to figures.MEANS_MAX_GROUPS groups; a grouping of more (98
+    municipalities) is left to the table and the forest plot, and a results table
+    with nothing to draw still gives a figure."""
+    from evaluation import figures
+
+    study = Study.from_config(load_config(small_study / "config.yaml"), "fosterfamilies")
+    published = pd.read_csv(small_study / "reports/fosterfamilies/tables/results.csv")
+    outcome = published["outcome"].iloc[0]
+    rows = published[(published["outcome"] == outcome) & (published["grouping"] == "all")]
+    many = pd.concat([rows.assign(grouping="municipality", group=f"Kommune {k:02d}")
+                      for k in range(figures.MEANS_MAX_GROUPS + 1)], ignore_index=True)
+    few = many[many["group"] < f"Kommune {figures.MEANS_MAX_GROUPS:02d}"].assign(grouping="variant")
+    table = pd.concat([rows, many, few], ignore_index=True)
+    fig = figures.means_plot(study, outcome, table)
+    titles = [ax.get_title() for ax in fig.axes]
+    assert len(fig.axes) == 2 and grouping_label(study, "variant") in titles
+    legend = [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
+    assert len(legend) == figures.MEANS_MAX_GROUPS
+    assert figures.means_plot(study, outcome, table.iloc[0:0]).axes is not None

@@ -163,8 +163,8 @@ def means_plot(study: Study, outcome: str, results: pd.DataFrame) -> Figure:
     rows = rows[(rows["grouping"] == "all") | ~rows["grouping"].str.contains("+", regex=False)]
     # a line per group is read up to a few groups; a grouping of more (98 municipalities)
     # is in the table and the forest plot only
-    size = rows.groupby("grouping", sort=False)["group"].nunique()
-    rows = rows[rows["grouping"].map(lambda g: g == "all" or size[g] <= MEANS_MAX_GROUPS)]
+    size = rows.groupby("grouping", sort=False)["group"].transform("nunique").to_numpy()
+    rows = rows[(rows["grouping"] == "all").to_numpy(bool) | (size <= MEANS_MAX_GROUPS)]
     panels = list(dict.fromkeys(rows["grouping"]))
     width = 3.0 + 0.6 * max(len(waves) - 2, 0)
     fig = Figure(figsize=(width * max(len(panels), 1) + 0.6, 3.8))
