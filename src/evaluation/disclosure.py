@@ -666,17 +666,26 @@ def audit(model: CountModel, visible: np.ndarray, min_n: int,
                      np.full(2 * len(marked), -1)].astype(np.int64)
     col_cell = np.r_[model.atom_cell, np.full(n_slack, -1)][free]
     Gf, Sf = _eliminate_local(Af, S, row_cell, col_cell)
+    # a form is determined when it lies in the row space of the equations: its residual
+    # after projection on a basis of that space (the first columns of Q of a pivoted
+    # QR of the equations' transpose) is 0. With nearly as many equations as unknowns
+    # (a large study's many small cells) the space's complement, the null space, is
+    # the small one: the residual is then the form times the rest of the full Q
     Gf = _distinct_rows(Gf)
     if Gf.size:
-        q, r, _ = linalg.qr(Gf.T, mode="economic", pivoting=True)
+        full = Gf.shape[0] >= 0.8 * Gf.shape[1]
+        q, r, _ = linalg.qr(Gf.T, mode="full" if full else "economic", pivoting=True)
         diag = np.abs(np.diag(r))
         rank = int((diag > 1e-9 * max(1.0, diag.max(initial=0))).sum())
-        basis = q[:, :rank]
-        residual = Sf - (Sf @ basis) @ basis.T
+        if full:
+            residual = np.linalg.norm(np.asarray(Sf @ q[:, rank:]), axis=1)
+        else:
+            basis = q[:, :rank]
+            residual = np.linalg.norm(np.asarray(Sf - (Sf @ basis) @ basis.T), axis=1)
     else:
-        residual = Sf
-    scale = np.maximum(1.0, np.linalg.norm(Sf, axis=1))
-    determined = np.linalg.norm(residual, axis=1) <= 1e-8 * scale
+        residual = _row_norms(Sf)
+    scale = np.maximum(1.0, _row_norms(Sf))
+    determined = residual <= 1e-8 * scale
     small = (values >= 1) & (values < min_n)
     violations = [int(i) for i in np.flatnonzero(determined & small)]
     contributors: dict[int, list[int]] = {}
@@ -686,6 +695,11 @@ def audit(model: CountModel, visible: np.ndarray, min_n: int,
         for i, used in zip(chosen, _certificates(A, b, full, values[chosen], which != -1)):
             contributors[i] = sorted({int(which[j]) for j in used if which[j] != -1})
     return AuditResult(determined, violations, contributors)
+
+
+def _row_norms(M) -> np.ndarray:
+    """The Euclidean norm of every row of a sparse matrix."""
+    return np.sqrt(np.asarray(M.multiply(M).sum(axis=1)).ravel())
 
 
 def _distinct_rows(G: np.ndarray) -> np.ndarray:
@@ -708,8 +722,9 @@ def _distinct_rows(G: np.ndarray) -> np.ndarray:
     return G[np.sort(order[np.r_[True, ~repeat]])]
 
 
-def _eliminate_local(A, S, row_cell: np.ndarray, col_cell: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The equations within one cell solved away: ``A N`` and ``S N`` for the other rows.
+def _eliminate_local(A, S, row_cell: np.ndarray, col_cell: np.ndarray) -> tuple[np.ndarray, object]:
+    """The equations within one cell solved away: ``A N`` (dense) and ``S N`` (sparse)
+    for the other rows.
 
     With ``N`` a basis of the solutions of every within-cell equation (block diagonal,
     one small null space per cell), a form ``f`` lies in the row space of all
@@ -748,7 +763,7 @@ def _eliminate_local(A, S, row_cell: np.ndarray, col_cell: np.ndarray) -> tuple[
                            np.concatenate(cols) if cols else np.zeros(0, dtype=np.int64))),
                          shape=(A.shape[1], width))
     G = A[np.flatnonzero(~local)]
-    return (G @ N).toarray(), (sparse.csr_array(S) @ N).toarray()
+    return (G @ N).toarray(), sparse.csr_array(S) @ N
 
 
 def _spread(violations: list[int], sensitive: list[Sensitive], limit: int) -> list[int]:
