@@ -133,6 +133,9 @@ def _write_csv_fast(df: pd.DataFrame, path: Path) -> bool:
     whether it wrote; small tables are left to pandas."""
     import csv
 
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
     if len(df) < _FAST_CSV_ROWS or len(df.columns) < 2 or not df.columns.is_unique:
         return False
     columns = {}
@@ -144,12 +147,9 @@ def _write_csv_fast(df: pd.DataFrame, path: Path) -> bool:
             text = column.astype("string[pyarrow]")
             if text.str.contains(_NEEDS_QUOTES, regex=True).any():
                 return False
-            columns[str(name)] = text.array._pa_array
+            columns[str(name)] = pa.array(text.array)
         else:
             return False
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
-
     header = io.StringIO()
     csv.writer(header, lineterminator="\n").writerow([str(c) for c in df.columns])
     with open(path, "wb") as fh:
