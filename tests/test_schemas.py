@@ -40,3 +40,23 @@ def test_scores_schema_is_the_contract_order():
     validate(scores, scores_schema(["municipality", "variant"]), "scores")
     with pytest.raises(RuntimeError):
         validate(scores[scores.columns[::-1]], scores_schema(["municipality", "variant"]), "scores")
+
+
+@pytest.mark.parametrize("pid, what", [("0123456789ABCDEF", "str_matches"), ("0123456789abcdef\n", "str_matches"),
+                                       ("0123456789abcde", "str_matches"), (None, "not_nullable")])
+def test_a_pseudonym_is_exactly_sixteen_hex_digits(pid, what):
+    with pytest.raises(RuntimeError, match=what):
+        validate(responses(pid=[pid, "0123456789abcdef"]), responses_schema(OWN, ["municipality"]), "responses")
+
+
+def test_uniqueness_is_of_the_combination():
+    """Repeats of one column are fine; a repeated combination is caught, missing values
+    alike counting as equal (as pandas' duplicated)."""
+    scores = pd.DataFrame({"pid": ["0123456789abcdef"] * 3, "wave": ["pre", "pre", "post"],
+                           "municipality": [None] * 3, "variant": [None] * 3, "family": [None] * 3,
+                           "instrument": ["own"] * 3, "scale": ["total", "sub", "total"],
+                           "score": [1.0, 2.0, 3.0], "n_answered": pd.Series([1, 1, 1], dtype="int64"),
+                           "band": [None] * 3})
+    validate(scores, scores_schema(["municipality", "variant"]), "scores")
+    with pytest.raises(RuntimeError, match="uniqueness"):
+        validate(scores.assign(scale="total"), scores_schema(["municipality", "variant"]), "scores")
