@@ -655,10 +655,13 @@ def ingest_study(study: Study, key: bytes) -> IngestResult:
     flow = rows[["source", "line", "pid", "wave", "status", "reason"]].copy()
     flow["wave"] = flow["wave"].where(flow["wave"].notna(), None)
 
-    responses = rows[is_kept].copy()
-    responses = responses[["pid", "wave", *study.group_columns, *item_columns, *asked_columns]]
-    responses = (responses.assign(_order=responses["wave"].map(wave_rank(study)))
-                 .sort_values(["pid", "_order"], kind="stable").drop(columns="_order").reset_index(drop=True))
+    # by pseudonym, then wave in time order (a stable sort on integer codes)
+    kept_at = np.flatnonzero(is_kept.to_numpy())
+    person, _ = pd.factorize(rows["pid"].iloc[kept_at], sort=True)
+    when = pd.Index(list(wave_rank(study))).get_indexer(rows["wave"].iloc[kept_at].astype(object))
+    kept_at = kept_at[np.lexsort((when, person))]
+    responses = rows[["pid", "wave", *study.group_columns, *item_columns, *asked_columns]].iloc[kept_at]
+    responses = responses.reset_index(drop=True)
     for c in asked_columns:
         responses[c] = responses[c].astype(bool)
     issues = pd.DataFrame([{c: getattr(p, c) for c in ISSUE_COLUMNS} for p in problems], columns=ISSUE_COLUMNS)
@@ -725,10 +728,12 @@ def wave_rank(study: Study) -> dict[str, int]:
 def _first_answered(rows: pd.DataFrame, column: str, study: Study) -> pd.Series:
     """Per raw id: the value of ``column`` at the person's first answered wave (the
     first wave with a value, in the config's wave order)."""
-    order = rows["wave"].map(wave_rank(study))
-    ordered = rows[["raw_id", column]].assign(_order=order.to_numpy()).sort_values(["raw_id", "_order"],
-                                                                                   kind="stable")
-    return ordered.dropna(subset=[column]).drop_duplicates("raw_id").set_index("raw_id")[column]
+    has = np.flatnonzero(rows[column].notna().to_numpy())
+    person, people = pd.factorize(rows["raw_id"].iloc[has], sort=True)
+    when = pd.Index(list(wave_rank(study))).get_indexer(rows["wave"].iloc[has].astype(object))
+    order = np.lexsort((when, person))  # by person, then wave, then row (stable)
+    first = order[np.r_[True, person[order][1:] != person[order][:-1]]] if len(order) else order
+    return pd.Series(rows[column].iloc[has].to_numpy()[first], index=people.take(person[first]), name=column)
 
 
 def _resolve_groups(rows: pd.DataFrame, study: Study) -> tuple[pd.DataFrame, list[str], dict[str, int]]:
