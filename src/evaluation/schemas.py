@@ -46,8 +46,8 @@ def _unique(columns: Sequence[str]) -> pa.Check:
             if room >= 2 ** 62:  # codes that no longer fit one number: pandas on the values
                 return ~frame.duplicated(list(columns), keep=False)
             key = key * (len(uniques) + 1) + codes
-        _, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
-        return pd.Series(counts[inverse] == 1, index=frame.index)
+        which, _ = pd.factorize(key)  # a hash table, not a sort
+        return pd.Series(np.bincount(which)[which] == 1, index=frame.index)
 
     return pa.Check(check, name="uniqueness", error=f"uniqueness of {', '.join(columns)}")
 
