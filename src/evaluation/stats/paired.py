@@ -357,8 +357,14 @@ def _abs_histograms(d: np.ndarray, g: np.ndarray, G: int, max_cells: int):
     then ranks are computed by sorting rows instead.
     """
     nonzero = d != 0
-    values, index = np.unique(np.abs(d[nonzero]), return_inverse=True)
-    K = len(values)
+    # the distinct |d| in order and each row's place among them: a hash table, then a
+    # sort of the (few) distinct values only
+    found, uniques = pd.factorize(np.abs(d[nonzero]))
+    order = np.argsort(uniques, kind="stable")
+    place = np.empty(len(order), dtype=np.int64)
+    place[order] = np.arange(len(order))
+    index = place[found]
+    K = len(uniques)
     if G * max(K, 1) > max_cells:
         return None
     flat = g[nonzero] * K + index
@@ -540,11 +546,9 @@ def results_table(pairs: pd.DataFrame, groupings: Sequence[Sequence[str]], *,
     sizes = [len(factors[c][1]) + 1 for c in columns]
     pre_all = pairs["pre"].to_numpy(dtype=float)
     post_all = pairs["post"].to_numpy(dtype=float)
-    by_outcome = np.argsort(outcome_codes, kind="stable")
-    bounds = np.r_[0, np.cumsum(np.bincount(outcome_codes, minlength=len(outcome_names)))]
     frames = []
     for k, outcome in enumerate(outcome_names):
-        rows = by_outcome[bounds[k]:bounds[k + 1]]
+        rows = np.flatnonzero(outcome_codes == k)  # in their order (few outcomes: no sort)
         pre, post = pre_all[rows], post_all[rows]
         key = np.zeros(len(rows), dtype=np.int64)
         for c, size in zip(columns, sizes):
