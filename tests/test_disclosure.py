@@ -483,3 +483,23 @@ def test_distinct_rows_keeps_the_row_space_and_drops_only_repeats():
     for row in kept:  # every kept row is one of the input's
         assert np.isclose(np.abs(rows - row).max(axis=1), 0, atol=1e-12).any()
     assert disclosure._distinct_rows(np.zeros((3, 4))).shape == (0, 4)
+
+
+def test_certificates_solved_warm_name_equations_that_derive_each_form():
+    """disclosure._certificates solves its programmes one after another from the last
+    basis (highspy), dealt over two processes: every form's named equations still
+    derive it (the form lies in their row space)."""
+    rng = np.random.default_rng(11)
+    A = (rng.random((24, 40)) < 0.2).astype(float)
+    x = rng.integers(0, 6, 40).astype(float)
+    b = A @ x
+    picks = [rng.choice(24, size=k, replace=False) for k in (1, 2, 3, 2, 4, 1)]
+    F = np.array([A[p].sum(axis=0) for p in picks])
+    values = F @ x
+    hideable = np.ones(24, dtype=bool)
+    used = disclosure._certificates(A, b, F, values, hideable)
+    assert len(used) == len(F)
+    for f, rows in zip(F, used):
+        assert len(rows)
+        coef, *_ = np.linalg.lstsq(A[rows].T, f, rcond=None)
+        assert np.allclose(A[rows].T @ coef, f, atol=1e-8)

@@ -278,13 +278,15 @@ def side_by_side(*tasks: Callable[[], object]) -> list:
     return [value for _, value in outcomes]
 
 
-def map_side_by_side(func: Callable[[object], object], items: Iterable, ways: int = 2) -> list:
+def map_side_by_side(func: Callable[[object], object], items: Iterable, ways: int = 2, batch: bool = False) -> list:
     """``[func(x) for x in items]``, the items dealt in turn over ``ways`` processes
-    (:func:`side_by_side`): independent computations of one stage on every core."""
+    (:func:`side_by_side`): independent computations of one stage on every core.
+    With ``batch``, ``func`` takes each process's list of items and returns their
+    results in order (work that shares state from one item to the next)."""
     items = list(items)
 
     def each(some: list) -> list:
-        return [func(x) for x in some]
+        return list(func(some)) if batch else [func(x) for x in some]
 
     parts = side_by_side(*(partial(each, items[k::ways]) for k in range(min(ways, len(items)))))
     out: list = [None] * len(items)
