@@ -52,7 +52,7 @@ PRELOAD = ("pyarrow.parquet", "pyarrow.dataset", "pyarrow.pandas_compat", "panda
            "pandera.backends.pandas.register", "hypothesis", "pandera.backends.pandas.builtin_checks",
            "evaluation.costs", "evaluation.fidelity", "evaluation.measures", "numpy.f2py", "scipy._lib._array_api",
            "scipy.special", "scipy.linalg", "scipy.sparse.linalg", "scipy.optimize._linprog", "scipy.spatial",
-           "scipy.optimize", "evaluation.stats", "evaluation.analyses", "scipy.optimize._linprog_highs",
+           "scipy.optimize", "evaluation.stats", "evaluation.analyses", "scipy.optimize._linprog_highs", "highspy",
            "evaluation.disclosure", "matplotlib", "matplotlib.colors", "matplotlib.text",
            "matplotlib.backends.backend_agg", "matplotlib.table", "matplotlib.axes", "mpl_toolkits.mplot3d",
            "matplotlib.figure", "evaluation.figures", "multiprocessing.pool", "jinja2", "evaluation.report",
