@@ -159,7 +159,8 @@ def _cores() -> int:
 def run_analyse(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], log: logging.Logger) -> None:
     """Every analysis's full, unrounded table (data/processed/<study>/<name>.csv), the
     complete pairs of every contrast (pairs.parquet), and with output ``reproduce``
-    the reviewer's R kit in that folder (:mod:`evaluation.reproduce`)."""
+    the reviewer's R kit in that folder (:mod:`evaluation.reproduce`). A study of at
+    least :data:`PARALLEL_SCORES` score rows has its analyses dealt over two cores."""
     from .analyses import ANALYSES, table_columns, with_persons
 
     from .jobs import map_side_by_side
