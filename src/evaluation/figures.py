@@ -210,6 +210,8 @@ def means_plot(study: Study, outcome: str, results: pd.DataFrame) -> Figure:
         ax.set_title(title, fontsize=9)
         if ax.get_legend_handles_labels()[0]:
             ax.legend(frameon=False, fontsize=7, loc="best")
+    for ax in axes[1:]:  # the shared scale is read off the first panel
+        ax.yaxis.set_visible(False)
     better = study.outcomes[outcome]["better"]
     axes[0].set_ylabel(f"{study.outcome_label(outcome)}\n({t('better_' + better, lang)})", fontsize=9)
     title = f"{study.outcome_label(outcome)}: {t('mean', lang)} [{t('ci_of', lang, ci=int(round(level * 100)))}]"
@@ -272,6 +274,8 @@ def forest_plot(study: Study, outcome: str, results: pd.DataFrame) -> Figure:
             ax.axhline(y_heading + 0.5, color="#cccccc", linewidth=0.8)
         if several:
             ax.set_title(contrast_label(study, (a, b)), fontsize=9)
+    for ax in axes[1:]:  # the groups are named on the first panel
+        ax.yaxis.set_visible(False)
     axes[0].set_yticks(range(len(lines) - 1, -1, -1), labels)
     for tick, (kind, _) in zip(axes[0].get_yticklabels(), lines):
         if kind == "heading":
