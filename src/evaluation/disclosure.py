@@ -582,10 +582,14 @@ def _highs_model(cost: np.ndarray, rows, row_lower: np.ndarray, row_upper: np.nd
     return highs
 
 
-def _highs_optimal():
+def _highs_solution(highs) -> np.ndarray | None:
+    """Solve (from the model's last basis, if any) and return x; None unless optimal."""
     import highspy
 
-    return highspy.HighsModelStatus.kOptimal
+    highs.run()
+    if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None
+    return np.asarray(highs.getSolution().col_value)
 
 
 def _forced_zero(A, b: np.ndarray, solution: np.ndarray) -> np.ndarray:
@@ -623,15 +627,15 @@ def _forced_zero(A, b: np.ndarray, solution: np.ndarray) -> np.ndarray:
     A_eq = sparse.hstack([Af, sparse.csr_array((m, k))])
     pick = sparse.csr_array((np.full(k, -1.0), (np.arange(k), cand)), shape=(k, nf))
     A_ub = sparse.hstack([pick, sparse.eye_array(k)])
-    lower = np.where(candidates[free], 0.0, -np.inf)
-    bounds = np.column_stack([np.r_[lower, np.zeros(k)], np.r_[np.full(nf, np.inf), np.ones(k)]])
+    lower = np.r_[np.where(candidates[free], 0.0, -np.inf), np.zeros(k)]
+    upper = np.r_[np.full(nf, np.inf), np.ones(k)]
     highs = _highs_model(c, sparse.vstack([A_ub, A_eq], format="csc"), np.r_[np.full(k, -np.inf), np.zeros(m)],
-                         np.zeros(k + m), bounds[:, 0], bounds[:, 1])
-    highs.run()
-    if highs.getModelStatus() != _highs_optimal():
+                         np.zeros(k + m), lower, upper)
+    x = _highs_solution(highs)
+    if x is None:
         status = highs.modelStatusToString(highs.getModelStatus())
         raise DisclosureError(f"the disclosure audit's linear programme failed: {status}")
-    y = np.asarray(highs.getSolution().col_value)[nf:]
+    y = x[nf:]
     idx = np.flatnonzero(free)[cand]
     forced[idx[y < 0.5]] = True
     return forced
@@ -847,11 +851,10 @@ def _certificates(A: np.ndarray, b: np.ndarray, F: np.ndarray, values: np.ndarra
                                      np.full(system.shape[1], np.inf))
             else:
                 highs.changeRowsBounds(len(lower), np.arange(len(lower), dtype=np.int32), lower, upper)
-            highs.run()
-            if highs.getModelStatus() != _highs_optimal():
+            x = _highs_solution(highs)
+            if x is None:
                 out.append(np.flatnonzero(hideable))  # cannot happen for determined forms: name every one
                 continue
-            x = np.asarray(highs.getSolution().col_value)
             y_up, y_low = x[:m] - x[m:2 * m], x[2 * m:3 * m] - x[3 * m:]
             out.append(np.flatnonzero((np.abs(y_up) > 1e-7) | (np.abs(y_low) > 1e-7)))
         return out

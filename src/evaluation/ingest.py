@@ -658,7 +658,7 @@ def ingest_study(study: Study, key: bytes) -> IngestResult:
     # by pseudonym, then wave in time order (a stable sort on integer codes)
     kept_at = np.flatnonzero(is_kept.to_numpy())
     person, _ = pd.factorize(rows["pid"].iloc[kept_at], sort=True)
-    when = pd.Index(list(wave_rank(study))).get_indexer(rows["wave"].iloc[kept_at].astype(object))
+    when = _time_rank(study, rows["wave"].iloc[kept_at])
     kept_at = kept_at[np.lexsort((when, person))]
     responses = rows[["pid", "wave", *study.group_columns, *item_columns, *asked_columns]].iloc[kept_at]
     responses = responses.reset_index(drop=True)
@@ -725,12 +725,17 @@ def wave_rank(study: Study) -> dict[str, int]:
     return {w: i for i, w in enumerate(study.waves)}
 
 
+def _time_rank(study: Study, waves: pd.Series) -> np.ndarray:
+    """Each wave id's place in time (:func:`wave_rank`) as an integer array (-1: none)."""
+    return pd.Index(list(wave_rank(study))).get_indexer(waves.astype(object))
+
+
 def _first_answered(rows: pd.DataFrame, column: str, study: Study) -> pd.Series:
     """Per raw id: the value of ``column`` at the person's first answered wave (the
     first wave with a value, in the config's wave order)."""
     has = np.flatnonzero(rows[column].notna().to_numpy())
     person, people = pd.factorize(rows["raw_id"].iloc[has], sort=True)
-    when = pd.Index(list(wave_rank(study))).get_indexer(rows["wave"].iloc[has].astype(object))
+    when = _time_rank(study, rows["wave"].iloc[has])
     order = np.lexsort((when, person))  # by person, then wave, then row (stable)
     first = order[np.r_[True, person[order][1:] != person[order][:-1]]] if len(order) else order
     return pd.Series(rows[column].iloc[has].to_numpy()[first], index=people.take(person[first]), name=column)
@@ -874,25 +879,22 @@ def _stacked(parts: list[pd.DataFrame], columns: list[str] = ()) -> pd.DataFrame
     if len(parts) == 1:
         part = parts[0].reset_index(drop=True)
         return part.assign(**{c: np.nan for c in columns if c not in part})
-    names = list(dict.fromkeys([*(c for part in parts for c in part.columns), *columns]))
+    names = list(dict.fromkeys(c for part in parts for c in part.columns))
     sizes = [len(part) for part in parts]
     stacked = {}
     for c in names:
         pieces = [part.pop(c) if c in part else None for part in parts]
         present = [piece for piece in pieces if piece is not None]
         dtypes = {piece.dtype for piece in present}
-        if not present:
-            stacked[c] = np.full(sum(sizes), np.nan)
-        elif len(dtypes) == 1 and isinstance(present[0].dtype, np.dtype) and (
+        if len(dtypes) == 1 and isinstance(present[0].dtype, np.dtype) and (
                 len(present) == len(parts) or present[0].dtype.kind == "f"):
             stacked[c] = np.concatenate([np.full(n, np.nan) if piece is None else piece.to_numpy()
                                          for piece, n in zip(pieces, sizes)])
-        elif len(dtypes) == 1 and len(present) == len(parts):  # text: without a trip through Python objects
-            stacked[c] = type(present[0].array)._concat_same_type([piece.array for piece in present])
-        else:  # as pandas fills and promotes
+        else:  # text (Arrow arrays joined as they are), or a fill and a promotion as pandas does
             stacked[c] = pd.concat([pd.Series(np.nan, index=range(n)) if piece is None else piece
                                     for piece, n in zip(pieces, sizes)], ignore_index=True).array
-    return pd.DataFrame(stacked, index=pd.RangeIndex(sum(sizes)), copy=False)
+    missing = {c: np.full(sum(sizes), np.nan) for c in columns if c not in stacked}
+    return pd.DataFrame({**stacked, **missing}, index=pd.RangeIndex(sum(sizes)), copy=False)
 
 
 def _with_columns(frame: pd.DataFrame, columns: dict[str, np.ndarray]) -> pd.DataFrame:

@@ -21,7 +21,7 @@ __all__ = ["responses_schema", "scores_schema", "validate"]
 PSEUDONYM = r"^[0-9a-f]{16}$"
 
 
-def _matches(pattern: str, name: str) -> pa.Check:
+def _matches(pattern: str) -> pa.Check:
     """``Check.str_matches(pattern)`` (whole values), decided once per distinct value
     (a scores table holds each pseudonym a dozen times: 26 million rows at 10^6
     respondents)."""
@@ -31,7 +31,7 @@ def _matches(pattern: str, name: str) -> pa.Check:
         ok = np.r_[text.str.fullmatch(pattern).to_numpy(bool), False]  # the last: a missing value
         return pd.Series(ok[codes], index=values.index)
 
-    return pa.Check(check, name=name, error=f"str_matches('{pattern}')")
+    return pa.Check(check, name="str_matches", error=f"str_matches('{pattern}')")
 
 
 def _unique(columns: Sequence[str]) -> pa.Check:
@@ -56,11 +56,11 @@ def responses_schema(instruments: Mapping[str, Instrument], group_columns: list[
                      waves: Sequence[str] = ("pre", "post")) -> pa.DataFrameSchema:
     """One row per pseudonym and wave; every item code within its instrument's range."""
     columns = {
-        "pid": pa.Column(str, _matches(PSEUDONYM, "str_matches")),
+        "pid": pa.Column(str, _matches(PSEUDONYM)),
         "wave": pa.Column(str, pa.Check.isin(list(waves))),
     }
     for c in group_columns:
-        check = _matches(PSEUDONYM, "str_matches") if c == "family" else None
+        check = _matches(PSEUDONYM) if c == "family" else None
         columns[c] = pa.Column(str, check, nullable=True)
     for iid, instrument in instruments.items():
         columns[f"{iid}__asked"] = pa.Column(bool)
@@ -73,7 +73,7 @@ def responses_schema(instruments: Mapping[str, Instrument], group_columns: list[
 def scores_schema(groups: Sequence[str] = (), waves: Sequence[str] = ("pre", "post")) -> pa.DataFrameSchema:
     """CONTRACT section 4, scores.parquet: ``pid, wave, <group ids>, family, instrument, ...``."""
     return pa.DataFrameSchema({
-        "pid": pa.Column(str, _matches(PSEUDONYM, "str_matches")),
+        "pid": pa.Column(str, _matches(PSEUDONYM)),
         "wave": pa.Column(str, pa.Check.isin(list(waves))),
         **{g: pa.Column(nullable=True) for g in groups},
         "family": pa.Column(nullable=True),

@@ -263,7 +263,7 @@ def run_figures(study: Study, inputs: Mapping[str, str], out: Mapping[str, str],
     from . import figures
 
     batches = _figure_batches(_in_languages(study), _published(study, inputs["publication"]), Path(out["figures"]))
-    with figures.drawing(batches, bool(study.analysis["figures"]["svg"]), workers=min(2, os.cpu_count() or 1)) \
+    with figures.drawing(batches, bool(study.analysis["figures"]["svg"]), workers=min(2, _cores())) \
             as figures_drawn:
         log.info("wrote %d figure files", len(figures_drawn()))
 
@@ -289,7 +289,7 @@ def run_report(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], 
     folder = Path(out["html"]).parent
     targets = [(Path(out["html"]), Path(out["docx"]))] + [
         (folder / f"report.{s.language}.html", folder / f"report.{s.language}.docx") for s in versions[1:]]
-    with figures.drawing(batches, bool(study.analysis["figures"]["svg"]), workers=min(2, os.cpu_count() or 1)) \
+    with figures.drawing(batches, bool(study.analysis["figures"]["svg"]), workers=min(2, _cores())) \
             as figures_drawn:
         hidden = json.loads(Path(inputs["disclosure"]).read_text())
         reasons = {name: ({int(r): why for r, why in d.get("rows", {}).items()},

@@ -5,7 +5,6 @@ reach the report. Every text comes from :mod:`evaluation.i18n`.
 """
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from ..disclosure import is_small
@@ -67,30 +66,19 @@ def _scoring(study, scores: pd.DataFrame, min_n: int) -> list[str]:
     def count(v: int) -> str:  # counts in no table: hidden when small (CONTRACT section 7)
         return f"< {min_n}" if is_small(v, min_n) else str(v)
 
-    # every score row's instrument and scale as integer codes, and the number of items
-    # of its scale (0: not an item-level scale), so that the counts are three bincounts
-    instrument_of, instruments = pd.factorize(scores["instrument"].astype(object))
-    scale_of, scales = pd.factorize(scores["scale"].astype(object))
-    items = np.zeros((len(instruments), len(scales) + 1), dtype=np.int64)  # the last: no scale
-    for i, iid in enumerate(instruments):
-        for scale, idx in study.instruments[iid].scale_items().items() if iid in study.instruments else ():
-            if scale in scales:
-                items[i, scales.get_loc(scale)] = len(idx)
-    known = instrument_of >= 0
-    instrument_of, scale_of = instrument_of[known], scale_of[known]
-    full = items[instrument_of, scale_of]
-    item_scale = full > 0
-    valid = scores["score"].notna().to_numpy()[known]
-    answered = scores["n_answered"].to_numpy(dtype=float, na_value=np.nan)[known]
-    per_instrument = np.stack([np.bincount(instrument_of, weights=w, minlength=len(instruments))
-                               for w in (item_scale, item_scale & valid & (answered < full), item_scale & ~valid)])
+    # a few dozen groups (instrument x scale x items answered) stand for millions of rows
+    valid = scores[scores["score"].notna()]
+    rows = scores.groupby(["instrument", "scale"], observed=True, sort=False).size()
+    answered = valid.groupby(["instrument", "scale", "n_answered"], observed=True, sort=False).size()
     out = []
     for iid, instrument in study.instruments.items():
-        total, prorated, missing = (per_instrument[:, instruments.get_loc(iid)].astype(int)
-                                    if iid in instruments else (0, 0, 0))
+        items = {scale: len(idx) for scale, idx in instrument.scale_items().items()}
+        total = sum(n for (i, scale), n in rows.items() if i == iid and scale in items)
+        scored = [(items[scale], k, n) for (i, scale, k), n in answered.items() if i == iid and scale in items]
+        prorated = sum(n for full, k, n in scored if k < full)
+        missing = total - sum(n for _, _, n in scored)
         out.append(f"{instrument.title(study.language)}: {instrument.rule_text(study.language)}. "
-                   + t("prorated", study.language, n=count(int(prorated)), total=count(int(total)),
-                       missing=count(int(missing))))
+                   + t("prorated", study.language, n=count(prorated), total=count(total), missing=count(missing)))
     return out
 
 
