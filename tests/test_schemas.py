@@ -32,11 +32,19 @@ def test_faults_are_caught(changes, what):
     assert what in str(info.value)
 
 
+def typed(scores: pd.DataFrame) -> pd.DataFrame:
+    """A scores table as the score stage keeps it: every text column categorical."""
+    return scores.astype({c: "category" for c in scores.columns if c not in ("score", "n_answered")})
+
+
 def test_scores_schema_is_the_contract_order():
     scores = pd.DataFrame({"pid": ["0123456789abcdef"], "wave": ["pre"], "municipality": [None],
                            "variant": [None], "family": [None], "instrument": ["own"], "scale": ["total"],
                            "score": [None], "n_answered": pd.Series([0], dtype="int64"), "band": [None]})
     scores["score"] = scores["score"].astype(float)
+    with pytest.raises(RuntimeError, match="category"):  # text columns as text: not the scores table's types
+        validate(scores, scores_schema(["municipality", "variant"]), "scores")
+    scores = typed(scores)
     validate(scores, scores_schema(["municipality", "variant"]), "scores")
     with pytest.raises(RuntimeError):
         validate(scores[scores.columns[::-1]], scores_schema(["municipality", "variant"]), "scores")
@@ -57,6 +65,6 @@ def test_uniqueness_is_of_the_combination():
                            "instrument": ["own"] * 3, "scale": ["total", "sub", "total"],
                            "score": [1.0, 2.0, 3.0], "n_answered": pd.Series([1, 1, 1], dtype="int64"),
                            "band": [None] * 3})
-    validate(scores, scores_schema(["municipality", "variant"]), "scores")
+    validate(typed(scores), scores_schema(["municipality", "variant"]), "scores")
     with pytest.raises(RuntimeError, match="uniqueness"):
-        validate(scores.assign(scale="total"), scores_schema(["municipality", "variant"]), "scores")
+        validate(typed(scores.assign(scale="total")), scores_schema(["municipality", "variant"]), "scores")

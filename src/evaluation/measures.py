@@ -41,6 +41,24 @@ def is_in(values: pd.Series | pd.Index, lookup) -> np.ndarray:
     return found.to_numpy(zero_copy_only=False).astype(bool)
 
 
+def _plain(values):
+    """Categorical values (the scores table's) as values of their categories' type
+    (text stays text); other values as they are."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return values.astype(values.dtype.categories.dtype)
+    return values
+
+
+def _positions(values: pd.Series, labels: Sequence) -> np.ndarray:
+    """The position of each value in ``labels`` (-1: not there), categorical values by
+    their categories."""
+    at = pd.Index(list(labels))
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes = values.cat.codes.to_numpy()
+        return np.r_[at.get_indexer(values.cat.categories.astype(object)), -1][codes]
+    return at.get_indexer(values.astype(object))
+
+
 def _outcome_scores(scores: pd.DataFrame, spec: dict, columns: Sequence[str]) -> pd.DataFrame:
     """The rows of one outcome's scale, with only ``columns`` (the long scores table
     has a row per person, wave and scale: taking every column costs at 10^5 people)."""
@@ -78,7 +96,8 @@ def complete_pairs(scores: pd.DataFrame, outcomes: dict[str, dict], group_column
         # a person x wave grid from integer codes: people sorted, each cell the first
         # valid score of that person and wave (as a pivot with aggfunc "first")
         person, pids = pd.factorize(sel["pid"], sort=True)
-        wave = pd.Index(waves).get_indexer(sel["wave"].astype(object))
+        pids = _plain(pids)
+        wave = _positions(sel["wave"], waves)
         score = sel["score"].to_numpy(dtype=float)
         grid = np.full((len(pids), len(waves)), np.nan)
         valid = np.flatnonzero((wave >= 0) & ~np.isnan(score) & (person >= 0))
@@ -89,6 +108,7 @@ def complete_pairs(scores: pd.DataFrame, outcomes: dict[str, dict], group_column
             _, head = np.unique(person, return_index=True)  # each person's first row
             head = head[person[head] >= 0]
             groups = sel[list(group_columns)].iloc[head].reset_index(drop=True)
+            groups = pd.DataFrame({c: _plain(groups[c]) for c in group_columns})
         for a, b in contrasts:
             pre, post = grid[:, waves.index(a)], grid[:, waves.index(b)]
             keep = np.flatnonzero(~(np.isnan(pre) & np.isnan(post)))
@@ -171,11 +191,12 @@ def baseline_bands(scores: pd.DataFrame, outcomes: dict[str, dict], groups: dict
     0   a  abnormal
     1   b       NaN
     """
-    out = pd.DataFrame({"pid": pd.unique(scores["pid"])})
+    out = pd.DataFrame({"pid": _plain(pd.Series(pd.unique(scores["pid"])))})
     for gid, outcome in groups.items():
         sel = _outcome_scores(scores, outcomes[outcome], ["pid", "wave", "score", "band"])
         sel = sel[(sel["wave"] == first_wave) & sel["score"].notna() & sel["band"].notna()]
-        out[gid] = out["pid"].map(sel.drop_duplicates("pid").set_index("pid")["band"])
+        first = sel.drop_duplicates("pid")
+        out[gid] = out["pid"].map(pd.Series(_plain(first["band"]).to_numpy(), index=_plain(first["pid"])))
     return out
 
 
@@ -187,8 +208,15 @@ def with_baseline_bands(frame: pd.DataFrame, scores: pd.DataFrame, study) -> pd.
         return frame
     bands = baseline_bands(scores, study.outcomes, study.baseline_bands, study.waves[0]).set_index("pid")
     out = frame.copy()
+    pid = frame["pid"]
     for gid in study.baseline_bands:
-        out[gid] = out["pid"].map(bands[gid]).astype(object)
+        if isinstance(pid.dtype, pd.CategoricalDtype):  # a person's band by their category, kept categorical
+            per = bands[gid].reindex(pid.cat.categories.astype(object))
+            codes, names = pd.factorize(per, sort=True)
+            out[gid] = pd.Categorical.from_codes(np.r_[codes, -1][pid.cat.codes.to_numpy()],
+                                                 categories=pd.Index(names).astype("str"))
+        else:
+            out[gid] = pid.map(bands[gid]).astype(object)
     groups = [c for c in study.person_columns if c in out.columns]
     others = [c for c in frame.columns if c not in groups]
     at = next((i for i, c in enumerate(frame.columns) if c in groups), len(frame.columns))
@@ -282,11 +310,12 @@ def validity(scores: pd.DataFrame, outcomes: dict[str, dict], waves: Sequence[st
     frames = []
     for outcome, spec in outcomes.items():
         sel = _outcome_scores(scores, spec, ["pid", "wave", "score"])
-        sel = sel[sel["score"].notna() & sel["wave"].isin(list(bit))]
-        person, pids = pd.factorize(sel["pid"], sort=True)
+        wave = _positions(sel["wave"], list(bit))
+        keep = sel["score"].notna().to_numpy() & (wave >= 0)
+        person, pids = pd.factorize(sel["pid"][keep], sort=True)
         mask = np.zeros(len(pids), dtype=np.int64)
-        np.bitwise_or.at(mask, person, np.left_shift(1, pd.Index(list(bit)).get_indexer(sel["wave"])))
-        frames.append(pd.DataFrame({"outcome": outcome, "pid": np.asarray(pids), "valid": mask}))
+        np.bitwise_or.at(mask, person, np.left_shift(1, wave[keep]))
+        frames.append(pd.DataFrame({"outcome": outcome, "pid": np.asarray(_plain(pids), dtype=object), "valid": mask}))
     if not frames:
         return pd.DataFrame({"outcome": [], "pid": [], "valid": []})
     return pd.concat(frames, ignore_index=True)
@@ -303,13 +332,25 @@ def band_pairs(scores: pd.DataFrame, outcomes: dict[str, dict],
         sel = sel[sel["score"].notna() & sel["band"].notna()]
         if sel.empty:
             continue
-        wide = sel.pivot_table(index="pid", columns="wave", values="band", aggfunc="first")
+        # a person x wave grid of band codes, each cell the person's first band there
+        person, pids = pd.factorize(sel["pid"], sort=True)
+        band, names = pd.factorize(sel["band"])
+        waves = list(dict.fromkeys(w for contrast in contrasts for w in contrast))
+        wave = _positions(sel["wave"], waves)
+        grid = np.full((len(pids), len(waves)), -1)
+        valid = np.flatnonzero(wave >= 0)
+        cell = person[valid] * len(waves) + wave[valid]
+        _, first = np.unique(cell, return_index=True)
+        grid.ravel()[cell[first]] = band[valid[first]]
+        names = np.asarray(_plain(names), dtype=object)
+        pids = np.asarray(_plain(pids), dtype=object)
         for a, b in contrasts:
-            if not {a, b} <= set(wide.columns):
+            both = np.flatnonzero((grid[:, waves.index(a)] >= 0) & (grid[:, waves.index(b)] >= 0))
+            if not len(both):
                 continue
-            pair = wide[[a, b]].dropna()
-            frames.append(pd.DataFrame({"outcome": outcome, "from_wave": a, "to_wave": b, "pid": pair.index,
-                                        "band_first": pair[a].to_numpy(), "band_second": pair[b].to_numpy()}))
+            frames.append(pd.DataFrame({"outcome": outcome, "from_wave": a, "to_wave": b, "pid": pids[both],
+                                        "band_first": names[grid[both, waves.index(a)]],
+                                        "band_second": names[grid[both, waves.index(b)]]}))
     if not frames:
         return pd.DataFrame(columns=columns)
     return pd.concat(frames, ignore_index=True)[columns]

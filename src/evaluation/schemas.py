@@ -71,17 +71,19 @@ def responses_schema(instruments: Mapping[str, Instrument], group_columns: list[
 
 
 def scores_schema(groups: Sequence[str] = (), waves: Sequence[str] = ("pre", "post")) -> pa.DataFrameSchema:
-    """CONTRACT section 4, scores.parquet: ``pid, wave, <group ids>, family, instrument, ...``."""
+    """CONTRACT section 4, scores.parquet: ``pid, wave, <group ids>, family, instrument, ...``;
+    every text column categorical (a row per person, wave and scale: millions of rows
+    in a national study, each text a small code)."""
     return pa.DataFrameSchema({
-        "pid": pa.Column(str, _matches(PSEUDONYM)),
-        "wave": pa.Column(str, pa.Check.isin(list(waves))),
-        **{g: pa.Column(nullable=True) for g in groups},
-        "family": pa.Column(nullable=True),
-        "instrument": pa.Column(str),
-        "scale": pa.Column(str),
+        "pid": pa.Column("category", _matches(PSEUDONYM)),
+        "wave": pa.Column("category", pa.Check.isin(list(waves))),
+        **{g: pa.Column("category", nullable=True) for g in groups},
+        "family": pa.Column("category", nullable=True),
+        "instrument": pa.Column("category"),
+        "scale": pa.Column("category"),
         "score": pa.Column(float, nullable=True),
         "n_answered": pa.Column("int64", pa.Check.ge(0)),
-        "band": pa.Column(nullable=True),
+        "band": pa.Column("category", nullable=True),
     }, checks=[_unique(["pid", "wave", "instrument", "scale"])], strict=True, ordered=True)
 
 

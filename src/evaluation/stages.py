@@ -87,7 +87,7 @@ def run_ingest(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], 
 
 def run_score(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], log: logging.Logger) -> None:
     """responses.parquet -> scores.parquet: every scale score per person and wave."""
-    from .instruments import score_responses
+    from .instruments import as_categories, score_responses
     from .schemas import scores_schema, validate
 
     from .measures import with_baseline_bands
@@ -96,7 +96,7 @@ def run_score(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], l
     scores = score_responses(responses, study.instruments, ["pid", "wave", *study.group_columns])
     scores = with_baseline_bands(scores, scores, study)
     if "family" not in scores:
-        scores.insert(2 + len(study.groups), "family", pd.Series(pd.NA, index=scores.index, dtype="string"))
+        scores.insert(2 + len(study.groups), "family", as_categories(pd.Series(pd.NA, index=scores.index, dtype="str")))
     groups = list(study.groups)
     scores = scores[["pid", "wave", *groups, "family", "instrument", "scale", "score", "n_answered", "band"]]
     validate(scores, scores_schema(groups, study.waves), "scores")

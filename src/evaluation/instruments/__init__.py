@@ -10,7 +10,8 @@ A new questionnaire is one new module here, listed in :data:`FAMILIES`.
 from __future__ import annotations
 
 from .bands import BAND_NAMES, BAND_ORDER, band_sort_key
-from .base import FAMILIES, Instrument, build_instrument, build_instruments, family_of, is_missing_code, score_responses
+from .base import (FAMILIES, Instrument, as_categories, build_instrument, build_instruments, family_of,
+                   is_missing_code, score_responses)
 from .psoc import SATISFACTION as PSOC_SATISFACTION
 from .pss import REVERSED as PSS_REVERSED
 from .reliability import cronbach_alpha, mcdonald_omega, reliability
@@ -19,7 +20,7 @@ from .sdq import SCALES_ITEMS as SDQ_SCALES
 from .sdq import prorate as sdq_prorate
 
 __all__ = ["Instrument", "FAMILIES", "family_of", "BUILTIN_SCALES", "BUILTIN_N_ITEMS", "BAND_ORDER", "BAND_NAMES",
-           "band_sort_key", "build_instrument", "build_instruments", "is_missing_code", "score_responses",
+           "band_sort_key", "build_instrument", "build_instruments", "is_missing_code", "score_responses", "as_categories",
            "reliability", "cronbach_alpha", "mcdonald_omega", "sdq_prorate", "PSOC_SATISFACTION", "PSS_REVERSED",
            "SDQ_REVERSED", "SDQ_SCALES", "builtin_scales", "builtin_checks", "has_bands"]
 

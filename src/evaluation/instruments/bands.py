@@ -33,6 +33,10 @@ def band_index(score: np.ndarray, cuts: Sequence[float], lower_is_worse: bool) -
 
 
 def named(index: np.ndarray, names: Sequence[str]) -> pd.Series:
-    """Band names of band indices (-1: no band)."""
-    out = np.array([names[i] if i >= 0 else None for i in index], dtype=object)
-    return pd.Series(out, dtype="string")
+    """Band names of band indices (-1: no band), as categories (the scores table keeps
+    a band per person, wave and scale: a code each, not a text).
+
+    >>> named(np.array([1, -1, 0]), ("normal", "borderline")).tolist()
+    ['borderline', nan, 'normal']
+    """
+    return pd.Series(pd.Categorical.from_codes(np.asarray(index), categories=pd.Index(list(names), dtype="str")))

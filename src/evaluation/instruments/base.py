@@ -157,14 +157,17 @@ class Instrument:
         """
         k = self.keyed(answers)
         scores = self.family.score(self, answers, k, ~np.isnan(k))
-        frames = []
-        for name, (s, n) in scores.items():
-            s = np.asarray(s, dtype=float)
-            frames.append(pd.DataFrame({
-                "row": answers.index, "scale": name, "score": s,
-                "n_answered": np.asarray(n, dtype="int64"), "band": self.bands_of(name, s),
-            }))
-        return pd.concat(frames, ignore_index=True)
+        names = list(scores)
+        score = [np.asarray(s, dtype=float) for s, _ in scores.values()]
+        return pd.DataFrame({
+            "row": np.tile(answers.index.to_numpy(), len(names)),
+            "scale": pd.Categorical.from_codes(np.repeat(np.arange(len(names)), len(answers)),
+                                               categories=pd.Index(names, dtype="str")),
+            "score": np.concatenate(score) if names else np.array([]),
+            "n_answered": np.concatenate([np.asarray(n, dtype="int64") for _, n in scores.values()])
+            if names else np.array([], dtype="int64"),
+            "band": _stacked_categories([self.bands_of(name, s) for name, s in zip(names, score)]),
+        })
 
     def bands_of(self, scale: str, scores: np.ndarray) -> pd.Series:
         """The clinical band of each score of a scale (empty where the scale has none)."""
@@ -284,8 +287,7 @@ def score_responses(responses: pd.DataFrame, instruments: Mapping[str, Instrumen
     instrument only if at least one export they answered carries its items
     (``<instrument>__asked`` is true).
     """
-    frames = []
-    ids_of = responses[list(id_columns)].reset_index(drop=True)
+    parts = {}
     for iid, instrument in instruments.items():
         asked_col = f"{iid}__asked"
         asked = (responses[asked_col].to_numpy(dtype=bool) if asked_col in responses
@@ -296,12 +298,40 @@ def score_responses(responses: pd.DataFrame, instruments: Mapping[str, Instrumen
         # was 1.3 GB at 10^6 respondents)
         rows = responses[[c for c in instrument.columns if c in responses]].iloc[np.flatnonzero(asked)]
         rows.index = np.flatnonzero(asked)  # positions: `row` of the scored table
-        scored = instrument.score(rows)
-        ids = ids_of.take(scored["row"].to_numpy()).reset_index(drop=True)
-        scored = pd.concat([ids, scored.drop(columns="row")], axis=1)
-        scored.insert(len(id_columns), "instrument", iid)
-        frames.append(scored)
+        parts[iid] = instrument.score(rows)
     columns = list(id_columns) + ["instrument", "scale", "score", "n_answered", "band"]
-    if not frames:
-        return pd.DataFrame(columns=columns)
-    return pd.concat(frames, ignore_index=True)[columns]
+    if not parts:
+        return pd.DataFrame({c: as_categories([]) for c in columns}).astype(
+            {"score": float, "n_answered": "int64"})
+    row = np.concatenate([p["row"].to_numpy() for p in parts.values()])
+    out = {c: as_categories(responses[c]).take(row) for c in id_columns}
+    out["instrument"] = pd.Categorical.from_codes(np.repeat(np.arange(len(parts)), [len(p) for p in parts.values()]),
+                                                  categories=pd.Index(list(parts), dtype="str"))
+    for c in ("scale", "band"):
+        out[c] = _stacked_categories([p[c] for p in parts.values()])
+    for c in ("score", "n_answered"):
+        out[c] = np.concatenate([p[c].to_numpy() for p in parts.values()])
+    return pd.DataFrame(out)[columns]
+
+
+def as_categories(values) -> pd.Categorical:
+    """Text values as categories in sorted order (so that sorting or grouping by them
+    goes as by the text); categorical values as they are.
+
+    >>> as_categories(pd.Series(["b", "a", None, "b"])).codes.tolist()
+    [1, 0, -1, 1]
+    """
+    if isinstance(getattr(values, "dtype", None), pd.CategoricalDtype):
+        return pd.Categorical(values)
+    codes, uniques = pd.factorize(values, sort=True)
+    return pd.Categorical.from_codes(codes, categories=pd.Index(uniques).astype("str"))
+
+
+def _stacked_categories(parts: Sequence[pd.Series | pd.Categorical]) -> pd.Categorical:
+    """Categorical parts one after another, their categories joined in order of first
+    appearance (pandas' concat would turn parts with unlike categories into text)."""
+    from pandas.api.types import union_categoricals
+
+    if not parts:
+        return pd.Categorical([], categories=pd.Index([], dtype="str"))
+    return union_categoricals([pd.Categorical(p) for p in parts])
