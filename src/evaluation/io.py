@@ -159,7 +159,12 @@ def _write_csv_fast(df: pd.DataFrame, path: Path) -> bool:
 
 
 def write_parquet(df: pd.DataFrame, path: str | Path) -> None:
-    write_with(path, lambda p: df.to_parquet(p, index=False))
+    """``df`` as Parquet, atomically: one row group (each categorical column's categories
+    are stored once, not once per million rows: a national scores table was 725 MB with
+    the default row groups, 200 MB with one) and no column statistics (nothing reads
+    them; computing them was half of writing 24 million score rows)."""
+    write_with(path, lambda p: df.to_parquet(p, index=False, row_group_size=max(len(df), 1),
+                                             write_statistics=False))
 
 
 def neutralise_csv(frame: pd.DataFrame) -> pd.DataFrame:
