@@ -365,3 +365,37 @@ def test_large_csv_writer_takes_the_fast_path_only_when_it_is_exact(tmp_path):
     assert not eio._write_csv_fast(plain.assign(x=0.5), tmp_path / "b.csv")  # floats: pandas' format
     assert not eio._write_csv_fast(plain.assign(pid="a,1"), tmp_path / "c.csv")  # would need quotes
     assert not eio._write_csv_fast(plain.head(10), tmp_path / "d.csv")  # small: pandas
+
+
+cell = st.text(alphabet=st.sampled_from(list("ab1 \t\xa0\x1c\u3000æ,;")), max_size=4)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(cell, min_size=1, max_size=4), min_size=1, max_size=8), st.sampled_from([";", ","]),
+       st.sampled_from(["\n", "\r\n"]), st.booleans())
+def test_every_csv_reader_gives_the_cells_and_lines_of_the_csv_module(rows, delimiter, newline, final):
+    """Arrow's reader and pandas' C parser, where they take a text, give the cells and
+    line numbers of Python's csv module: blank rows (only spaces of any kind and
+    delimiters) left out, short rows filled, empty lines skipped."""
+    from evaluation.ingest import _read_csv_arrow, _read_csv_module, _read_csv_unquoted
+
+    header = delimiter.join(f"h{k}" for k in range(len(rows[0])))
+    text = newline.join([header, *(delimiter.join(r) for r in rows)]) + (newline if final else "")
+    want, want_lines = _read_csv_module(text, delimiter)
+    for reader in (_read_csv_arrow, _read_csv_unquoted):
+        got = reader(text, delimiter)
+        if got is None:
+            continue
+        frame, lines = got
+        assert list(frame.columns) == list(want.columns)
+        assert frame.astype(object).values.tolist() == want.values.tolist(), reader.__name__
+        assert lines.tolist() == want_lines.tolist(), reader.__name__
+
+
+def test_arrow_reads_a_plain_export():
+    """The common export (no quotes, every row as wide as the header) is Arrow's, as categories."""
+    from evaluation.ingest import _read_csv_arrow
+
+    frame, lines = _read_csv_arrow("id;k1\n1;2\n;\n\xa0; \n3;x\n", ";")
+    assert frame.values.tolist() == [["1", "2"], ["3", "x"]] and lines.tolist() == [2, 5]
+    assert isinstance(frame["id"].dtype, pd.CategoricalDtype)

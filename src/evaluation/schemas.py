@@ -97,8 +97,8 @@ def scores_schema(groups: Sequence[str] = (), waves: Sequence[str] = ("pre", "po
 
 def validate(frame: pd.DataFrame, schema: pa.DataFrameSchema, what: str) -> pd.DataFrame:
     """Validate, turning pandera's report into one readable error (an internal fault)."""
-    try:
-        return schema.validate(frame, lazy=True)
+    try:  # in place: nothing is coerced, and a copy consolidated 60 item columns (1 GB at 10^6)
+        return schema.validate(frame, lazy=True, inplace=True)
     except pa.errors.SchemaErrors as exc:
         cases = exc.failure_cases[["column", "check", "failure_case"]].drop_duplicates().head(20)
         raise RuntimeError(f"internal check of {what} failed (a bug, not bad input; please report it):\n"
