@@ -26,13 +26,19 @@ def cronbach_alpha(items: np.ndarray) -> float:
     0.8571
     """
     x = np.asarray(items, dtype=float)
-    k = x.shape[1]
-    if k < 2 or x.shape[0] < 2:
+    if x.shape[1] < 2 or x.shape[0] < 2:
         return math.nan
-    total_var = x.sum(axis=1).var(ddof=1)
-    if total_var == 0:
+    return _alpha(np.cov(x, rowvar=False))
+
+
+def _alpha(cov: np.ndarray) -> float:
+    """Cronbach's alpha from the items' covariance matrix: the variance of the sum is the
+    sum of every entry, the items' variances its diagonal."""
+    k = cov.shape[0]
+    total_var = cov.sum()
+    if total_var <= 1e-12 * np.trace(cov):  # the sum does not vary (up to rounding)
         return math.nan
-    return k / (k - 1) * (1 - x.var(axis=0, ddof=1).sum() / total_var)
+    return float(k / (k - 1) * (1 - np.trace(cov) / total_var))
 
 
 def mcdonald_omega(items: np.ndarray, max_iter: int = 500, tol: float = 1e-8) -> float:
@@ -45,9 +51,21 @@ def mcdonald_omega(items: np.ndarray, max_iter: int = 500, tol: float = 1e-8) ->
     omega = (sum lambda)^2 / ((sum lambda)^2 + sum(1 - lambda^2)) (McDonald 1999).
     """
     x = np.asarray(items, dtype=float)
-    if x.shape[1] < 3 or x.shape[0] < 3 or np.any(x.std(axis=0, ddof=1) == 0):
+    if x.shape[1] < 3 or x.shape[0] < 3:
         return math.nan
-    r = np.corrcoef(x, rowvar=False)
+    return _omega(np.cov(x, rowvar=False), max_iter, tol)
+
+
+def _omega(cov: np.ndarray, max_iter: int = 500, tol: float = 1e-8) -> float:
+    """McDonald's omega from the items' covariance matrix (their correlations as
+    ``np.corrcoef`` makes them from it); NaN when an item does not vary."""
+    d = np.diag(cov)
+    if np.any(d == 0):
+        return math.nan
+    sd = np.sqrt(d)
+    r = cov / sd[:, None]
+    r = r / sd[None, :]
+    np.clip(r, -1, 1, out=r)
     try:
         h2 = 1 - 1 / np.diag(np.linalg.inv(r))
     except np.linalg.LinAlgError:
@@ -78,16 +96,20 @@ def reliability(responses: pd.DataFrame, instruments: Mapping[str, Instrument],
     leaves omega (an iterative fit) empty.
     """
     rows = []
+    wave_of = responses["wave"].to_numpy(dtype=object)
     for iid, instrument in instruments.items():
         asked_col = f"{iid}__asked"
-        data = responses[responses[asked_col]] if asked_col in responses else responses
-        keyed = instrument.keyed(data)
+        asked = responses[asked_col].to_numpy(dtype=bool) if asked_col in responses else True
+        keyed = instrument.keyed(responses)  # the item columns only (not a copy of every column)
         for wave in waves:
-            in_wave = (data["wave"] == wave).to_numpy()
+            at_wave = keyed[asked & (wave_of == wave)]  # once per wave, not per scale
             for scale, idx in instrument.scale_items().items():
-                x = keyed[in_wave][:, list(idx)]
+                x = at_wave[:, list(idx)]
                 x = x[~np.isnan(x).any(axis=1)]
+                # one covariance matrix per scale gives both (each had its own passes over the rows)
+                cov = np.cov(x, rowvar=False) if len(idx) > 1 and len(x) > 1 else None
                 rows.append({"instrument": iid, "scale": scale, "wave": wave, "n": len(x),
-                             "alpha": cronbach_alpha(x) if len(idx) > 1 else math.nan,
-                             "omega": mcdonald_omega(x) if omega and len(idx) > 2 else math.nan})
+                             "alpha": _alpha(cov) if cov is not None else math.nan,
+                             "omega": _omega(cov) if cov is not None and omega and len(idx) > 2 and len(x) > 2
+                             else math.nan})
     return pd.DataFrame(rows, columns=["instrument", "scale", "wave", "n", "alpha", "omega"])
