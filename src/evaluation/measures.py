@@ -59,6 +59,18 @@ def _positions(values: pd.Series, labels: Sequence) -> np.ndarray:
     return at.get_indexer(values.astype(object))
 
 
+def _first_in_grid(person: np.ndarray, wave: np.ndarray, values: np.ndarray, valid: np.ndarray,
+                   shape: tuple[int, int], empty) -> np.ndarray:
+    """A person x wave grid (``shape``), each cell the value of the first ``valid`` row of
+    that person and wave (as a pivot with aggfunc "first"), ``empty`` where there is none."""
+    grid = np.full(shape, empty, dtype=values.dtype)
+    rows = np.flatnonzero(valid)
+    cell = person[rows] * shape[1] + wave[rows]
+    _, first = np.unique(cell, return_index=True)
+    grid.ravel()[cell[first]] = values[rows[first]]
+    return grid
+
+
 def _outcome_scores(scores: pd.DataFrame, spec: dict, columns: Sequence[str]) -> pd.DataFrame:
     """The rows of one outcome's scale, with only ``columns`` (the long scores table
     has a row per person, wave and scale: taking every column costs at 10^5 people)."""
@@ -99,11 +111,8 @@ def complete_pairs(scores: pd.DataFrame, outcomes: dict[str, dict], group_column
         pids = _plain(pids)
         wave = _positions(sel["wave"], waves)
         score = sel["score"].to_numpy(dtype=float)
-        grid = np.full((len(pids), len(waves)), np.nan)
-        valid = np.flatnonzero((wave >= 0) & ~np.isnan(score) & (person >= 0))
-        cell = person[valid] * len(waves) + wave[valid]
-        _, first = np.unique(cell, return_index=True)
-        grid.ravel()[cell[first]] = score[valid[first]]
+        grid = _first_in_grid(person, wave, score, (wave >= 0) & ~np.isnan(score) & (person >= 0),
+                              (len(pids), len(waves)), np.nan)
         if group_columns:
             _, head = np.unique(person, return_index=True)  # each person's first row
             head = head[person[head] >= 0]
@@ -315,7 +324,8 @@ def validity(scores: pd.DataFrame, outcomes: dict[str, dict], waves: Sequence[st
         person, pids = pd.factorize(sel["pid"][keep], sort=True)
         mask = np.zeros(len(pids), dtype=np.int64)
         np.bitwise_or.at(mask, person, np.left_shift(1, wave[keep]))
-        frames.append(pd.DataFrame({"outcome": outcome, "pid": np.asarray(_plain(pids), dtype=object), "valid": mask}))
+        frames.append(pd.DataFrame({"outcome": outcome, "pid": np.asarray(_plain(pids), dtype=object),
+                                    "valid": mask}))
     if not frames:
         return pd.DataFrame({"outcome": [], "pid": [], "valid": []})
     return pd.concat(frames, ignore_index=True)
@@ -337,11 +347,7 @@ def band_pairs(scores: pd.DataFrame, outcomes: dict[str, dict],
         band, names = pd.factorize(sel["band"])
         waves = list(dict.fromkeys(w for contrast in contrasts for w in contrast))
         wave = _positions(sel["wave"], waves)
-        grid = np.full((len(pids), len(waves)), -1)
-        valid = np.flatnonzero(wave >= 0)
-        cell = person[valid] * len(waves) + wave[valid]
-        _, first = np.unique(cell, return_index=True)
-        grid.ravel()[cell[first]] = band[valid[first]]
+        grid = _first_in_grid(person, wave, band, wave >= 0, (len(pids), len(waves)), -1)
         names = np.asarray(_plain(names), dtype=object)
         pids = np.asarray(_plain(pids), dtype=object)
         for a, b in contrasts:

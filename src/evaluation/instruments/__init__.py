@@ -20,7 +20,8 @@ from .sdq import SCALES_ITEMS as SDQ_SCALES
 from .sdq import prorate as sdq_prorate
 
 __all__ = ["Instrument", "FAMILIES", "family_of", "BUILTIN_SCALES", "BUILTIN_N_ITEMS", "BAND_ORDER", "BAND_NAMES",
-           "band_sort_key", "build_instrument", "build_instruments", "is_missing_code", "score_responses", "as_categories",
+           "band_sort_key", "build_instrument", "build_instruments", "is_missing_code", "score_responses",
+           "as_categories",
            "reliability", "cronbach_alpha", "mcdonald_omega", "sdq_prorate", "PSOC_SATISFACTION", "PSS_REVERSED",
            "SDQ_REVERSED", "SDQ_SCALES", "builtin_scales", "builtin_checks", "has_bands"]
 
