@@ -96,20 +96,23 @@ def reliability(responses: pd.DataFrame, instruments: Mapping[str, Instrument],
     leaves omega (an iterative fit) empty.
     """
     rows = []
-    wave_of = responses["wave"].to_numpy(dtype=object)
+    in_wave = {wave: (responses["wave"] == wave).to_numpy(dtype=bool) for wave in waves}
     for iid, instrument in instruments.items():
         asked_col = f"{iid}__asked"
         asked = responses[asked_col].to_numpy(dtype=bool) if asked_col in responses else True
         keyed = instrument.keyed(responses)  # the item columns only (not a copy of every column)
         for wave in waves:
-            at_wave = keyed[asked & (wave_of == wave)]  # once per wave, not per scale
+            # once per wave, not per scale; items x people, so that a scale's items are whole rows
+            items = np.ascontiguousarray(keyed[asked & in_wave[wave]].T)
+            missing = np.isnan(items)
             for scale, idx in instrument.scale_items().items():
-                x = at_wave[:, list(idx)]
-                x = x[~np.isnan(x).any(axis=1)]
+                idx = list(idx)
+                x = items[idx][:, ~missing[idx].any(axis=0)]  # complete cases
+                n = x.shape[1]
                 # one covariance matrix per scale gives both (each had its own passes over the rows)
-                cov = np.cov(x, rowvar=False) if len(idx) > 1 and len(x) > 1 else None
-                rows.append({"instrument": iid, "scale": scale, "wave": wave, "n": len(x),
+                cov = np.cov(x) if len(idx) > 1 and n > 1 else None
+                rows.append({"instrument": iid, "scale": scale, "wave": wave, "n": n,
                              "alpha": _alpha(cov) if cov is not None else math.nan,
-                             "omega": _omega(cov) if cov is not None and omega and len(idx) > 2 and len(x) > 2
+                             "omega": _omega(cov) if cov is not None and omega and len(idx) > 2 and n > 2
                              else math.nan})
     return pd.DataFrame(rows, columns=["instrument", "scale", "wave", "n", "alpha", "omega"])
