@@ -86,7 +86,8 @@ def ingest(study: Study, key: bytes | None = None):
 
 
 def score(study: Study, ingested) -> pd.DataFrame:
-    """Every scale score per person and wave (CONTRACT section 4, ``scores.parquet``)."""
+    """Every scale score per person and wave (CONTRACT section 4, ``scores.parquet``; text
+    columns categorical)."""
     from .instruments import score_responses
     from .measures import with_baseline_bands
 

@@ -280,7 +280,9 @@ def is_missing_code(value: object, codes: Sequence) -> bool:
 
 def score_responses(responses: pd.DataFrame, instruments: Mapping[str, Instrument],
                     id_columns: Sequence[str]) -> pd.DataFrame:
-    """The scores table of CONTRACT section 4 from ingested responses.
+    """The scores table of CONTRACT section 4 from ingested responses, its text columns
+    categorical (ids, waves and groups with sorted categories; instrument, scale and
+    band in scoring order): 13 rows per person and wave, each text a small code.
 
     ``responses`` has one row per person x wave, the ``id_columns`` (pid, wave,
     municipality, variant, family) and the item codes. A person gets rows for an
