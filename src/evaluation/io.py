@@ -158,6 +158,32 @@ def _write_csv_fast(df: pd.DataFrame, path: Path) -> bool:
     return True
 
 
+class ParquetColumns:
+    """A Parquet file's columns, each read when asked for: ``frame["a"]`` (a Series),
+    ``frame[["a", "b"]]`` (a DataFrame), ``"a" in frame`` and ``len(frame)``, so that a
+    step that needs a few columns at a time never holds the whole table (the score stage
+    reads one questionnaire's items at a time)."""
+
+    def __init__(self, path: str | Path):
+        import pyarrow.parquet as pq
+
+        self.path = str(path)
+        meta = pq.ParquetFile(self.path).metadata
+        self.columns = pd.Index([meta.schema.column(k).name for k in range(meta.num_columns)])
+        self._rows = meta.num_rows
+
+    def __len__(self) -> int:
+        return self._rows
+
+    def __contains__(self, name) -> bool:
+        return name in self.columns
+
+    def __getitem__(self, key):
+        if isinstance(key, str):
+            return pd.read_parquet(self.path, columns=[key])[key]
+        return pd.read_parquet(self.path, columns=list(key))
+
+
 def write_parquet(df: pd.DataFrame, path: str | Path) -> None:
     """``df`` as Parquet, atomically: one row group (each categorical column's categories
     are stored once, not once per million rows: a national scores table was 725 MB with

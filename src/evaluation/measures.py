@@ -216,7 +216,7 @@ def with_baseline_bands(frame: pd.DataFrame, scores: pd.DataFrame, study) -> pd.
     if not study.baseline_bands:
         return frame
     bands = baseline_bands(scores, study.outcomes, study.baseline_bands, study.waves[0]).set_index("pid")
-    out = frame.copy()
+    out = frame.copy(deep=False)  # only the new columns are written
     pid = frame["pid"]
     for gid in study.baseline_bands:
         if isinstance(pid.dtype, pd.CategoricalDtype):  # a person's band by their category, kept categorical

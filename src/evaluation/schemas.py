@@ -44,11 +44,16 @@ def _unique(columns: Sequence[str]) -> pa.Check:
         key = np.zeros(len(frame), dtype=np.int64)
         room = 1
         for c in columns:
-            codes, uniques = pd.factorize(frame[c], use_na_sentinel=False)
-            room *= len(uniques) + 1
+            values = frame[c]
+            if isinstance(values.dtype, pd.CategoricalDtype):  # its codes (missing: -1 -> 0)
+                codes, size = values.cat.codes.to_numpy() + 1, len(values.cat.categories) + 1
+            else:
+                codes, uniques = pd.factorize(values, use_na_sentinel=False)
+                size = len(uniques) + 1
+            room *= size
             if room >= 2 ** 62:  # codes that no longer fit one number: pandas on the values
                 return ~frame.duplicated(list(columns), keep=False)
-            key = key * (len(uniques) + 1) + codes
+            key = key * size + codes
         if room <= 16 * len(frame) + 4096:
             seen = np.zeros(room, dtype=np.uint8)
             seen[key] = 1

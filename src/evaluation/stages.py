@@ -88,11 +88,13 @@ def run_ingest(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], 
 def run_score(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], log: logging.Logger) -> None:
     """responses.parquet -> scores.parquet: every scale score per person and wave."""
     from .instruments import as_categories, score_responses
+    from .io import ParquetColumns
     from .schemas import scores_schema, validate
 
     from .measures import with_baseline_bands
 
-    responses = pd.read_parquet(inputs["responses"])
+    # the responses' columns read as scoring needs them: one questionnaire's items at a time
+    responses = ParquetColumns(inputs["responses"])
     scores = score_responses(responses, study.instruments, ["pid", "wave", *study.group_columns])
     scores = with_baseline_bands(scores, scores, study)
     if "family" not in scores:

@@ -287,7 +287,8 @@ def score_responses(responses: pd.DataFrame, instruments: Mapping[str, Instrumen
     ``responses`` has one row per person x wave, the ``id_columns`` (pid, wave,
     municipality, variant, family) and the item codes. A person gets rows for an
     instrument only if at least one export they answered carries its items
-    (``<instrument>__asked`` is true).
+    (``<instrument>__asked`` is true). Only single columns and one instrument's columns
+    are taken from ``responses`` at a time (it may be an :class:`evaluation.io.ParquetColumns`).
     """
     parts = {}
     for iid, instrument in instruments.items():
@@ -305,15 +306,17 @@ def score_responses(responses: pd.DataFrame, instruments: Mapping[str, Instrumen
     if not parts:
         return pd.DataFrame({c: as_categories([]) for c in columns}).astype(
             {"score": float, "n_answered": "int64"})
-    row = np.concatenate([p["row"].to_numpy() for p in parts.values()])
+    row = np.concatenate([p.pop("row").to_numpy() for p in parts.values()])
     out = {c: as_categories(responses[c]).take(row) for c in id_columns}
+    del row
     out["instrument"] = pd.Categorical.from_codes(np.repeat(np.arange(len(parts)), [len(p) for p in parts.values()]),
                                                   categories=pd.Index(list(parts), dtype="str"))
-    for c in ("scale", "band"):
-        out[c] = _stacked_categories([p[c] for p in parts.values()])
-    for c in ("score", "n_answered"):
-        out[c] = np.concatenate([p[c].to_numpy() for p in parts.values()])
-    return pd.DataFrame(out)[columns]
+    for c in ("scale", "score", "n_answered", "band"):  # each column stacked, then let go of in the parts
+        pieces = [p.pop(c) for p in parts.values()]
+        out[c] = (_stacked_categories(pieces) if c in ("scale", "band")
+                  else np.concatenate([piece.to_numpy() for piece in pieces]))
+        del pieces
+    return pd.DataFrame({c: out.pop(c) for c in columns}, copy=False)
 
 
 def as_categories(values) -> pd.Categorical:
