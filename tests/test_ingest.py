@@ -382,8 +382,8 @@ def test_every_csv_reader_gives_the_cells_and_lines_of_the_csv_module(rows, deli
     header = delimiter.join(f"h{k}" for k in range(len(rows[0])))
     text = newline.join([header, *(delimiter.join(r) for r in rows)]) + (newline if final else "")
     want, want_lines = _read_csv_module(text, delimiter)
-    for reader in (_read_csv_arrow, _read_csv_unquoted):
-        got = reader(text, delimiter)
+    for reader, given in ((_read_csv_arrow, text.encode("utf-8")), (_read_csv_unquoted, text)):
+        got = reader(given, delimiter)
         if got is None:
             continue
         frame, lines = got
@@ -396,6 +396,6 @@ def test_arrow_reads_a_plain_export():
     """The common export (no quotes, every row as wide as the header) is Arrow's, as categories."""
     from evaluation.ingest import _read_csv_arrow
 
-    frame, lines = _read_csv_arrow("id;k1\n1;2\n;\n\xa0; \n3;x\n", ";")
+    frame, lines = _read_csv_arrow("id;k1\n1;2\n;\n\xa0; \n3;x\n".encode("utf-8"), ";")
     assert frame.values.tolist() == [["1", "2"], ["3", "x"]] and lines.tolist() == [2, 5]
     assert isinstance(frame["id"].dtype, pd.CategoricalDtype)

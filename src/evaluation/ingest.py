@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from .config import Study
+from .io import give_back_memory
 from .privacy import CPR_MASK, looks_like_cpr, mask_cpr
 
 __all__ = [
@@ -132,17 +133,6 @@ def pseudonymize(raw_ids: pd.Series, key: bytes) -> pd.Series:
 
 
 # ------------------------------------------------------------------------ readers
-def _decode(data: bytes, encoding: str | None) -> str:
-    if encoding:
-        return data.decode(encoding)
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data.decode("cp1252")
-
-
 def _read_csv(path: Path, spec: Mapping) -> tuple[pd.DataFrame, np.ndarray]:
     """Every non-blank row of a CSV export as text cells, with its line in the file.
 
@@ -151,13 +141,34 @@ def _read_csv(path: Path, spec: Mapping) -> tuple[pd.DataFrame, np.ndarray]:
     row) by pandas' C parser; the others, and any whose rows have more fields than
     the header, by Python's csv module, which follows quoted line breaks and names
     the ragged lines. All give the same cells and lines (tested)."""
-    text = _decode(path.read_bytes(), spec.get("encoding"))
+    data = path.read_bytes()
+    encoding = spec.get("encoding")
+    if encoding:
+        text, utf8 = data.decode(encoding), None
+    else:  # UTF-8 (with or without a byte-order mark), else (without one) Windows-1252
+        text, utf8 = None, data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+    marked = data.startswith(b"\xef\xbb\xbf")
+    del data
     delimiter = spec.get("delimiter")
     if not delimiter:
-        header = text.split("\n", 1)[0]
+        header = text.split("\n", 1)[0] if text is not None else \
+            utf8.split(b"\n", 1)[0].decode("utf-8", errors="replace")
         counts = {d: header.count(d) for d in (";", ",", "\t", "|")}
         delimiter = max(counts, key=counts.get)
-    fast = _read_csv_arrow(text, delimiter)
+    fast = None
+    if utf8 is not None:
+        # UTF-8 bytes go to Arrow as they are (no text copy of a large export)
+        fast = _read_csv_arrow(utf8, delimiter)
+        if fast is not None:
+            return fast
+        try:
+            text = utf8.decode("utf-8")
+        except UnicodeDecodeError:
+            if marked:
+                raise
+            text, utf8 = utf8.decode("cp1252"), None
+    if utf8 is None:  # text from another encoding: Arrow reads it as UTF-8
+        fast = _read_csv_arrow(text.encode("utf-8"), delimiter)
     if fast is None:
         fast = _read_csv_unquoted(text, delimiter)
     return fast if fast is not None else _read_csv_module(text, delimiter)
@@ -191,7 +202,7 @@ def _read_csv_module(text: str, delimiter: str) -> tuple[pd.DataFrame, np.ndarra
 _SPACE = r"\t\n\x0b\x0c\r\x1c-\x1f \x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}"
 
 
-def _read_csv_arrow(text: str, delimiter: str) -> tuple[pd.DataFrame, np.ndarray] | None:
+def _read_csv_arrow(data: bytes, delimiter: str) -> tuple[pd.DataFrame, np.ndarray] | None:
     """:func:`_read_csv` by Arrow's CSV reader, every column as categories (a national
     export of 130 million cells took 5 GB as Python strings, 1.2 GB as Arrow text and
     0.2 GB as categories; what ingest does per distinct value then starts from the
@@ -203,15 +214,18 @@ def _read_csv_arrow(text: str, delimiter: str) -> tuple[pd.DataFrame, np.ndarray
     import pyarrow.compute as pc
     import pyarrow.csv as pacsv
 
-    first = text.split("\n", 1)[0]
-    if ('"' in text or text.count("\r") != text.count("\r\n") or not first.strip() or "\n\n" in text
-            or "\n\r\n" in text or text.startswith("\n")):
+    try:
+        first = data.split(b"\n", 1)[0].decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if (b'"' in data or data.count(b"\r") != data.count(b"\r\n") or not first.strip() or b"\n\n" in data
+            or b"\n\r\n" in data or data.startswith(b"\n")):
         return None
     width = first.count(delimiter) + 1
     names = [f"c{k}" for k in range(width)]
     try:
         table = pacsv.read_csv(
-            io.BytesIO(text.encode("utf-8")),
+            io.BytesIO(data),
             read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 24),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, quote_char=False, escape_char=False,
                                               newlines_in_values=False, ignore_empty_lines=False),
@@ -556,6 +570,7 @@ def ingest_study(study: Study, key: bytes) -> IngestResult:
             inputs.append({"export": f"export {position}", "path": source,
                            "sha256": hashlib.sha256(Path(source).read_bytes()).hexdigest()})
         raw_file, lines = read_export(spec)
+        give_back_memory()  # the reader's buffers (a gigabyte for a national export)
         suffixes = list(spec.get("wide", {}).values())
         for column, count in raw_file.attrs.get("user_missing", {}).items():
             names = {column} | {column[: -len(x)] for x in suffixes if column.endswith(x)}
@@ -689,6 +704,7 @@ def ingest_study(study: Study, key: bytes) -> IngestResult:
                                         "column names in the config against the export's header", True))
     item_columns = [c for inst in instruments.values() for c in inst.columns]
     asked_columns = [f"{iid}__asked" for iid in instruments]
+    out = raw = raw_file = None  # the last export's cells and part: only ``parts`` holds them now
     rows = _stacked(parts, [*study.group_columns, *item_columns]) if parts else pd.DataFrame(
         columns=["source", "line", "raw_id", "wave", "wave_raw", *study.group_columns,
                  "row_problem", *item_columns, *asked_columns])
@@ -724,14 +740,19 @@ def ingest_study(study: Study, key: bytes) -> IngestResult:
     person, _ = pd.factorize(rows["pid"].iloc[kept_at], sort=True)
     when = _time_rank(study, rows["wave"].iloc[kept_at])
     kept_at = kept_at[np.lexsort((when, person))]
-    responses = rows[["pid", "wave", *study.group_columns, *item_columns, *asked_columns]].iloc[kept_at]
-    responses = responses.reset_index(drop=True)
-    for c in asked_columns:
-        responses[c] = responses[c].astype(bool)
     issues = pd.DataFrame([{c: getattr(p, c) for c in ISSUE_COLUMNS} for p in problems], columns=ISSUE_COLUMNS)
-    people = rows[rows["status"].isin(["answered", "not_included"])].drop_duplicates("pid")
+    enrolled = rows["status"].isin(["answered", "not_included"]).to_numpy()
+    people = rows.loc[enrolled, ["pid", *study.group_columns, "status"]].drop_duplicates("pid")
     people = people[["pid", *study.group_columns]].assign(
         included=people["status"].eq("answered").to_numpy()).sort_values("pid").reset_index(drop=True)
+    # the responses last, a column at a time, each let go of in ``rows`` once taken (at 10^6
+    # respondents the item codes are a gigabyte: never twice in memory)
+    responses = {}
+    for c in ["pid", "wave", *study.group_columns, *item_columns, *asked_columns]:
+        column = rows.pop(c).iloc[kept_at].reset_index(drop=True)
+        responses[c] = column.astype(bool) if c in asked_columns else column
+    del rows
+    responses = pd.DataFrame(responses, copy=False)
     return IngestResult(responses, flow.reset_index(drop=True), issues, notes, inputs, missing_counts, people,
                         group_changes, cost_items, fidelity)
 
@@ -941,7 +962,7 @@ def _stacked(parts: list[pd.DataFrame], columns: list[str] = ()) -> pd.DataFrame
     exports of 10^5 respondents, 0.4 s so). The parts are emptied as they are
     used, so that their memory serves the stacked columns."""
     if len(parts) == 1:
-        part = parts[0].reset_index(drop=True)
+        part = parts.pop().reset_index(drop=True)
         return part.assign(**{c: np.nan for c in columns if c not in part})
     names = list(dict.fromkeys(c for part in parts for c in part.columns))
     sizes = [len(part) for part in parts]

@@ -158,6 +158,20 @@ def _write_csv_fast(df: pd.DataFrame, path: Path) -> bool:
     return True
 
 
+def give_back_memory() -> None:
+    """Return the memory freed so far to the system (glibc's ``malloc_trim``; elsewhere
+    nothing). Reading a national export leaves a gigabyte of freed Arrow buffers that the
+    C library keeps; every later array then adds to the process's peak instead of using
+    them (10^6 ingest: 1.5 -> 0.5 GB resident after the read, in 0.03 s)."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
+
+
 class ParquetColumns:
     """A Parquet file's columns, each read when asked for: ``frame["a"]`` (a Series),
     ``frame[["a", "b"]]`` (a DataFrame), ``"a" in frame`` and ``len(frame)``, so that a
