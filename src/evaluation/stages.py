@@ -19,8 +19,8 @@ from typing import Mapping
 import pandas as pd
 
 from .config import Study
-from .io import (file_sha256, neutralise_csv, normalise_zip, source_date, stage_log, umask,
-                 write_csv, write_parquet, write_text, write_with)
+from .io import (ParquetColumns, file_sha256, give_back_memory, neutralise_csv, normalise_zip, source_date,
+                 stage_log, umask, write_csv, write_parquet, write_text, write_with)
 
 __all__ = ["run_stage", "run_ingest", "run_score", "run_analyse", "run_tables", "run_figures", "run_report",
            "run_publish", "stage_settings", "write_settings", "provenance", "create_id_key", "exports_sha256",
@@ -88,7 +88,6 @@ def run_ingest(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], 
 def run_score(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], log: logging.Logger) -> None:
     """responses.parquet -> scores.parquet: every scale score per person and wave."""
     from .instruments import as_categories, score_responses
-    from .io import ParquetColumns
     from .schemas import scores_schema, validate
 
     from .measures import with_baseline_bands
@@ -112,20 +111,30 @@ def _data(study: Study, inputs: Mapping[str, str], needs: set[str]):
     from .analyses import Data
 
     data = Data()
-    if needs & {"scores", "pairs"} or (needs & {"people"} and study.baseline_bands):
-        # which instrument and scale a row is: categories (the analyses select an outcome's
-        # rows dozens of times; comparing codes, not text, at millions of rows)
-        data.scores = pd.read_parquet(inputs["scores"], read_dictionary=["instrument", "scale"])
+    scores = None
+    if needs & {"scores", "pairs", "band_pairs", "validity"} or (needs & {"people"} and study.baseline_bands):
+        scores = pd.read_parquet(inputs["scores"])  # text columns as categories (written so)
     if "pairs" in needs:
-        data.pairs = measures.complete_pairs(data.scores, study.outcomes, study.person_columns, study.contrasts)
+        data.pairs = measures.complete_pairs(scores, study.outcomes, study.person_columns, study.contrasts)
+    if "band_pairs" in needs:
+        data.band_pairs = measures.band_pairs(scores, study.outcomes, study.contrasts)
+    if "validity" in needs:
+        data.validity = measures.validity(scores, study.outcomes, study.waves)
     if needs & {"people", "flow"}:
         data.flow = pd.read_csv(inputs["flow"], dtype={"pid": "string", "source": "string"})
         people = pd.read_parquet(inputs["people"])
         if study.baseline_bands:
-            people = measures.with_baseline_bands(people, data.scores, study)
+            people = measures.with_baseline_bands(people, scores, study)
         data.people = measures.participation(data.flow, people, study.waves)
+    if "scores" in needs:
+        data.scores = scores
+    elif scores is not None:  # what the analyses read of the scores is made: the table goes
+        del scores
+        give_back_memory()
     if "responses" in needs:
-        data.responses = pd.read_parquet(inputs["responses"])
+        # read a questionnaire's columns at a time, as the reliabilities need them (all of
+        # them at once were a gigabyte at 10^6 respondents, in each analysing process)
+        data.responses = ParquetColumns(inputs["responses"])
     if "issues" in needs:
         data.issues = pd.read_csv(inputs["issues"], dtype=str)
     if "cost_items" in needs:
@@ -147,7 +156,7 @@ def _sheet_rows(inputs: Mapping[str, str], name: str, configured, columns: list[
     return pd.DataFrame(columns=columns)
 
 
-PARALLEL_SCORES = 100_000  # score rows from which a stage deals its independent work over two cores
+PARALLEL_PAIRS = 20_000  # pair rows from which a stage deals its independent work over two cores
 
 
 def _cores() -> int:
@@ -162,7 +171,7 @@ def run_analyse(study: Study, inputs: Mapping[str, str], out: Mapping[str, str],
     """Every analysis's full, unrounded table (data/processed/<study>/<name>.csv), the
     complete pairs of every contrast (pairs.parquet), and with output ``reproduce``
     the reviewer's R kit in that folder (:mod:`evaluation.reproduce`). A study of at
-    least :data:`PARALLEL_SCORES` score rows has its analyses dealt over two cores."""
+    least :data:`PARALLEL_PAIRS` pair rows has its analyses dealt over two cores."""
     from .analyses import ANALYSES, table_columns, with_persons
 
     from .jobs import map_side_by_side
@@ -179,7 +188,9 @@ def run_analyse(study: Study, inputs: Mapping[str, str], out: Mapping[str, str],
 
     # a large study's analyses on two cores (each writes its own table); a small one's
     # in this process, where a fork would cost more than it saves
-    ways = 2 if len(data.scores) >= PARALLEL_SCORES and _cores() > 1 else 1
+    ways = 2 if len(data.pairs) >= PARALLEL_PAIRS and _cores() > 1 else 1
+    if ways > 1:
+        give_back_memory()  # what reading left behind is not inherited by the forked worker
     items = list(zip(stored, out["analyses"]))
     for (analysis, _), rows in zip(items, map_side_by_side(compute, items, ways)):
         log.info("%s: %d rows", analysis.NAME, rows)
@@ -204,7 +215,9 @@ def run_tables(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], 
     min_n = study.analysis["min_n"]
     stored = [a for a in ANALYSES if getattr(a, "STORED", True)]
     tables = {a.NAME: pd.read_csv(path) for a, path in zip(stored, inputs["analyses"])}
-    data = _data(study, inputs, {"scores", "people", "flow", "issues"})
+    # the disclosure model's facts, and what the tables made here (not stored) read
+    data = _data(study, inputs, {"validity", "band_pairs", "people", "flow"}
+                 | {n for a in ANALYSES if not getattr(a, "STORED", True) for n in a.NEEDS})
     for analysis in ANALYSES:
         if not getattr(analysis, "STORED", True):
             tables[analysis.NAME] = analysis.compute(data, study)
@@ -212,8 +225,7 @@ def run_tables(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], 
              for a, path in zip(with_persons(), inputs.get("persons", []))
              if hasattr(a, "partition") and a.applies(study)]
     published, protection = disclosure.protect_tables(
-        people=data.people, validity=measures.validity(data.scores, study.outcomes, study.waves),
-        bands=measures.band_pairs(data.scores, study.outcomes, study.contrasts), group_columns=study.person_columns,
+        people=data.people, validity=data.validity, bands=data.band_pairs, group_columns=study.person_columns,
         groupings=study.groupings, outcomes=list(study.outcomes), tables=tables, analyses=ANALYSES, min_n=min_n,
         study=study, waves=study.waves, contrasts=study.contrasts, include=bool(study.spec.get("include")),
         partitions=pd.concat(parts, ignore_index=True) if parts else None)

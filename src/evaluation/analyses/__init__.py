@@ -108,11 +108,13 @@ def read_published(analysis: ModuleType, publication) -> pd.DataFrame:
 class Data:
     """The processed data of one study that analyses read (each loaded by the caller)."""
 
-    scores: pd.DataFrame | None = None
+    scores: pd.DataFrame | None = None  # kept only for an analysis that NEEDS "scores"
     pairs: pd.DataFrame | None = None
+    band_pairs: pd.DataFrame | None = None  # :func:`evaluation.measures.band_pairs`
+    validity: pd.DataFrame | None = None  # :func:`evaluation.measures.validity`
     people: pd.DataFrame | None = None  # :func:`evaluation.measures.participation`
     flow: pd.DataFrame | None = None  # flow.csv: every input row and its status
-    responses: pd.DataFrame | None = None
+    responses: pd.DataFrame | None = None  # or its columns as read (evaluation.io.ParquetColumns)
     issues: pd.DataFrame | None = None  # data_issues.csv of ingest (with values)
     cost_items: pd.DataFrame | None = None  # cost_items.parquet: the cost sheet's valid items (evaluation.costs)
     fidelity: pd.DataFrame | None = None  # fidelity.parquet: unit (pseudonym), element, delivered

@@ -10,7 +10,7 @@ from ..instruments import band_sort_key
 from ..report.document import FigureRef, Heading, Paragraph, Section, Table
 
 NAME = "band_shares"
-NEEDS = ("scores",)
+NEEDS = ("band_pairs",)
 KEYS = ["outcome", "from_wave", "to_wave", "wave", "band"]
 COLUMNS = {
     "outcome": "the outcome id", "from_wave": "the contrast's earlier wave", "to_wave": "its later wave",
@@ -26,7 +26,8 @@ def applies(study) -> bool:
 
 
 def compute(data, study) -> pd.DataFrame:
-    bands = measures.band_pairs(data.scores, study.outcomes, study.contrasts)
+    bands = data.band_pairs if data.band_pairs is not None else measures.band_pairs(
+        data.scores, study.outcomes, study.contrasts)
     return measures.band_table(bands, list(study.outcomes), study.contrasts)
 
 

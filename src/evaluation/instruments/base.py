@@ -138,10 +138,24 @@ class Instrument:
 
     # --------------------------------------------------------------- scoring
     def keyed(self, answers: pd.DataFrame) -> np.ndarray:
-        """Item codes keyed so that every item points the same way (rows x items)."""
-        x = answers.loc[:, list(self.items)].to_numpy(dtype=float)
+        """Item codes keyed so that every item points the same way (rows x items). The
+        family's ``keyed`` turns its reversed items round in place, in this copy of the
+        answers (a national study's SDQ items are 370 MB: not copied twice)."""
+        x = answers[list(self.items)].to_numpy(dtype=float, copy=True)
         own = getattr(self.family, "keyed", None)
         return own(self, x) if own else x
+
+    def keyed_items(self, answers) -> np.ndarray:
+        """:meth:`keyed` as items x rows, read a column at a time (``answers`` may be an
+        :class:`evaluation.io.ParquetColumns`): what reliability wants, a scale's items as
+        whole rows, without a second copy of the answers."""
+        items = np.empty((len(self.items), len(answers)))
+        for j, c in enumerate(self.items):
+            items[j] = answers[c].to_numpy(dtype=float)
+        own = getattr(self.family, "keyed", None)
+        if own:
+            own(self, items.T)  # in place, through the rows x items view
+        return items
 
     def scale_items(self) -> dict[str, tuple[int, ...]]:
         """0-based item positions of each item-level scale (for reliability)."""

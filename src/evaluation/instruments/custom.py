@@ -22,7 +22,8 @@ def valid_codes(instrument, column: str) -> tuple[float, float, bool]:
 def keyed(instrument, x: np.ndarray) -> np.ndarray:
     lo, hi = instrument.value_range
     rev = np.isin(np.array(instrument.items), np.array(instrument.reverse, dtype=object))
-    return np.where(rev, lo + hi - x, x)
+    x[:, rev] = lo + hi - x[:, rev]  # in place: x is the instrument's own copy (Instrument.keyed)
+    return x
 
 
 def score(instrument, answers: pd.DataFrame, k: np.ndarray, answered: np.ndarray) -> dict:

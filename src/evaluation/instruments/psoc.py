@@ -21,7 +21,9 @@ _ITEMS = {"satisfaction": SATISFACTION, "efficacy": EFFICACY, "total": tuple(ran
 
 
 def keyed(instrument, x: np.ndarray) -> np.ndarray:
-    return np.where(np.isin(np.arange(1, 17), SATISFACTION), 7.0 - x, x)
+    rev = np.isin(np.arange(1, 17), SATISFACTION)
+    x[:, rev] = 7.0 - x[:, rev]  # in place: x is the instrument's own copy (Instrument.keyed)
+    return x
 
 
 def scale_items(instrument) -> dict[str, tuple[int, ...]]:

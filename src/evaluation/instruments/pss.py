@@ -21,7 +21,9 @@ TAKES_MIN_ANSWERED = True
 
 
 def keyed(instrument, x: np.ndarray) -> np.ndarray:
-    return np.where(np.isin(np.arange(1, 19), REVERSED), 6.0 - x, x)
+    rev = np.isin(np.arange(1, 19), REVERSED)
+    x[:, rev] = 6.0 - x[:, rev]  # in place: x is the instrument's own copy (Instrument.keyed)
+    return x
 
 
 def score(instrument, answers: pd.DataFrame, k: np.ndarray, answered: np.ndarray) -> dict:

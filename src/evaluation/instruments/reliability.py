@@ -100,10 +100,9 @@ def reliability(responses: pd.DataFrame, instruments: Mapping[str, Instrument],
     for iid, instrument in instruments.items():
         asked_col = f"{iid}__asked"
         asked = responses[asked_col].to_numpy(dtype=bool) if asked_col in responses else True
-        keyed = instrument.keyed(responses)  # the item columns only (not a copy of every column)
+        keyed = instrument.keyed_items(responses)  # items x people: a scale's items are whole rows
         for wave in waves:
-            # once per wave, not per scale; items x people, so that a scale's items are whole rows
-            items = np.ascontiguousarray(keyed[asked & in_wave[wave]].T)
+            items = keyed[:, asked & in_wave[wave]]  # once per wave, not per scale
             missing = np.isnan(items)
             for scale, idx in instrument.scale_items().items():
                 idx = list(idx)

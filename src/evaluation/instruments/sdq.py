@@ -124,7 +124,9 @@ def valid_codes(instrument, column: str) -> tuple[float, float, bool]:
 
 
 def keyed(instrument, x: np.ndarray) -> np.ndarray:
-    return np.where(np.isin(np.arange(1, 26), REVERSED), 2.0 - x, x)
+    rev = np.isin(np.arange(1, 26), REVERSED)
+    x[:, rev] = 2.0 - x[:, rev]  # in place: x is the instrument's own copy (Instrument.keyed)
+    return x
 
 
 def scale_items(instrument) -> dict[str, tuple[int, ...]]:
