@@ -399,3 +399,20 @@ def test_arrow_reads_a_plain_export():
     frame, lines = _read_csv_arrow("id;k1\n1;2\n;\n\xa0; \n3;x\n".encode("utf-8"), ";")
     assert frame.values.tolist() == [["1", "2"], ["3", "x"]] and lines.tolist() == [2, 5]
     assert isinstance(frame["id"].dtype, pd.CategoricalDtype)
+
+
+@pytest.mark.parametrize("whole_below", [0, 10**9])
+def test_parquet_columns_give_what_the_table_gives(tmp_path, whole_below):
+    """io.ParquetColumns (read column by column, or whole when small) answers as the
+    DataFrame it was written from; the score stage and the reliabilities read it so."""
+    from evaluation.io import ParquetColumns, give_back_memory, write_parquet
+
+    frame = pd.DataFrame({"pid": ["a", "b", "c"], "k1": [1.0, None, 3.0], "k2": [0.0, 1.0, 2.0],
+                          "w__asked": [True, False, True]})
+    write_parquet(frame, tmp_path / "r.parquet")
+    columns = ParquetColumns(tmp_path / "r.parquet", whole_below=whole_below)
+    assert len(columns) == 3 and "k1" in columns and "x" not in columns
+    assert list(columns.columns) == list(frame.columns)
+    pd.testing.assert_series_equal(columns["k1"], frame["k1"])
+    pd.testing.assert_frame_equal(columns[["k2", "pid"]], frame[["k2", "pid"]])
+    give_back_memory()  # harmless anywhere

@@ -229,3 +229,21 @@ def test_custom_instrument_reverse_mean_sum_and_labels():
 def test_alpha_on_perfectly_parallel_items_is_one():
     x = np.tile(np.arange(10.0)[:, None], (1, 4))
     assert cronbach_alpha(x) == pytest.approx(1.0)
+
+
+def test_items_keyed_as_rows_are_the_keyed_answers_turned():
+    """Instrument.keyed_items (reliability's layout, keyed in place) equals keyed(),
+    transposed, for every family with reversed items; the answers are not changed."""
+    rng = np.random.default_rng(3)
+    psoc_items = [f"psoc{k}" for k in range(1, 17)]
+    instruments = [sdq(), build_instrument("pss", {"builtin": "pss", "items": PSS}),
+                   build_instrument("psoc", {"builtin": "psoc", "items": psoc_items}),
+                   build_instrument("own", {"items": ["a", "b", "c"], "range": [1, 5], "reverse": ["b"]})]
+    for instrument in instruments:
+        answers = pd.DataFrame(rng.integers(0, 3, (20, len(instrument.items))).astype(float),
+                               columns=list(instrument.items))
+        answers.iloc[2, 1] = np.nan
+        before = answers.copy()
+        assert np.array_equal(instrument.keyed_items(answers), instrument.keyed(answers).T, equal_nan=True)
+        pd.testing.assert_frame_equal(answers, before)
+        assert not np.array_equal(instrument.keyed(answers), answers.to_numpy(), equal_nan=True)
