@@ -143,11 +143,11 @@ def _read_csv(path: Path, spec: Mapping) -> tuple[pd.DataFrame, np.ndarray]:
     the ragged lines. All give the same cells and lines (tested)."""
     data = path.read_bytes()
     encoding = spec.get("encoding")
+    marked = data.startswith(b"\xef\xbb\xbf")  # a UTF-8 byte-order mark
     if encoding:
         text, utf8 = data.decode(encoding), None
-    else:  # UTF-8 (with or without a byte-order mark), else (without one) Windows-1252
-        text, utf8 = None, data[3:] if data.startswith(b"\xef\xbb\xbf") else data
-    marked = data.startswith(b"\xef\xbb\xbf")
+    else:  # UTF-8 (with or without the mark), else (without one) Windows-1252
+        text, utf8 = None, data[3:] if marked else data
     del data
     delimiter = spec.get("delimiter")
     if not delimiter:
