@@ -225,3 +225,17 @@ def test_intervals_and_tests_are_calibrated_in_simulated_studies():
             assert 0.91 <= row["coverage"][0] <= 0.99, row
         if row["type_i"] is not None:
             assert 0.01 <= row["type_i"][0] <= 0.09, row
+
+
+def test_whole_number_differences_give_the_histograms_of_any_others():
+    """The |d| histograms of the signed-rank sums: whole-number differences (counted per
+    value) and the same differences halved (hash table and sort) rank alike."""
+    from evaluation.stats.paired import _abs_histograms
+
+    rng = np.random.default_rng(5)
+    d = rng.integers(-6, 7, 500).astype(float)
+    g = rng.integers(0, 7, 500)
+    whole, halved = _abs_histograms(d, g, 7, 10**6), _abs_histograms(d / 2, g, 7, 10**6)
+    assert whole[0].shape == (7, 6)  # |d| in 1..6
+    for a, b in zip(whole, halved):
+        assert np.array_equal(a, b)

@@ -176,14 +176,19 @@ def _restrict(order: np.ndarray, mask: np.ndarray) -> np.ndarray:
 _MOMENTS = ("n_pre", "n_post", "n", "mean_a", "mean_b", "mean_d", "ss_a", "ss_b", "ss_d")
 
 
-def _cell_moments(pre: np.ndarray, post: np.ndarray, codes: np.ndarray, G: int) -> dict:
-    """Counts, means and centred sums of squares of pre, post and d per cell (one row pass)."""
+def _complete(pre: np.ndarray, post: np.ndarray, codes: np.ndarray):
+    """The complete pairs: (which rows, their codes, pre, post, d = post - pre)."""
+    both = ~np.isnan(pre) & ~np.isnan(post)
+    a, b = pre[both], post[both]
+    return both, codes[both], a, b, b - a
+
+
+def _cell_moments(pre: np.ndarray, post: np.ndarray, codes: np.ndarray, G: int, complete=None) -> dict:
+    """Counts, means and centred sums of squares of pre, post and d per cell (one row
+    pass); ``complete`` is :func:`_complete` of the same rows when the caller has it."""
     has_pre = ~np.isnan(pre)
     has_post = ~np.isnan(post)
-    both = has_pre & has_post
-    g = codes[both]
-    a, b = pre[both], post[both]
-    d = b - a
+    _, g, a, b, d = complete if complete is not None else _complete(pre, post, codes)
     n = np.bincount(g, minlength=G).astype(float)
     m = {"n_pre": np.bincount(codes[has_pre], minlength=G).astype(float),
          "n_post": np.bincount(codes[has_post], minlength=G).astype(float), "n": n}
@@ -304,10 +309,10 @@ def paired_statistics(pre: np.ndarray, post: np.ndarray, codes: np.ndarray, n_gr
     pre = np.asarray(pre, dtype=float)
     post = np.asarray(post, dtype=float)
     codes = np.asarray(codes, dtype=np.int64)
-    moments = _cell_moments(pre, post, codes, n_groups)
-    both = ~np.isnan(pre) & ~np.isnan(post)
-    d = post[both] - pre[both]
-    ranks = _rank_sums_sorted(d, codes[both], n_groups, np.argsort(np.abs(d), kind="stable"))
+    complete = _complete(pre, post, codes)
+    moments = _cell_moments(pre, post, codes, n_groups, complete)
+    _, g, _, _, d = complete
+    ranks = _rank_sums_sorted(d, g, n_groups, np.argsort(np.abs(d), kind="stable"))
     return _statistics(moments, ranks, ci_level, dz_ci)
 
 
@@ -357,14 +362,22 @@ def _abs_histograms(d: np.ndarray, g: np.ndarray, G: int, max_cells: int):
     then ranks are computed by sorting rows instead.
     """
     nonzero = d != 0
-    # the distinct |d| in order and each row's place among them: a hash table, then a
-    # sort of the (few) distinct values only
-    found, uniques = pd.factorize(np.abs(d[nonzero]))
-    order = np.argsort(uniques, kind="stable")
-    place = np.empty(len(order), dtype=np.int64)
-    place[order] = np.arange(len(order))
-    index = place[found]
-    K = len(uniques)
+    ad = np.abs(d[nonzero])
+    whole = ad.astype(np.int64) if len(ad) and ad.max() < 1 << 20 else None
+    if whole is not None and np.array_equal(whole, ad):
+        # whole-number differences (most scale scores): the distinct |d| by a count per value
+        seen = np.bincount(whole) > 0
+        index = (np.cumsum(seen) - 1)[whole]
+        K = int(seen.sum())
+    else:
+        # the distinct |d| in order and each row's place among them: a hash table, then a
+        # sort of the (few) distinct values only
+        found, uniques = pd.factorize(ad)
+        order = np.argsort(uniques, kind="stable")
+        place = np.empty(len(order), dtype=np.int64)
+        place[order] = np.arange(len(order))
+        index = place[found]
+        K = len(uniques)
     if G * max(K, 1) > max_cells:
         return None
     flat = g[nonzero] * K + index
@@ -540,19 +553,29 @@ def results_table(pairs: pd.DataFrame, groupings: Sequence[Sequence[str]], *,
     columns = list(dict.fromkeys(c for g in groupings for c in g))  # every grouped column, first use first
     factors = {}
     for c in columns:
-        codes, uniques = pd.factorize(pairs[c], sort=True)
+        values = pairs[c]
+        if isinstance(values.dtype, pd.CategoricalDtype):  # its codes, in its categories' order
+            codes, uniques = values.cat.codes.to_numpy().astype(np.int64), values.cat.categories
+        else:
+            codes, uniques = pd.factorize(values, sort=True)
         # a missing value gets code len(uniques): a category that no grouping shows
-        factors[c] = (np.where(codes < 0, len(uniques), codes), np.asarray(uniques, dtype=object))
+        codes[codes < 0] = len(uniques)
+        factors[c] = (codes, np.asarray(uniques, dtype=object))
     sizes = [len(factors[c][1]) + 1 for c in columns]
     pre_all = pairs["pre"].to_numpy(dtype=float)
     post_all = pairs["post"].to_numpy(dtype=float)
     frames = []
+    # each outcome's rows: a block of its own as pairs come (views), else picked out in order
+    starts = np.flatnonzero(np.r_[True, outcome_codes[1:] != outcome_codes[:-1]])
+    blocks = len(starts) == len(outcome_names)
+    bounds = np.r_[starts, len(outcome_codes)]
     for k, outcome in enumerate(outcome_names):
-        rows = np.flatnonzero(outcome_codes == k)  # in their order (few outcomes: no sort)
+        rows = slice(bounds[k], bounds[k + 1]) if blocks else np.flatnonzero(outcome_codes == k)
         pre, post = pre_all[rows], post_all[rows]
-        key = np.zeros(len(rows), dtype=np.int64)
+        key = np.zeros(len(pre), dtype=np.int64)
         for c, size in zip(columns, sizes):
-            key = key * size + factors[c][0][rows]
+            key *= size
+            key += factors[c][0][rows]
         space = int(np.prod(sizes, dtype=np.int64))
         if space <= 4 * len(key) + 1024:  # small key space: compact in O(n), no sort
             used = np.bincount(key, minlength=space) > 0
@@ -566,10 +589,9 @@ def results_table(pairs: pd.DataFrame, groupings: Sequence[Sequence[str]], *,
         for c, size in reversed(list(zip(columns, sizes))):
             fine_columns[c] = rest % size
             rest //= size
-        moments = _cell_moments(pre, post, fine, C)
-        both = ~np.isnan(pre) & ~np.isnan(post)
-        d = post[both] - pre[both]
-        fine_both = fine[both]
+        complete = _complete(pre, post, fine)
+        moments = _cell_moments(pre, post, fine, C, complete)
+        _, fine_both, _, _, d = complete
         histograms = _abs_histograms(d, fine_both, C, max_histogram_cells)
         abs_order = np.argsort(np.abs(d), kind="stable") if histograms is None else None
         for gi, grouping in enumerate(groupings):
