@@ -209,7 +209,7 @@ def run_tables(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], 
     """Every analysis's table as published, protected together (CONTRACT section 7,
     :mod:`.disclosure`), and ``disclosure.json`` (which counts are hidden and why) for
     the report."""
-    from . import disclosure, measures
+    from . import disclosure
     from .analyses import ANALYSES, with_persons
 
     min_n = study.analysis["min_n"]
