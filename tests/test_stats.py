@@ -239,3 +239,41 @@ def test_whole_number_differences_give_the_histograms_of_any_others():
     assert whole[0].shape == (7, 6)  # |d| in 1..6
     for a, b in zip(whole, halved):
         assert np.array_equal(a, b)
+
+
+pair_data_with_gaps = st.tuples(pair_data, st.lists(st.sampled_from(["pre", "post", "both", "group", None]),
+                                                    min_size=40, max_size=40))
+
+
+@settings(**PROPS)
+@given(pair_data_with_gaps)
+def test_every_way_to_the_ranks_and_any_column_type_give_one_table(data):
+    """Signed ranks from per-cell |d| histograms and from sorting the complete pairs,
+    with groups as text and as categories: one table, to the bit, whatever is missing
+    (a pair without both scores still counts in n_pre or n_post)."""
+    values, gaps = data
+    pairs = _pairs(*values)
+    for i, gap in enumerate(gaps[:len(pairs)]):
+        if gap in ("pre", "both"):
+            pairs.loc[i, "pre"] = np.nan
+        if gap in ("post", "both"):
+            pairs.loc[i, "post"] = np.nan
+        if gap == "group":
+            pairs.loc[i, "municipality"] = None
+    by_histogram = results_table(pairs, GROUPS2)
+    by_sorting = results_table(pairs, GROUPS2, max_histogram_cells=0)
+    as_categories = results_table(pairs.astype({"outcome": "category", "municipality": "category",
+                                                "variant": "category"}), GROUPS2)
+    pd.testing.assert_frame_equal(by_histogram, by_sorting, check_exact=True)
+    pd.testing.assert_frame_equal(by_histogram, as_categories, check_exact=True)
+    complete = pairs.dropna(subset=["pre", "post"])
+    overall = by_histogram[by_histogram["grouping"] == "all"].iloc[0]
+    assert overall["n"] == len(complete) and overall["n_pre"] == pairs["pre"].notna().sum()
+    if len(complete) > 1:
+        assert overall["diff_mean"] == pytest.approx((complete["post"] - complete["pre"]).mean())
+
+
+def test_no_pairs_give_an_empty_table():
+    empty = _pairs([], [], [], []).astype({"pre": float, "post": float})
+    assert results_table(empty, GROUPS2).columns.tolist() == RESULT_COLUMNS
+    assert results_table(empty, GROUPS2).empty

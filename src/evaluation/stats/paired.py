@@ -163,6 +163,25 @@ def dz_confidence_interval(t: np.ndarray, df: np.ndarray, n: np.ndarray,
 
 
 # ----------------------------------------------------------- whole-table engine
+def _outcome_rows(outcome: pd.Series):
+    """(outcome, its rows) in order of first appearance; the rows a slice (views, no
+    copies) when each outcome's rows come as one block, as pairs are made."""
+    if isinstance(outcome.dtype, pd.CategoricalDtype):
+        codes = outcome.cat.codes.to_numpy()
+        starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if len(codes) else np.array([], int)
+        first = codes[starts]
+        if len(first) and first.min() >= 0 and len(np.unique(first)) == len(first):
+            bounds = np.r_[starts, len(codes)]
+            categories = outcome.cat.categories
+            return [(categories[c], slice(bounds[i], bounds[i + 1])) for i, c in enumerate(first)]
+    codes, names = pd.factorize(outcome)
+    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if len(codes) else np.array([], int)
+    if len(starts) == len(names) and (codes[starts] >= 0).all():
+        bounds = np.r_[starts, len(codes)]
+        return [(names[i], slice(bounds[i], bounds[i + 1])) for i in range(len(names))]
+    return [(name, np.flatnonzero(codes == i)) for i, name in enumerate(names)]
+
+
 def _restrict(order: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """The rows of ``mask`` in the sequence of ``order``, as positions among those rows."""
     position = np.cumsum(mask) - 1
@@ -173,32 +192,40 @@ def _restrict(order: np.ndarray, mask: np.ndarray) -> np.ndarray:
 # Cell-level sufficient statistics. A cell's moments are (n, means, centred sums of
 # squares); coarser cells are combined from finer ones exactly (Chan, Golub &
 # LeVeque 1983), so every grouping costs a pass over cells, not over rows.
-_MOMENTS = ("n_pre", "n_post", "n", "mean_a", "mean_b", "mean_d", "ss_a", "ss_b", "ss_d")
 
 
-def _complete(pre: np.ndarray, post: np.ndarray, codes: np.ndarray):
-    """The complete pairs: (which rows, their codes, pre, post, d = post - pre)."""
-    both = ~np.isnan(pre) & ~np.isnan(post)
-    a, b = pre[both], post[both]
-    return both, codes[both], a, b, b - a
+def _cell_moments(pre: np.ndarray, post: np.ndarray, cell: np.ndarray, C: int):
+    """Counts, means and centred sums of squares of pre, post and d per cell.
 
-
-def _cell_moments(pre: np.ndarray, post: np.ndarray, codes: np.ndarray, G: int, complete=None) -> dict:
-    """Counts, means and centred sums of squares of pre, post and d per cell (one row
-    pass); ``complete`` is :func:`_complete` of the same rows when the caller has it."""
-    has_pre = ~np.isnan(pre)
-    has_post = ~np.isnan(post)
-    _, g, a, b, d = complete if complete is not None else _complete(pre, post, codes)
-    n = np.bincount(g, minlength=G).astype(float)
-    m = {"n_pre": np.bincount(codes[has_pre], minlength=G).astype(float),
-         "n_post": np.bincount(codes[has_post], minlength=G).astype(float), "n": n}
+    Returns ``(moments, d, complete)``: d = post − pre for every row (NaN where a
+    score is missing) and the rows with both scores (None when all have them).
+    The complete pairs are not picked out of the rows: an incomplete pair's row
+    goes to an extra cell ``C`` of its own, dropped at the end, so each sum runs
+    over a cell's complete pairs in row order (two passes: the mean, then the
+    squares about it).
+    """
+    missing_pre, missing_post = np.isnan(pre), np.isnan(post)
+    rows = np.bincount(cell, minlength=C)
+    m = {f"n_{name}": (rows - np.bincount(cell.take(np.flatnonzero(missing)), minlength=C)).astype(float)
+         for name, missing in (("pre", missing_pre), ("post", missing_post))}
+    incomplete = missing_pre | missing_post
+    complete = None
+    if incomplete.any():
+        complete = ~incomplete
+        g = np.where(incomplete, C, cell)
+        n = np.bincount(g, minlength=C + 1).astype(float)
+    else:
+        g = cell
+        n = np.append(rows, 0).astype(float)
+    d = post - pre
+    m["n"] = n[:C]
     with np.errstate(invalid="ignore", divide="ignore"):
-        for name, x in (("a", a), ("b", b), ("d", d)):
-            mean = np.bincount(g, weights=x, minlength=G) / n
+        for name, x in (("a", pre), ("b", post), ("d", d)):
+            mean = np.bincount(g, weights=x, minlength=C + 1) / n
             centred = x - mean[g]
-            m[f"mean_{name}"] = mean
-            m[f"ss_{name}"] = np.bincount(g, weights=centred * centred, minlength=G)
-    return m
+            m[f"mean_{name}"] = mean[:C]
+            m[f"ss_{name}"] = np.bincount(g, weights=centred * centred, minlength=C + 1)[:C]
+    return m, d, complete
 
 
 def _combine_moments(m: dict, parent: np.ndarray, G: int) -> dict:
@@ -221,8 +248,8 @@ def _combine_moments(m: dict, parent: np.ndarray, G: int) -> dict:
     return out
 
 
-def _statistics(m: dict, wilcoxon: tuple, ci_level: float, dz_ci: bool) -> pd.DataFrame:
-    """Every column of the results table from cell moments and signed-rank sums."""
+def _statistics(m: dict, wilcoxon: tuple, ci_level: float, dz_ci: bool) -> dict:
+    """Every column of the results table from cell moments and signed-rank sums (arrays)."""
     n = m["n"]
     G = len(n)
     mean_a, mean_b, mean_d = m["mean_a"], m["mean_b"], m["mean_d"]
@@ -258,7 +285,7 @@ def _statistics(m: dict, wilcoxon: tuple, ci_level: float, dz_ci: bool) -> pd.Da
         two_one_minus_r = np.where((ss_a > 0) & (ss_b > 0), two_one_minus_r, np.nan)
         d_rm = d_z * np.sqrt(two_one_minus_r)
     v, p_w, r_rb = _signed_rank_test(*wilcoxon, n)
-    return pd.DataFrame({
+    return {
         "n": n.astype("int64"), "n_pre": m["n_pre"].astype("int64"), "n_post": m["n_post"].astype("int64"),
         "pre_mean": mean_a, "pre_sd": sd_a, "post_mean": mean_b, "post_sd": sd_b,
         "diff_mean": mean_d, "diff_sd": sd_d, "diff_ci_low": ci_low, "diff_ci_high": ci_high,
@@ -266,7 +293,7 @@ def _statistics(m: dict, wilcoxon: tuple, ci_level: float, dz_ci: bool) -> pd.Da
         "wilcoxon_v": v, "p_wilcoxon": p_w, "r_rb": r_rb,
         "d_z": d_z, "d_z_ci_low": d_z_low, "d_z_ci_high": d_z_high, "g_z": d_z * j,
         "d_av": d_av, "g_av": d_av * j, "d_rm": d_rm,
-    })
+    }
 
 
 def paired_statistics(pre: np.ndarray, post: np.ndarray, codes: np.ndarray, n_groups: int,
@@ -309,11 +336,11 @@ def paired_statistics(pre: np.ndarray, post: np.ndarray, codes: np.ndarray, n_gr
     pre = np.asarray(pre, dtype=float)
     post = np.asarray(post, dtype=float)
     codes = np.asarray(codes, dtype=np.int64)
-    complete = _complete(pre, post, codes)
-    moments = _cell_moments(pre, post, codes, n_groups, complete)
-    _, g, _, _, d = complete
-    ranks = _rank_sums_sorted(d, g, n_groups, np.argsort(np.abs(d), kind="stable"))
-    return _statistics(moments, ranks, ci_level, dz_ci)
+    moments, d, complete = _cell_moments(pre, post, codes, n_groups)
+    if complete is not None:
+        d, codes = d[complete], codes[complete]
+    ranks = _rank_sums_sorted(d, codes, n_groups, np.argsort(np.abs(d), kind="stable"))
+    return pd.DataFrame(_statistics(moments, ranks, ci_level, dz_ci))
 
 
 def _rank_sums_sorted(d: np.ndarray, g: np.ndarray, G: int, abs_order: np.ndarray):
@@ -356,34 +383,46 @@ def _rank_sums_sorted(d: np.ndarray, g: np.ndarray, G: int, abs_order: np.ndarra
 
 
 def _abs_histograms(d: np.ndarray, g: np.ndarray, G: int, max_cells: int):
-    """Per cell, the count of every distinct |d| (non-zero d) and of the positive ones.
+    """Per cell, the count of every distinct |d| among the non-zero d, and of the
+    positive ones; d may hold NaN (incomplete pairs), which count like zeros: not.
 
-    None when cells x distinct values exceeds ``max_cells`` (near-continuous d):
-    then ranks are computed by sorting rows instead.
+    The columns are the distinct |d| that occur, in increasing order. None when
+    cells x distinct values exceeds ``max_cells`` (near-continuous d): then ranks
+    are computed by sorting rows instead. Each row is counted once, in one of two
+    histograms by its sign; |d| = 0 (and NaN) has a column of its own, dropped.
     """
-    nonzero = d != 0
-    ad = np.abs(d[nonzero])
-    whole = ad.astype(np.int64) if len(ad) and ad.max() < 1 << 20 else None
+    ad = np.fmax(np.abs(d), 0.0)  # NaN -> 0
+    top = ad.max() if len(ad) else 0.0
+    whole = ad.astype(np.int64) if top < 1 << 20 else None
     if whole is not None and np.array_equal(whole, ad):
-        # whole-number differences (most scale scores): the distinct |d| by a count per value
-        seen = np.bincount(whole) > 0
-        index = (np.cumsum(seen) - 1)[whole]
-        K = int(seen.sum())
+        # whole-number differences (most scale scores): |d| is its own column, or its
+        # place among the values that occur when the range is wide
+        K = int(top) + 1
+        if 2 * G * K > max_cells:
+            seen = np.bincount(whole) > 0
+            seen[0] = True
+            whole = (np.cumsum(seen) - 1)[whole]
+            K = int(seen.sum())
+        index = whole
     else:
         # the distinct |d| in order and each row's place among them: a hash table, then a
-        # sort of the (few) distinct values only
+        # sort of the (few) distinct values only; 0 first, present or not
         found, uniques = pd.factorize(ad)
-        order = np.argsort(uniques, kind="stable")
-        place = np.empty(len(order), dtype=np.int64)
-        place[order] = np.arange(len(order))
+        uniques = np.asarray(uniques)
+        zero_absent = int(not (uniques == 0).any())
+        place = np.empty(len(uniques), dtype=np.int64)
+        place[np.argsort(uniques, kind="stable")] = np.arange(len(uniques)) + zero_absent
         index = place[found]
-        K = len(uniques)
-    if G * max(K, 1) > max_cells:
-        return None
-    flat = g[nonzero] * K + index
-    count = np.bincount(flat, minlength=G * K).reshape(G, K)
-    positive = np.bincount(flat, weights=d[nonzero] > 0, minlength=G * K).reshape(G, K)
-    return count.astype(float), positive
+        K = len(uniques) + zero_absent
+        if 2 * G * K > max_cells:
+            return None
+    flat = g * (2 * K) + index
+    flat += (d > 0) * K
+    count = np.bincount(flat, minlength=2 * G * K).reshape(G, 2, K)[:, :, 1:]
+    positive = count[:, 1]
+    count = count[:, 0] + positive
+    occurs = count.any(axis=0)
+    return count[:, occurs].astype(float), positive[:, occurs].astype(float)
 
 
 def _combine_rows(matrix: np.ndarray, parent: np.ndarray, G: int) -> np.ndarray:
@@ -516,7 +555,9 @@ def results_table(pairs: pd.DataFrame, groupings: Sequence[Sequence[str]], *,
     -----
     For each outcome, one pass over its rows gives the moments of every finest
     cell (all grouping columns at once, a missing value being a category of its
-    own); every grouping's cells are then combined from those. Signed ranks come
+    own; a pair without both scores counts in its cell's n_pre or n_post, and its
+    row is put in an extra cell instead of being picked out); every grouping's
+    cells are then combined from those. Signed ranks come
     from per-cell histograms of |d| when the differences take few distinct values
     (scale scores do), combined the same way; otherwise from one sort of |d| per
     outcome plus a radix sort of cell codes per grouping. The d_z intervals,
@@ -549,35 +590,31 @@ def results_table(pairs: pd.DataFrame, groupings: Sequence[Sequence[str]], *,
                                correction=correction, min_n=min_n, contrast=(a, b),
                                max_histogram_cells=max_histogram_cells) for a, b in order]
         return pd.concat(parts, ignore_index=True)
-    outcome_codes, outcome_names = pd.factorize(pairs["outcome"])
     columns = list(dict.fromkeys(c for g in groupings for c in g))  # every grouped column, first use first
     factors = {}
     for c in columns:
         values = pairs[c]
         if isinstance(values.dtype, pd.CategoricalDtype):  # its codes, in its categories' order
-            codes, uniques = values.cat.codes.to_numpy().astype(np.int64), values.cat.categories
+            codes, uniques = values.cat.codes.to_numpy(), values.cat.categories
         else:
             codes, uniques = pd.factorize(values, sort=True)
-        # a missing value gets code len(uniques): a category that no grouping shows
-        codes[codes < 0] = len(uniques)
-        factors[c] = (codes, np.asarray(uniques, dtype=object))
+        # a missing value (code -1) gets code len(uniques): a category that no grouping shows
+        factors[c] = (codes, np.asarray(uniques, dtype=object), bool(len(codes)) and codes.min() < 0)
     sizes = [len(factors[c][1]) + 1 for c in columns]
+    space = int(np.prod(sizes, dtype=np.int64))
     pre_all = pairs["pre"].to_numpy(dtype=float)
     post_all = pairs["post"].to_numpy(dtype=float)
-    frames = []
-    # each outcome's rows: a block of its own as pairs come (views), else picked out in order
-    starts = np.flatnonzero(np.r_[True, outcome_codes[1:] != outcome_codes[:-1]])
-    blocks = len(starts) == len(outcome_names)
-    bounds = np.r_[starts, len(outcome_codes)]
-    for k, outcome in enumerate(outcome_names):
-        rows = slice(bounds[k], bounds[k + 1]) if blocks else np.flatnonzero(outcome_codes == k)
+    blocks = []  # (outcome, grouping, group labels, columns) of every outcome and grouping
+    for outcome, rows in _outcome_rows(pairs["outcome"]):
         pre, post = pre_all[rows], post_all[rows]
         key = np.zeros(len(pre), dtype=np.int64)
         for c, size in zip(columns, sizes):
+            codes, _, has_missing = factors[c]
             key *= size
-            key += factors[c][0][rows]
-        space = int(np.prod(sizes, dtype=np.int64))
-        if space <= 4 * len(key) + 1024:  # small key space: compact in O(n), no sort
+            key += np.where(codes[rows] < 0, size - 1, codes[rows]) if has_missing else codes[rows]
+        if space <= min(4096, len(key) + 64):  # few possible cells: each is its own, used or not
+            fine_keys, fine = np.arange(space), key
+        elif space <= 4 * len(key) + 1024:  # compact the used ones in O(n), no sort
             used = np.bincount(key, minlength=space) > 0
             fine_keys = np.flatnonzero(used)
             fine = (np.cumsum(used) - 1)[key]
@@ -589,12 +626,13 @@ def results_table(pairs: pd.DataFrame, groupings: Sequence[Sequence[str]], *,
         for c, size in reversed(list(zip(columns, sizes))):
             fine_columns[c] = rest % size
             rest //= size
-        complete = _complete(pre, post, fine)
-        moments = _cell_moments(pre, post, fine, C, complete)
-        _, fine_both, _, _, d = complete
-        histograms = _abs_histograms(d, fine_both, C, max_histogram_cells)
-        abs_order = np.argsort(np.abs(d), kind="stable") if histograms is None else None
-        for gi, grouping in enumerate(groupings):
+        moments, d, complete = _cell_moments(pre, post, fine, C)
+        histograms = _abs_histograms(d, fine, C, max_histogram_cells)
+        if histograms is None:  # ranks by sorting the complete pairs
+            fine_both = fine if complete is None else fine[complete]
+            d = d if complete is None else d[complete]
+            abs_order = np.argsort(np.abs(d), kind="stable")
+        for grouping in groupings:
             present = np.ones(C, dtype=bool)
             group_key = np.zeros(C, dtype=np.int64)
             for c in grouping:
@@ -622,13 +660,20 @@ def results_table(pairs: pd.DataFrame, groupings: Sequence[Sequence[str]], *,
                     parts.append(str(factors[c][1][value % size]))
                     value //= size
                 labels.append("+".join(reversed(parts)) if grouping else "all")
-            out.insert(0, "outcome", outcome)
-            out.insert(1, "grouping", "+".join(grouping) if grouping else "all")
-            out.insert(2, "group", labels)
-            out["_order"] = k * len(groupings) + gi
-            frames.append(out[out["n_pre"] + out["n_post"] > 0])
-    table = pd.concat(frames, ignore_index=True)
-    table = table.sort_values(["_order", "group"], kind="stable").drop(columns="_order").reset_index(drop=True)
+            labels = np.array(labels, dtype=object)
+            shown = np.flatnonzero(out["n_pre"] + out["n_post"] > 0)  # groups with anyone in them
+            rows_out = shown[np.argsort(labels[shown], kind="stable")]  # in the order of their labels
+            blocks.append((outcome, "+".join(grouping) if grouping else "all", labels[rows_out],
+                           {name: column[rows_out] for name, column in out.items()}))
+    if not blocks:
+        return pd.DataFrame(columns=RESULT_COLUMNS)
+    sizes_out = [len(block[2]) for block in blocks]
+    table = pd.DataFrame({
+        "outcome": np.repeat(np.array([b[0] for b in blocks], dtype=object), sizes_out),
+        "grouping": np.repeat(np.array([b[1] for b in blocks], dtype=object), sizes_out),
+        "group": np.concatenate([b[2] for b in blocks]),
+        **{name: np.concatenate([b[3][name] for b in blocks]) for name in blocks[0][3]},
+    })
     n = table["n"].to_numpy(dtype=float)
     table["d_z_ci_low"], table["d_z_ci_high"] = dz_confidence_interval(
         table["d_z"].to_numpy() * np.sqrt(n), n - 1, n, ci_level)
