@@ -68,7 +68,6 @@ rule analyse:
         analyses=expand("data/processed/{{study}}/{name}.csv", name=stages.analysis_names()),
         persons=expand("data/processed/{{study}}/{name}_persons.parquet", name=stages.person_tables()),
         pairs="data/processed/{study}/pairs.parquet",
-        reproduce=directory("data/processed/{study}/reproduce"),
     params:
         settings=settings_of("analyse"),
     priority: study_priority
@@ -78,6 +77,24 @@ rule analyse:
         "logs/{study}/analyse.log",
     run:
         jobs.run("analyse", STUDIES[wildcards.study], input, output, log[0])
+
+
+rule reproduce:
+    # The reviewer's R kit (evaluation.reproduce; never published), from the complete
+    # pairs alone: a job of its own, on the other core while the tables are protected.
+    input:
+        pairs="data/processed/{study}/pairs.parquet",
+    output:
+        kit=directory("data/processed/{study}/reproduce"),
+    params:
+        settings=settings_of("reproduce"),
+    priority: study_priority
+    resources:
+        mem_mb=memory(10),
+    log:
+        "logs/{study}/reproduce.log",
+    run:
+        jobs.run("reproduce", STUDIES[wildcards.study], input, output, log[0])
 
 
 rule tables:

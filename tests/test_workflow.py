@@ -23,7 +23,7 @@ def test_every_output_of_the_contract_exists(small_study):
                     "reports/{s}/tables/participant_flow.csv", "reports/{s}/tables/band_shares.csv"):
             assert (small_study / rel.format(s=sid)).is_file(), rel.format(s=sid)
         assert not list((small_study / "reports" / sid / "figures").glob("*.svg"))  # svg: false by default
-        for name in ("ingest", "score", "analyse", "tables", "report", "publish"):
+        for name in ("ingest", "score", "analyse", "reproduce", "tables", "report", "publish"):
             assert (small_study / "logs" / sid / f"{name}.log").is_file()
 
 

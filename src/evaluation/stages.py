@@ -168,10 +168,9 @@ def _cores() -> int:
 
 
 def run_analyse(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], log: logging.Logger) -> None:
-    """Every analysis's full, unrounded table (data/processed/<study>/<name>.csv), the
-    complete pairs of every contrast (pairs.parquet), and with output ``reproduce``
-    the reviewer's R kit in that folder (:mod:`evaluation.reproduce`). A study of at
-    least :data:`PARALLEL_PAIRS` pair rows has its analyses dealt over two cores."""
+    """Every analysis's full, unrounded table (data/processed/<study>/<name>.csv) and
+    the complete pairs of every contrast (pairs.parquet). A study of at least
+    :data:`PARALLEL_PAIRS` pair rows has its analyses dealt over two cores."""
     from .analyses import ANALYSES, table_columns, with_persons
 
     from .jobs import map_side_by_side
@@ -199,10 +198,16 @@ def run_analyse(study: Study, inputs: Mapping[str, str], out: Mapping[str, str],
             columns=["pid", "outcome", "from_wave", "to_wave"])
         write_parquet(people, path)
     write_parquet(data.pairs, out["pairs"])
-    if "reproduce" in out:  # the reviewer's R kit (evaluation.reproduce)
-        from .reproduce import write_kit
 
-        write_kit(study, data.pairs, out["reproduce"])
+
+def run_reproduce(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], log: logging.Logger) -> None:
+    """The reviewer's R kit in folder ``kit`` (:mod:`evaluation.reproduce`), from the
+    complete pairs alone: its own job, which runs beside the tables stage."""
+    from .reproduce import write_kit
+
+    pairs = pd.read_parquet(inputs["pairs"])
+    write_kit(study, pairs, out["kit"])
+    log.info("reproduction kit: %d pair rows", len(pairs))
 
 
 def run_tables(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], log: logging.Logger) -> None:
@@ -386,6 +391,10 @@ def stage_settings(study: Study, stage: str) -> str:
                     "costs": bool(spec.get("costs")),
                     "fidelity": _without(spec.get("fidelity") or {}, ("path", "sheet", "encoding", "delimiter",
                                                                       "columns"))},
+        # the R kit's settings (evaluation.reproduce.r_settings)
+        "reproduce": {"ci_level": a["ci_level"], "correction": a["correction"], "min_n": a["min_n"],
+                      "compare": {g: {"reference": study.reference(g), "adjust": v} for g, v in study.compare.items()},
+                      "family": "family" in spec["columns"]},
         "tables": {"outcomes": outcomes, "groupings": study.groupings, "groups": list(groups),
                    "waves": study.waves, "contrasts": study.contrasts, "family": "family" in spec["columns"],
                    "include": bool(spec.get("include")), "min_n": a["min_n"], "exports": len(spec["exports"])},
@@ -503,8 +512,8 @@ def run_publish(study: Study, inputs: Mapping[str, str], out: Mapping[str, str],
     log.info("published reports/%s", study.id)
 
 
-STAGES = {"ingest": run_ingest, "score": run_score, "analyse": run_analyse, "tables": run_tables,
-          "figures": run_figures, "report": run_report, "publish": run_publish}
+STAGES = {"ingest": run_ingest, "score": run_score, "analyse": run_analyse, "reproduce": run_reproduce,
+          "tables": run_tables, "figures": run_figures, "report": run_report, "publish": run_publish}
 
 
 def run_stage(name: str, study: Study, inputs: Mapping[str, str], outputs: Mapping[str, str],
