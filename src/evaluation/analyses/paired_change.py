@@ -7,6 +7,7 @@ import pandas as pd
 from ..i18n import (contrast_label, format_number, group_text, grouping_label, hidden_mark, interval, p_phrase,
                     p_text, t)
 from ..report.document import FigureRef, Heading, Paragraph, Section, Table
+from .rows import records
 
 NAME = "results"
 NEEDS = ("pairs",)
@@ -101,7 +102,7 @@ def results_rows(ctx, outcome: str) -> Table:
         header = [t("col_contrast", lang), *header]
     rows, flags = [], []
     hidden = _hidden(published)
-    for i, r in published[published["outcome"] == outcome].iterrows():
+    for i, r in records(published[published["outcome"] == outcome]):
         grouping = grouping_label(study, r["grouping"])
         label = grouping if r["group"] == "all" else f"{grouping}: {group_text(study, r['grouping'], r['group'])}"
         lead = [contrast_label(study, (r["from_wave"], r["to_wave"]))] if several else []
