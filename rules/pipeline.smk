@@ -68,6 +68,8 @@ rule analyse:
         analyses=expand("data/processed/{{study}}/{name}.csv", name=stages.analysis_names()),
         persons=expand("data/processed/{{study}}/{name}_persons.parquet", name=stages.person_tables()),
         pairs="data/processed/{study}/pairs.parquet",
+        validity="data/processed/{study}/validity.parquet",
+        band_pairs="data/processed/{study}/band_pairs.parquet",
     params:
         settings=settings_of("analyse"),
     priority: study_priority
@@ -108,6 +110,8 @@ rule tables:
         people="data/processed/{study}/people.parquet",
         issues="data/processed/{study}/data_issues.csv",
         scores="data/processed/{study}/scores.parquet",
+        validity="data/processed/{study}/validity.parquet",
+        band_pairs="data/processed/{study}/band_pairs.parquet",
     output:
         tables=expand("data/processed/{{study}}/publication/{path}", path=stages.published_tables()),
         disclosure="data/processed/{study}/disclosure.json",

@@ -106,19 +106,24 @@ def run_score(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], l
 
 
 def _data(study: Study, inputs: Mapping[str, str], needs: set[str]):
-    """The processed data the analyses need, read once."""
+    """The processed data the analyses need, read once (validity and band pairs from
+    the analyse stage's files when ``inputs`` names them, else made from the scores)."""
     from . import measures
     from .analyses import Data
 
     data = Data()
+    stored = {name for name in ("band_pairs", "validity") if name in inputs}
+    for name in stored & needs:
+        setattr(data, name, pd.read_parquet(inputs[name]))
     scores = None
-    if needs & {"scores", "pairs", "band_pairs", "validity"} or (needs & {"people"} and study.baseline_bands):
+    from_scores = (needs - stored) & {"scores", "pairs", "band_pairs", "validity"}
+    if from_scores or (needs & {"people"} and study.baseline_bands):
         scores = pd.read_parquet(inputs["scores"])  # text columns as categories (written so)
     if "pairs" in needs:
         data.pairs = measures.complete_pairs(scores, study.outcomes, study.person_columns, study.contrasts)
-    if "band_pairs" in needs:
+    if "band_pairs" in needs - stored:
         data.band_pairs = measures.band_pairs(scores, study.outcomes, study.contrasts)
-    if "validity" in needs:
+    if "validity" in needs - stored:
         data.validity = measures.validity(scores, study.outcomes, study.waves)
     if needs & {"people", "flow"}:
         data.flow = pd.read_csv(inputs["flow"], dtype={"pid": "string", "source": "string"})
@@ -168,15 +173,18 @@ def _cores() -> int:
 
 
 def run_analyse(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], log: logging.Logger) -> None:
-    """Every analysis's full, unrounded table (data/processed/<study>/<name>.csv) and
-    the complete pairs of every contrast (pairs.parquet). A study of at least
+    """Every analysis's full, unrounded table (data/processed/<study>/<name>.csv), the
+    complete pairs of every contrast (pairs.parquet), and with outputs ``validity``
+    and ``band_pairs`` those tables of :mod:`evaluation.measures` for the tables stage
+    (which then need not read the scores again). A study of at least
     :data:`PARALLEL_PAIRS` pair rows has its analyses dealt over two cores."""
     from .analyses import ANALYSES, table_columns, with_persons
 
     from .jobs import map_side_by_side
 
     stored = [a for a in ANALYSES if getattr(a, "STORED", True)]
-    data = _data(study, inputs, {n for a in stored for n in a.NEEDS} | {"pairs"})
+    made = {name for name in ("validity", "band_pairs") if name in out}  # for the tables stage
+    data = _data(study, inputs, {n for a in stored for n in a.NEEDS} | {"pairs"} | made)
 
     def compute(item) -> int:
         analysis, path = item
@@ -198,6 +206,8 @@ def run_analyse(study: Study, inputs: Mapping[str, str], out: Mapping[str, str],
             columns=["pid", "outcome", "from_wave", "to_wave"])
         write_parquet(people, path)
     write_parquet(data.pairs, out["pairs"])
+    for name in made:
+        write_parquet(getattr(data, name), out[name])
 
 
 def run_reproduce(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], log: logging.Logger) -> None:
