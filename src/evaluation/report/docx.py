@@ -1,6 +1,7 @@
 """The document as a Word file (headings, tables, figures) for editing."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from .document import Bullets, Document, FigureRef, Heading, Paragraph, Preformatted, Table, captions
@@ -57,12 +58,19 @@ def layout(block: Table, portrait: float, landscape: float) -> tuple[bool, float
 def _add_table(word, block: Table, widths: list[float] | None, size: float = 9) -> None:
     """A table whose body rows are copies of its header row with their text replaced
     (python-docx's add_row and cell.text are slow for tables of hundreds of rows); the
-    header row repeats on every page, columns as wide as ``widths`` (cm)."""
-    import copy
+    header row repeats on every page, columns as wide as ``widths`` (cm).
 
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
+    The body rows are written as XML text from the header row's (its cells emptied,
+    a run of the table's font size in each) and parsed by lxml all at once: an
+    element at a time was two thirds of the Word report's writing time for a study
+    of 98 municipalities."""
+    import copy
+    from xml.sax.saxutils import escape
+
+    from docx.oxml import OxmlElement, parse_xml
+    from docx.oxml.ns import nsdecls, qn
     from docx.shared import Cm, Pt
+    from lxml import etree
 
     table = word.add_table(rows=1, cols=len(block.header))
     table.style = "Light Grid Accent 1"
@@ -82,23 +90,35 @@ def _add_table(word, block: Table, widths: list[float] | None, size: float = 9) 
         for p in tc.p_lst:
             for r in p.r_lst:
                 p.remove(r)
+        marker = OxmlElement("w:r")
+        marker.text = _CELL
+        tc.p_lst[0].append(marker)
     header = tbl.tr_lst[0].get_or_add_trPr()
     repeat = OxmlElement("w:tblHeader")
     repeat.set(qn("w:val"), "true")
     header.append(repeat)
-    for row in block.rows:
-        tr = copy.deepcopy(template)
-        for tc, text in zip(tr.tc_lst, row):
-            run, props, t = OxmlElement("w:r"), OxmlElement("w:rPr"), OxmlElement("w:t")
-            half_points = OxmlElement("w:sz")
-            half_points.set(qn("w:val"), str(int(2 * size)))
-            props.append(half_points)
-            run.append(props)
-            t.text = str(text)
-            t.set(qn("xml:space"), "preserve")
-            run.append(t)
-            tc.p_lst[0].append(run)
-        tbl.append(tr)
+    if not block.rows:
+        return
+    # the row as text around each cell's marker, without the namespace declarations
+    # (the wrapper below declares them once)
+    row = etree.tostring(template, encoding="unicode")
+    row = re.sub(r' xmlns:\w+="[^"]*"', "", row)
+    parts = row.split(f"<w:r><w:t>{_CELL}</w:t></w:r>")
+    if len(parts) != len(block.header) + 1:
+        raise AssertionError("a table row template without one marker per cell")
+    run = (f'<w:r><w:rPr><w:sz w:val="{int(2 * size)}"/></w:rPr><w:t xml:space="preserve">', "</w:t></w:r>")
+    rows = []
+    for cells in block.rows:
+        rows.append(parts[0])
+        for text, after in zip(cells, parts[1:]):
+            rows += (run[0], escape(str(text)), run[1], after)
+    body = parse_xml(f"<w:tbl {nsdecls('w')}>{''.join(rows)}</w:tbl>")
+    for empty in body.xpath(".//w:t[not(text())]"):  # python-docx maps its prefixes
+        empty.text = ""  # written <w:t></w:t>, as python-docx writes an empty cell's text
+    tbl.extend(list(body))
+
+
+_CELL = "@@cell@@"
 
 
 class _Styled:
