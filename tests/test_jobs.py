@@ -210,3 +210,29 @@ def test_map_side_by_side_keeps_the_order_and_uses_two_processes():
     """)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "ok"
+
+
+def test_map_in_turn_keeps_the_order_and_each_process_takes_the_next_item_when_done():
+    """A long first item keeps one process busy while the other takes every short one;
+    results come back in the items' order; an item's error is raised."""
+    proc = _python("""
+        import os, time
+        from evaluation import jobs
+
+        def work(x):
+            time.sleep(1.0 if x == 0 else 0.02)
+            return x * x, os.getpid()
+
+        out = jobs.map_in_turn(work, range(8))
+        assert [v for v, _ in out] == [0, 1, 4, 9, 16, 25, 36, 49], out
+        assert len({pid for _, pid in out}) == 2, out
+        assert all(pid != out[0][1] for _, pid in out[1:]), out  # the short ones went to the other
+        assert jobs.map_in_turn(abs, []) == [] and jobs.map_in_turn(abs, [-3]) == [3]
+        assert jobs.map_in_turn(abs, [-1, -2], ways=1) == [1, 2]
+        try:
+            jobs.map_in_turn(lambda x: 1 // x, [1, 0, 2])
+        except ZeroDivisionError:
+            print("ok")
+    """)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "ok"

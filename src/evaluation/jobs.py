@@ -41,7 +41,8 @@ from functools import partial
 from itertools import count
 from typing import Callable, Iterable, Mapping, Sequence
 
-__all__ = ["start", "run", "stop", "side_by_side", "map_side_by_side", "frozen_for_fork", "StageError", "PRELOAD"]
+__all__ = ["start", "run", "stop", "side_by_side", "map_side_by_side", "map_in_turn", "frozen_for_fork", "StageError",
+           "PRELOAD"]
 
 # What the zygote imports while it waits for jobs, in the order the stages need it,
 # in steps of at most some 60 ms (a job that arrives waits for the step under way):
@@ -296,6 +297,35 @@ def map_side_by_side(func: Callable[[object], object], items: Iterable, ways: in
     out: list = [None] * len(items)
     for k, part in enumerate(parts):
         out[k::ways] = part
+    return out
+
+
+def map_in_turn(func: Callable[[object], object], items: Iterable, ways: int = 2) -> list:
+    """``[func(x) for x in items]`` over ``ways`` processes (:func:`side_by_side`) that
+    each take the next item as soon as they are done with one: work of uneven and
+    unknown size (a stage's analyses) comes out even when it is given largest first.
+    The first exception, in the order of the processes, is raised."""
+    import multiprocessing
+
+    items = list(items)
+    if ways < 2 or len(items) < 2:
+        return [func(x) for x in items]
+    taken = multiprocessing.get_context("fork").Value("q", 0)  # shared by the forked processes
+
+    def each() -> list:
+        done = []
+        while True:
+            with taken.get_lock():
+                k = taken.value
+                taken.value = k + 1
+            if k >= len(items):
+                return done
+            done.append((k, func(items[k])))
+
+    out: list = [None] * len(items)
+    for part in side_by_side(*([each] * min(ways, len(items)))):
+        for k, value in part:
+            out[k] = value
     return out
 
 

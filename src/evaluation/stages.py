@@ -12,6 +12,7 @@ import logging
 import os
 import tempfile
 import time
+from functools import partial
 from importlib import metadata
 from pathlib import Path
 from typing import Mapping
@@ -177,37 +178,44 @@ def run_analyse(study: Study, inputs: Mapping[str, str], out: Mapping[str, str],
     complete pairs of every contrast (pairs.parquet), and with outputs ``validity``
     and ``band_pairs`` those tables of :mod:`evaluation.measures` for the tables stage
     (which then need not read the scores again). A study of at least
-    :data:`PARALLEL_PAIRS` pair rows has its analyses dealt over two cores."""
+    :data:`PARALLEL_PAIRS` pair rows has its analyses done on two cores, heaviest
+    first (an analysis's ``COST``, default 1), each core taking the next when done."""
     from .analyses import ANALYSES, table_columns, with_persons
-
-    from .jobs import map_side_by_side
+    from .jobs import map_in_turn
 
     stored = [a for a in ANALYSES if getattr(a, "STORED", True)]
     made = {name for name in ("validity", "band_pairs") if name in out}  # for the tables stage
     data = _data(study, inputs, {n for a in stored for n in a.NEEDS} | {"pairs"} | made)
 
-    def compute(item) -> int:
-        analysis, path = item
+    def compute(analysis, path) -> str:
         table = analysis.compute(data, study) if analysis.applies(study) else pd.DataFrame(
             columns=table_columns(analysis, study))
         write_csv(table, path)
-        return len(table)
+        return f"{analysis.NAME}: {len(table)} rows"
 
-    # a large study's analyses on two cores (each writes its own table); a small one's
+    def persons(analysis, path) -> str:
+        people = analysis.persons(data, study) if analysis.applies(study) else pd.DataFrame(
+            columns=["pid", "outcome", "from_wave", "to_wave"])
+        write_parquet(people, path)
+        return f"{analysis.NAME} persons: {len(people)} rows"
+
+    def written(frame: pd.DataFrame, path: str) -> str:
+        write_parquet(frame, path)
+        return f"{Path(path).name}: {len(frame)} rows"
+
+    # every table is its own piece of work, each written where it is made; the largest first
+    work = [(getattr(a, "COST", 1), partial(compute, a, path)) for a, path in zip(stored, out["analyses"])]
+    work += [(1, partial(persons, a, path)) for a, path in zip(with_persons(), out.get("persons", []))]
+    work += [(1, partial(written, data.pairs, out["pairs"]))]
+    work += [(1, partial(written, getattr(data, name), out[name])) for name in sorted(made)]
+    work = [task for _, task in sorted(work, key=lambda w: -w[0])]  # stable: ties keep their order
+    # a large study's on two cores, each taking the next piece when done; a small one's
     # in this process, where a fork would cost more than it saves
     ways = 2 if len(data.pairs) >= PARALLEL_PAIRS and _cores() > 1 else 1
     if ways > 1:
         give_back_memory()  # what reading left behind is not inherited by the forked worker
-    items = list(zip(stored, out["analyses"]))
-    for (analysis, _), rows in zip(items, map_side_by_side(compute, items, ways)):
-        log.info("%s: %d rows", analysis.NAME, rows)
-    for analysis, path in zip(with_persons(), out.get("persons", [])):
-        people = analysis.persons(data, study) if analysis.applies(study) else pd.DataFrame(
-            columns=["pid", "outcome", "from_wave", "to_wave"])
-        write_parquet(people, path)
-    write_parquet(data.pairs, out["pairs"])
-    for name in made:
-        write_parquet(getattr(data, name), out[name])
+    for line in map_in_turn(lambda task: task(), work, ways):
+        log.info(line)
 
 
 def run_reproduce(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], log: logging.Logger) -> None:

@@ -15,6 +15,10 @@ over them, so a new analysis is one new module here plus its texts and tests:
     as text.
 ``NEEDS``
     the processed data its ``compute`` reads (names of :class:`Data` attributes).
+``COST`` (optional)
+    how long its ``compute`` takes next to an analysis of cost 1 (the default) in a
+    large study: the analyse stage starts the costliest first, so that its two cores
+    finish together.
 ``COLUMNS``
     every column of its table and what it means (the contract test checks them).
 ``KEYS``

@@ -14,6 +14,7 @@ from .rows import hidden_rows, outcome_text, overall_result, table_of
 
 NAME = "clustered_change"
 NEEDS = ("pairs",)
+COST = 2  # a CR2 test per cell
 KEYS = ["outcome", "from_wave", "to_wave", "grouping", "group"]
 COLUMNS = {
     "outcome": "the outcome id", "from_wave": "the contrast's earlier wave", "to_wave": "its later wave",

@@ -17,6 +17,7 @@ from .rows import cell_text, hidden_rows, outcome_text, table_of
 
 NAME = "group_comparison"
 NEEDS = ("pairs",)
+COST = 5  # a regression with CR2 errors per group: the stage's longest
 KEYS = ["outcome", "from_wave", "to_wave", "compared", "grouping", "group", "level"]
 _STAT = ["diff", "se", "t", "df", "p", "ci_low", "ci_high"]
 _CR2 = ["se", "t", "df", "p", "ci_low", "ci_high"]

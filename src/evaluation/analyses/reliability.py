@@ -9,6 +9,7 @@ from ..report.document import Section, Table
 
 NAME = "reliability"
 NEEDS = ("responses",)
+COST = 3  # alpha and omega from every item of every questionnaire
 KEYS = ["instrument", "scale", "wave"]
 COLUMNS = {"instrument": "the instrument id", "scale": "the scale", "wave": "the wave",
            "n": "complete cases (every item of the scale answered)", "alpha": "Cronbach's alpha",
