@@ -127,7 +127,7 @@ def load_id_key(processed_dir: str | Path = "data/processed") -> bytes:
 def pseudonymize(raw_ids: pd.Series, key: bytes) -> pd.Series:
     """First 16 hex digits of HMAC-SHA256(key, raw id as UTF-8) (CONTRACT section 4)."""
     which, uniques = pd.factorize(raw_ids, use_na_sentinel=True)  # each distinct id hashed once
-    digests = np.array([hmac.digest(key, str(v).encode("utf-8"), "sha256").hex()[:16] for v in uniques]
+    digests = np.array([hmac.digest(key, str(v).encode("utf-8"), "sha256")[:8].hex() for v in uniques]
                        + [np.nan], dtype=object)
     return pd.Series(digests[which], index=raw_ids.index, name=raw_ids.name)
 
@@ -750,7 +750,11 @@ def ingest_study(study: Study, key: bytes) -> IngestResult:
     responses = {}
     for c in ["pid", "wave", *study.group_columns, *item_columns, *asked_columns]:
         column = rows.pop(c).iloc[kept_at].reset_index(drop=True)
-        responses[c] = column.astype(bool) if c in asked_columns else column
+        if c in asked_columns:
+            column = column.astype(bool)
+        elif c in study.group_columns and column.dtype == object:
+            column = column.astype("str")  # text with missing values (resolved groups are objects)
+        responses[c] = column
     del rows
     responses = pd.DataFrame(responses, copy=False)
     return IngestResult(responses, flow.reset_index(drop=True), issues, notes, inputs, missing_counts, people,
