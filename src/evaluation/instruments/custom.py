@@ -7,6 +7,8 @@ import math
 import numpy as np
 import pandas as pd
 
+from .keying import reverse_items
+
 SCALES = ("total",)
 TAKES_MIN_ANSWERED = True
 
@@ -22,8 +24,7 @@ def valid_codes(instrument, column: str) -> tuple[float, float, bool]:
 def keyed(instrument, x: np.ndarray) -> np.ndarray:
     lo, hi = instrument.value_range
     rev = np.isin(np.array(instrument.items), np.array(instrument.reverse, dtype=object))
-    x[:, rev] = lo + hi - x[:, rev]  # in place: x is the instrument's own copy (Instrument.keyed)
-    return x
+    return reverse_items(x, rev, lo + hi)  # in place: x is the instrument's own copy (Instrument.keyed)
 
 
 def score(instrument, answers: pd.DataFrame, k: np.ndarray, answered: np.ndarray) -> dict:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .keying import reverse_items
+
 NAMES = ("psoc",)
 TITLE = "PSOC"
 N_ITEMS = 16
@@ -22,8 +24,7 @@ _ITEMS = {"satisfaction": SATISFACTION, "efficacy": EFFICACY, "total": tuple(ran
 
 def keyed(instrument, x: np.ndarray) -> np.ndarray:
     rev = np.isin(np.arange(1, 17), SATISFACTION)
-    x[:, rev] = 7.0 - x[:, rev]  # in place: x is the instrument's own copy (Instrument.keyed)
-    return x
+    return reverse_items(x, rev, 7.0)  # in place: x is the instrument's own copy (Instrument.keyed)
 
 
 def scale_items(instrument) -> dict[str, tuple[int, ...]]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .keying import reverse_items
+
 NAMES = ("pss",)
 TITLE = "PSS"
 N_ITEMS = 18
@@ -22,8 +24,7 @@ TAKES_MIN_ANSWERED = True
 
 def keyed(instrument, x: np.ndarray) -> np.ndarray:
     rev = np.isin(np.arange(1, 19), REVERSED)
-    x[:, rev] = 6.0 - x[:, rev]  # in place: x is the instrument's own copy (Instrument.keyed)
-    return x
+    return reverse_items(x, rev, 6.0)  # in place: x is the instrument's own copy (Instrument.keyed)
 
 
 def score(instrument, answers: pd.DataFrame, k: np.ndarray, answered: np.ndarray) -> dict:

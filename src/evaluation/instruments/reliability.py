@@ -106,7 +106,7 @@ def reliability(responses: pd.DataFrame, instruments: Mapping[str, Instrument],
             missing = np.isnan(items)
             for scale, idx in instrument.scale_items().items():
                 idx = list(idx)
-                x = items[idx][:, ~missing[idx].any(axis=0)]  # complete cases
+                x = items[np.ix_(idx, ~missing[idx].any(axis=0))]  # complete cases, in one copy
                 n = x.shape[1]
                 # one covariance matrix per scale gives both (each had its own passes over the rows)
                 cov = np.cov(x) if len(idx) > 1 and n > 1 else None

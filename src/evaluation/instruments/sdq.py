@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from .bands import BAND_NAMES, band_index, named
+from .keying import reverse_items
 
 NAMES = ("sdq_parent", "sdq_self")
 TITLE = {"sdq_parent": {"da": "SDQ, forældreudgave", "en": "SDQ, parent version"},
@@ -125,8 +126,7 @@ def valid_codes(instrument, column: str) -> tuple[float, float, bool]:
 
 def keyed(instrument, x: np.ndarray) -> np.ndarray:
     rev = np.isin(np.arange(1, 26), REVERSED)
-    x[:, rev] = 2.0 - x[:, rev]  # in place: x is the instrument's own copy (Instrument.keyed)
-    return x
+    return reverse_items(x, rev, 2.0)  # in place: x is the instrument's own copy (Instrument.keyed)
 
 
 def scale_items(instrument) -> dict[str, tuple[int, ...]]:
