@@ -213,7 +213,7 @@ class CountModel:
             n += J * C
         self.band_names: dict[tuple[str, str, str], list[str]] = {}
         for (k, a, b), part in bands.groupby(["outcome", "from_wave", "to_wave"], sort=False):
-            names = sorted(set(part["band_first"].dropna()) | set(part["band_second"].dropna()))
+            names = sorted(set(part["band_first"].dropna().unique()) | set(part["band_second"].dropna().unique()))
             if names and k in self.outcomes:
                 self.band_names[(k, a, b)] = names
                 blocks[f"bands:{k}:{a}:{b}"] = n
