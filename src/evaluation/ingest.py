@@ -839,17 +839,25 @@ def _resolve_groups(rows: pd.DataFrame, study: Study) -> tuple[pd.DataFrame, lis
     rows = rows.copy(deep=False)  # copy-on-write: only the columns written here are copied
     kept = rows["status"] == "kept"
     answered = rows[kept]
+    person, _ = pd.factorize(answered["raw_id"], use_na_sentinel=False)  # each answered row's person
+    when = _time_rank(study, answered["wave"])
     for c in (g for g in study.groups if g in study.group_columns):
-        first = _first_answered(answered, c, study)
-        later = answered[c].notna() & (answered[c] != answered["raw_id"].map(first))
+        # each person's value at their first wave with one (in time, then row order)
+        values = answered[c].to_numpy(dtype=object)
+        has = np.flatnonzero(answered[c].notna().to_numpy())
+        order = has[np.lexsort((when[has], person[has]))]
+        first = order[np.r_[True, person[order][1:] != person[order][:-1]]] if len(order) else order
+        of_person = np.full(person.max() + 1 if len(person) else 0, None, dtype=object)
+        of_person[person[first]] = values[first]
+        resolved = of_person[person]  # every answered row: its person's first value, or None
+        later = answered[c].notna().to_numpy() & (values != resolved)
         n_people = answered.loc[later, "raw_id"].nunique()
         if n_people:
             changes[c] = int(n_people)
             notes.append(f"{n_people} person(s) have another {c} at a later wave; the value at their first "
                          "answered wave is used")
-        resolved = rows.loc[kept, "raw_id"].map(first)
         rows[c] = rows[c].astype(object)
-        rows.loc[kept, c] = resolved.astype(object).where(resolved.notna(), None).to_numpy()
+        rows.loc[kept, c] = resolved
     include = study.spec.get("include", {})
     if include:
         meets = pd.Series(True, index=answered["raw_id"].unique())
