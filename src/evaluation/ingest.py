@@ -617,7 +617,9 @@ def ingest_study(study: Study, key: bytes) -> IngestResult:
             else:
                 wave_raw = _as_text(raw[cols["wave"]])
                 out["wave_raw"] = wave_raw.to_numpy()
-                out["wave"] = wave_raw.map(lambda v: wave_values.get(str(v).casefold()) if v else None).to_numpy()
+                codes, uniques = pd.factorize(wave_raw, use_na_sentinel=True)  # a wave id per distinct text
+                ids = [wave_values.get(str(v).casefold()) if v else None for v in uniques]
+                out["wave"] = np.array([*ids, None], dtype=object)[codes]
             for c in study.group_columns:
                 out[c] = (_as_text(raw[column_of[c]]).to_numpy() if column_of[c] in present
                           else np.full(len(raw), None, dtype=object))
