@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..i18n import TEXTS, column_heading, t
@@ -39,11 +40,24 @@ def write(doc: Document, tables: dict[str, pd.DataFrame], path: Path, study=None
         sheet = book.create_sheet(name)
         headings = [str(c) if table == "notes" else column_heading(str(c), lang, study) for c in frame.columns]
         sheet.append([_cell(sheet, h) for h in headings])
-        for row in frame.itertuples(index=False, name=None):
-            sheet.append([_cell(sheet, v) for v in row])
+        for row in zip(*(_column_cells(sheet, frame[c]) for c in frame.columns)) if len(frame.columns) else ():
+            sheet.append(list(row))
     book.properties.creator = book.properties.lastModifiedBy = "evaluation"
     book.properties.created = book.properties.modified = document_date()
     book.save(path)
+
+
+def _column_cells(sheet, column: pd.Series) -> list:
+    """:func:`_cell` of every value of a column, numbers converted as a whole."""
+    if pd.api.types.is_float_dtype(column.dtype) and not pd.api.types.is_extension_array_dtype(column.dtype):
+        values = column.to_numpy()
+        cells = values.astype(object)
+        cells[np.isnan(values)] = None
+        return cells.tolist()
+    if (pd.api.types.is_integer_dtype(column.dtype) or pd.api.types.is_bool_dtype(column.dtype)) \
+            and not pd.api.types.is_extension_array_dtype(column.dtype):
+        return column.to_numpy().tolist()
+    return [_cell(sheet, v) for v in column.tolist()]
 
 
 def _cell(sheet, value):
