@@ -416,3 +416,19 @@ def test_parquet_columns_give_what_the_table_gives(tmp_path, whole_below):
     pd.testing.assert_series_equal(columns["k1"], frame["k1"])
     pd.testing.assert_frame_equal(columns[["k2", "pid"]], frame[["k2", "pid"]])
     give_back_memory()  # harmless anywhere
+
+
+def test_pseudonyms_made_on_two_cores_are_the_ones_made_on_one(monkeypatch):
+    """Half of a large study's ids are hashed by a forked process: the same pseudonyms,
+    in the same places, missing ids staying missing."""
+    import importlib
+
+    ingest_module = importlib.import_module("evaluation.ingest")  # the package's `ingest` is a function
+    ids = pd.Series([f"{i:06d}" for i in range(2000)] * 2 + [None, "000007"])
+    key = b"k" * 32
+    one = ingest_module.pseudonymize(ids, key)
+    monkeypatch.setattr(ingest_module, "PARALLEL_IDS", 10)  # 2,001 distinct ids: two processes
+    two = ingest_module.pseudonymize(ids, key)
+    pd.testing.assert_series_equal(one, two)
+    assert one.iloc[7] == hmac.digest(key, b"000007", "sha256").hex()[:16] == one.iloc[-1]
+    assert pd.isna(one.iloc[-2])
