@@ -310,7 +310,10 @@ def map_in_turn(func: Callable[[object], object], items: Iterable, ways: int = 2
     items = list(items)
     if ways < 2 or len(items) < 2:
         return [func(x) for x in items]
-    taken = multiprocessing.get_context("fork").Value("q", 0)  # shared by the forked processes
+    try:
+        taken = multiprocessing.get_context("fork").Value("q", 0)  # shared by the forked processes
+    except (OSError, ValueError):  # no shared memory or no fork here: the items dealt in turn
+        return map_side_by_side(func, items, ways)
 
     def each() -> list:
         done = []
