@@ -48,6 +48,9 @@ def test_scores_schema_is_the_contract_order():
     validate(scores, scores_schema(["municipality", "variant"]), "scores")
     with pytest.raises(RuntimeError):
         validate(scores[scores.columns[::-1]], scores_schema(["municipality", "variant"]), "scores")
+    for column in ("pid", "family"):  # the pseudonyms' columns are checked for the type alone
+        with pytest.raises(RuntimeError, match=rf"{column}\s+dtype\('category'\)"):
+            validate(scores.astype({column: "str"}), scores_schema(["municipality", "variant"]), "scores")
 
 
 @pytest.mark.parametrize("pid, what", [("0123456789ABCDEF", "str_matches"), ("0123456789abcdef\n", "str_matches"),
