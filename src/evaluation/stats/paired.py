@@ -192,8 +192,6 @@ def _restrict(order: np.ndarray, mask: np.ndarray) -> np.ndarray:
 # Cell-level sufficient statistics. A cell's moments are (n, means, centred sums of
 # squares); coarser cells are combined from finer ones exactly (Chan, Golub &
 # LeVeque 1983), so every grouping costs a pass over cells, not over rows.
-
-
 def _cell_moments(pre: np.ndarray, post: np.ndarray, cell: np.ndarray, C: int):
     """Counts, means and centred sums of squares of pre, post and d per cell.
 
