@@ -65,11 +65,18 @@ def find_cpr(text: str, numbers_only: bool = False) -> list[str]:
     """
     found = []
     for m in _CPR.finditer(text):
-        if numbers_only and (_FRACTION.search(text[: m.start()]) or _in_word(text, m.start(), m.end())):
+        if numbers_only and (_after_decimal_mark(text, m.start()) or _in_word(text, m.start(), m.end())):
             continue
         if _is_date(m["dd"], m["mm"], m["yy"]):
             found.append(m.group(0))
     return found
+
+
+def _after_decimal_mark(text: str, start: int) -> bool:
+    """Whether ``text[:start]`` ends in a digit and a decimal mark (``_FRACTION``),
+    looked at in place: searching the prefix copied and read the text up to every
+    match (quadratic in a long text with many matches)."""
+    return start >= 2 and text[start - 1] in ".," and text[start - 2].isdecimal()
 
 
 def _in_word(text: str, start: int, end: int) -> bool:
