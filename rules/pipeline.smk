@@ -43,6 +43,7 @@ rule score:
         responses="data/processed/{study}/responses.parquet",
     output:
         scores="data/processed/{study}/scores.parquet",
+        counts="data/processed/{study}/scoring_counts.csv",
     params:
         settings=settings_of("score"),
     priority: study_priority
@@ -133,7 +134,7 @@ rule report:
     input:
         tables=expand("data/processed/{{study}}/publication/{path}", path=stages.published_tables()),
         disclosure="data/processed/{study}/disclosure.json",
-        scores="data/processed/{study}/scores.parquet",
+        counts="data/processed/{study}/scoring_counts.csv",
         inputs="data/processed/{study}/inputs.json",
     output:
         figures=directory("data/processed/{study}/publication/figures"),

@@ -563,3 +563,34 @@ def test_means_plot_draws_groupings_of_a_few_groups_only(small_study):
     legend = [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
     assert len(legend) == figures.MEANS_MAX_GROUPS
     assert figures.means_plot(study, outcome, table.iloc[0:0]).axes is not None
+
+
+def test_the_scoring_counts_say_what_the_scores_table_says():
+    """The report's numbers of prorated and unscorable scores come from the score
+    stage's counts (scoring_counts.csv): the same sentences as counted from the scores
+    table row by row."""
+    import numpy as np
+
+    from evaluation.config import Study, load_config
+    from evaluation.measures import scoring_counts
+    from evaluation.report import _scoring
+
+    study = Study.from_config(load_config(REPO / "config" / "config.yaml"), "fosterfamilies")
+    rng = np.random.default_rng(3)
+    rows = []
+    for iid, instrument in study.instruments.items():
+        for scale, idx in instrument.scale_items().items():
+            for _ in range(60):
+                answered = int(rng.integers(0, len(idx) + 1))
+                rows.append({"instrument": iid, "scale": scale, "n_answered": answered,
+                             "score": float(answered) if answered >= len(idx) - 1 else np.nan})
+    scores = pd.DataFrame(rows).astype({"instrument": "category", "scale": "category"})
+    counts = scoring_counts(scores)
+    assert counts["n"].sum() == len(scores)
+    for iid, instrument in study.instruments.items():
+        for scale, idx in instrument.scale_items().items():
+            mine = scores[(scores["instrument"] == iid) & (scores["scale"] == scale)]
+            got = counts[(counts["instrument"] == iid) & (counts["scale"] == scale)]
+            prorated = ((mine["n_answered"] < len(idx)) & mine["score"].notna()).sum()
+            assert got.loc[got["valid"] & (got["n_answered"] < len(idx)), "n"].sum() == prorated
+    assert _scoring(study, counts, 5) == _scoring(study, scoring_counts(scores.sample(frac=1, random_state=1)), 5)

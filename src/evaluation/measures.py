@@ -313,6 +313,26 @@ def flow_table(people: pd.DataFrame, groupings: Sequence[Sequence[str]], exclude
     return out
 
 
+def scoring_counts(scores: pd.DataFrame) -> pd.DataFrame:
+    """Per instrument x scale x number of items answered x whether the score is valid:
+    the number of scores (``instrument, scale, n_answered, valid, n``). What the report
+    says of prorated and unscorable scores, made by the score stage so that the report
+    need not read the scores table (13 million rows at 10^6 respondents).
+
+    >>> s = pd.DataFrame({"instrument": "w", "scale": "total", "n_answered": [5, 5, 4, 1],
+    ...                   "score": [1.0, 2.0, 3.0, None]})
+    >>> scoring_counts(s).to_dict("records")  # doctest: +NORMALIZE_WHITESPACE
+    [{'instrument': 'w', 'scale': 'total', 'n_answered': 5, 'valid': True, 'n': 2},
+     {'instrument': 'w', 'scale': 'total', 'n_answered': 4, 'valid': True, 'n': 1},
+     {'instrument': 'w', 'scale': 'total', 'n_answered': 1, 'valid': False, 'n': 1}]
+    """
+    keys = [scores["instrument"], scores["scale"], scores["n_answered"], scores["score"].notna().rename("valid")]
+    counts = scores.groupby(keys, observed=True, sort=False).size().rename("n").reset_index()
+    for c in ("instrument", "scale"):
+        counts[c] = _plain(counts[c])
+    return counts[["instrument", "scale", "n_answered", "valid", "n"]]
+
+
 def validity(scores: pd.DataFrame, outcomes: dict[str, dict], waves: Sequence[str] = DEFAULT_WAVES) -> pd.DataFrame:
     """Per outcome x person with a valid score at some wave: ``valid``, the waves with
     a valid score as a bit mask (bit ``i`` = ``waves[i]``).

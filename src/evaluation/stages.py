@@ -87,11 +87,12 @@ def run_ingest(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], 
 
 
 def run_score(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], log: logging.Logger) -> None:
-    """responses.parquet -> scores.parquet: every scale score per person and wave."""
+    """responses.parquet -> scores.parquet: every scale score per person and wave; with
+    output ``counts``, their numbers by scale and items answered (scoring_counts.csv)."""
     from .instruments import as_categories, score_responses
     from .schemas import scores_schema, validate
 
-    from .measures import with_baseline_bands
+    from .measures import scoring_counts, with_baseline_bands
 
     # the responses' columns read as scoring needs them: one questionnaire's items at a time
     responses = ParquetColumns(inputs["responses"])
@@ -104,6 +105,8 @@ def run_score(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], l
     validate(scores, scores_schema(groups, study.waves), "scores")
     log.info("%d scores, %d empty", len(scores), int(scores["score"].isna().sum()))
     write_parquet(scores, out["scores"])
+    if "counts" in out:  # what the report says of prorating, without reading the scores again
+        write_csv(scoring_counts(scores), out["counts"])
 
 
 def _data(study: Study, inputs: Mapping[str, str], needs: set[str]):
@@ -337,9 +340,9 @@ def run_report(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], 
         reasons = {name: ({int(r): why for r, why in d.get("rows", {}).items()},
                           {(int(r), c): why for r, c, why in d.get("cells", [])}) for name, d in hidden.items()}
         ingest_facts = json.loads(Path(inputs["inputs"]).read_text())
-        scores = pd.read_parquet(inputs["scores"], columns=["instrument", "scale", "score", "n_answered"],
-                                 read_dictionary=["instrument", "scale"])
-        docs = [build_document(Context(s, tables, reasons, ingest_facts), scores,
+        counts = pd.read_csv(inputs["counts"], dtype={"instrument": str, "scale": str, "n_answered": "int64",
+                                                      "valid": bool, "n": "int64"})
+        docs = [build_document(Context(s, tables, reasons, ingest_facts), counts,
                                provenance(s, ingest_facts["exports"])) for s in versions]
         write_with(out["xlsx"], lambda p: (write_xlsx(docs[0], tables, p, study), normalise_zip(p)))
         log.info("tables.xlsx written")

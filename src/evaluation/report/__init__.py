@@ -14,11 +14,12 @@ from .document import Bullets, Document, Heading, Paragraph, Preformatted, Secti
 __all__ = ["build_document", "render_html", "write_docx", "write_xlsx", "Table", "Document"]
 
 
-def build_document(ctx, scores: pd.DataFrame, provenance: dict) -> Document:
+def build_document(ctx, counts: pd.DataFrame, provenance: dict) -> Document:
     """Summary, every analysis's sections in report order, methods, limitations, provenance.
 
     ``ctx`` is an :class:`evaluation.analyses.Context` over the published tables;
-    ``scores`` (internal, never shown) gives the count of prorated scores.
+    ``counts`` (:func:`evaluation.measures.scoring_counts`, internal, never shown)
+    gives the numbers of prorated and unscorable scores.
     """
     from ..analyses import enabled
 
@@ -43,7 +44,7 @@ def build_document(ctx, scores: pd.DataFrame, provenance: dict) -> Document:
         doc.sections += a.blocks(ctx)
     methods = [b for a in analyses if hasattr(a, "methods") for b in a.methods(ctx)]
     methods.append(Paragraph(t("suppressed_note", lang, min_n=ctx.min_n)))
-    methods += [Heading(t("scoring", lang)), Bullets(_scoring(study, scores, ctx.min_n))]
+    methods += [Heading(t("scoring", lang)), Bullets(_scoring(study, counts, ctx.min_n))]
     doc.sections.append(Section("methods", t("methods", lang), methods))
     doc.sections.append(Section("limitations", t("limitations", lang), [Paragraph(t("limitations_text", lang))]))
     doc.sections.append(Section("provenance", t("provenance", lang), [
@@ -61,15 +62,15 @@ def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _scoring(study, scores: pd.DataFrame, min_n: int) -> list[str]:
-    """How each instrument was scored, with the number of prorated and unscorable scores."""
+def _scoring(study, counts: pd.DataFrame, min_n: int) -> list[str]:
+    """How each instrument was scored, with the number of prorated and unscorable scores
+    (``counts``: :func:`evaluation.measures.scoring_counts`)."""
     def count(v: int) -> str:  # counts in no table: hidden when small (CONTRACT section 7)
         return f"< {min_n}" if is_small(v, min_n) else str(v)
 
     # a few dozen groups (instrument x scale x items answered) stand for millions of rows
-    valid = scores[scores["score"].notna()]
-    rows = scores.groupby(["instrument", "scale"], observed=True, sort=False).size()
-    answered = valid.groupby(["instrument", "scale", "n_answered"], observed=True, sort=False).size()
+    rows = counts.groupby(["instrument", "scale"], sort=False)["n"].sum()
+    answered = counts[counts["valid"]].groupby(["instrument", "scale", "n_answered"], sort=False)["n"].sum()
     out = []
     for iid, instrument in study.instruments.items():
         items = {scale: len(idx) for scale, idx in instrument.scale_items().items()}
