@@ -315,22 +315,43 @@ def flow_table(people: pd.DataFrame, groupings: Sequence[Sequence[str]], exclude
 
 def scoring_counts(scores: pd.DataFrame) -> pd.DataFrame:
     """Per instrument x scale x number of items answered x whether the score is valid:
-    the number of scores (``instrument, scale, n_answered, valid, n``). What the report
+    the number of scores (``instrument, scale, n_answered, valid, n``; combinations
+    that occur, by instrument and scale in their categories' order). What the report
     says of prorated and unscorable scores, made by the score stage so that the report
-    need not read the scores table (13 million rows at 10^6 respondents).
+    need not read the scores table (13 million rows at 10^6 respondents); counted from
+    integer codes by one bincount (a groupby held a gigabyte more).
 
     >>> s = pd.DataFrame({"instrument": "w", "scale": "total", "n_answered": [5, 5, 4, 1],
     ...                   "score": [1.0, 2.0, 3.0, None]})
     >>> scoring_counts(s).to_dict("records")  # doctest: +NORMALIZE_WHITESPACE
-    [{'instrument': 'w', 'scale': 'total', 'n_answered': 5, 'valid': True, 'n': 2},
+    [{'instrument': 'w', 'scale': 'total', 'n_answered': 1, 'valid': False, 'n': 1},
      {'instrument': 'w', 'scale': 'total', 'n_answered': 4, 'valid': True, 'n': 1},
-     {'instrument': 'w', 'scale': 'total', 'n_answered': 1, 'valid': False, 'n': 1}]
+     {'instrument': 'w', 'scale': 'total', 'n_answered': 5, 'valid': True, 'n': 2}]
     """
-    keys = [scores["instrument"], scores["scale"], scores["n_answered"], scores["score"].notna().rename("valid")]
-    counts = scores.groupby(keys, observed=True, sort=False).size().rename("n").reset_index()
-    for c in ("instrument", "scale"):
-        counts[c] = _plain(counts[c])
-    return counts[["instrument", "scale", "n_answered", "valid", "n"]]
+    def codes_of(values: pd.Series):
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            return values.cat.codes.to_numpy(), np.asarray(_plain(values.cat.categories), dtype=object)
+        codes, names = pd.factorize(values)
+        return codes, np.asarray(names, dtype=object)
+
+    instrument, instruments = codes_of(scores["instrument"])
+    scale, scales = codes_of(scores["scale"])
+    answered = scores["n_answered"].to_numpy(dtype=np.int64)
+    most = int(answered.max()) + 1 if len(answered) else 1
+    key = instrument.astype(np.int64)
+    key *= len(scales)
+    key += scale
+    key *= most
+    key += answered
+    key *= 2
+    key += scores["score"].notna().to_numpy()
+    counts = np.bincount(key, minlength=len(instruments) * len(scales) * most * 2)
+    found = np.flatnonzero(counts)
+    rest, valid = np.divmod(found, 2)
+    rest, n_answered = np.divmod(rest, most)
+    i, j = np.divmod(rest, len(scales))
+    return pd.DataFrame({"instrument": instruments[i], "scale": scales[j], "n_answered": n_answered,
+                         "valid": valid.astype(bool), "n": counts[found]})
 
 
 def validity(scores: pd.DataFrame, outcomes: dict[str, dict], waves: Sequence[str] = DEFAULT_WAVES) -> pd.DataFrame:
