@@ -837,15 +837,19 @@ def _time_rank(study: Study, waves: pd.Series) -> np.ndarray:
     return pd.Index(list(wave_rank(study))).get_indexer(waves.astype(object))
 
 
+def _first_rows(person: np.ndarray, when: np.ndarray, has: np.ndarray) -> np.ndarray:
+    """Among the rows at positions ``has``: each person's first, by wave in time order
+    (``when``), then row order; ``person`` holds every row's person as a code."""
+    order = has[np.lexsort((when[has], person[has]))]
+    return order[np.r_[True, person[order][1:] != person[order][:-1]]] if len(order) else order
+
+
 def _first_answered(rows: pd.DataFrame, column: str, study: Study) -> pd.Series:
     """Per raw id: the value of ``column`` at the person's first answered wave (the
     first wave with a value, in the config's wave order)."""
-    has = np.flatnonzero(rows[column].notna().to_numpy())
-    person, people = pd.factorize(rows["raw_id"].iloc[has], sort=True)
-    when = _time_rank(study, rows["wave"].iloc[has])
-    order = np.lexsort((when, person))  # by person, then wave, then row (stable)
-    first = order[np.r_[True, person[order][1:] != person[order][:-1]]] if len(order) else order
-    return pd.Series(rows[column].iloc[has].to_numpy()[first], index=people.take(person[first]), name=column)
+    person, people = pd.factorize(rows["raw_id"], sort=True)
+    first = _first_rows(person, _time_rank(study, rows["wave"]), np.flatnonzero(rows[column].notna().to_numpy()))
+    return pd.Series(rows[column].to_numpy()[first], index=people.take(person[first]), name=column)
 
 
 def _resolve_groups(rows: pd.DataFrame, study: Study) -> tuple[pd.DataFrame, list[str], dict[str, int]]:
@@ -862,9 +866,7 @@ def _resolve_groups(rows: pd.DataFrame, study: Study) -> tuple[pd.DataFrame, lis
     for c in (g for g in study.groups if g in study.group_columns):
         # each person's value at their first wave with one (in time, then row order)
         values = answered[c].to_numpy(dtype=object)
-        has = np.flatnonzero(answered[c].notna().to_numpy())
-        order = has[np.lexsort((when[has], person[has]))]
-        first = order[np.r_[True, person[order][1:] != person[order][:-1]]] if len(order) else order
+        first = _first_rows(person, when, np.flatnonzero(answered[c].notna().to_numpy()))
         of_person = np.full(person.max() + 1 if len(person) else 0, None, dtype=object)
         of_person[person[first]] = values[first]
         resolved = of_person[person]  # every answered row: its person's first value, or None

@@ -330,7 +330,7 @@ def scoring_counts(scores: pd.DataFrame) -> pd.DataFrame:
     """
     def codes_of(values: pd.Series):
         if isinstance(values.dtype, pd.CategoricalDtype):
-            return values.cat.codes.to_numpy(), np.asarray(_plain(values.cat.categories), dtype=object)
+            return values.cat.codes.to_numpy(), np.asarray(values.cat.categories, dtype=object)
         codes, names = pd.factorize(values)
         return codes, np.asarray(names, dtype=object)
 

@@ -23,7 +23,6 @@ CPR_MASK = "(hidden: looks like a CPR number)"
 # day (one digit when its leading zero was lost), month, year, an optional separator,
 # four digits, an optional float tail; never part of a longer run of digits
 _CPR = re.compile(r"(?<![\d])(?P<dd>\d{1,2})(?P<mm>\d{2})(?P<yy>\d{2})[ \-/.]?(?P<serial>\d{4})(?:\.0+)?(?![\d])")
-_FRACTION = re.compile(r"\d[.,]$")
 
 
 def _is_date(dd: str, mm: str, yy: str) -> bool:
@@ -73,9 +72,9 @@ def find_cpr(text: str, numbers_only: bool = False) -> list[str]:
 
 
 def _after_decimal_mark(text: str, start: int) -> bool:
-    """Whether ``text[:start]`` ends in a digit and a decimal mark (``_FRACTION``),
-    looked at in place: searching the prefix copied and read the text up to every
-    match (quadratic in a long text with many matches)."""
+    """Whether ``text[:start]`` ends in a digit and a decimal mark (``\\d[.,]$``), looked
+    at in place: searching the prefix copied and read the text up to every match
+    (quadratic in a long text with many matches)."""
     return start >= 2 and text[start - 1] in ".," and text[start - 2].isdecimal()
 
 

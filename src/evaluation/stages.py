@@ -394,6 +394,8 @@ def _without(mapping: Mapping, keys: tuple[str, ...]) -> dict:
 def stage_settings(study: Study, stage: str) -> str:
     """The settings one stage reads, as JSON: a rule re-runs only when they change
     (a new report language re-runs the figures and the report, not ingest)."""
+    from .reproduce import r_settings
+
     spec, a = study.spec, study.analysis
     groups = {g: _without(v, _PRESENTATION) for g, v in study.groups.items()}
     outcomes = {o: {"instrument": v["instrument"], "scale": v["scale"]} for o, v in study.outcomes.items()}
@@ -417,10 +419,7 @@ def stage_settings(study: Study, stage: str) -> str:
                     "costs": bool(spec.get("costs")),
                     "fidelity": _without(spec.get("fidelity") or {}, ("path", "sheet", "encoding", "delimiter",
                                                                       "columns"))},
-        # the R kit's settings (evaluation.reproduce.r_settings)
-        "reproduce": {"ci_level": a["ci_level"], "correction": a["correction"], "min_n": a["min_n"],
-                      "compare": {g: {"reference": study.reference(g), "adjust": v} for g, v in study.compare.items()},
-                      "family": "family" in spec["columns"]},
+        "reproduce": {"r": r_settings(study)},  # what the R kit's script is given
         "tables": {"outcomes": outcomes, "groupings": study.groupings, "groups": list(groups),
                    "waves": study.waves, "contrasts": study.contrasts, "family": "family" in spec["columns"],
                    "include": bool(spec.get("include")), "min_n": a["min_n"], "exports": len(spec["exports"])},

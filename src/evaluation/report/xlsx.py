@@ -40,7 +40,7 @@ def write(doc: Document, tables: dict[str, pd.DataFrame], path: Path, study=None
         sheet = book.create_sheet(name)
         headings = [str(c) if table == "notes" else column_heading(str(c), lang, study) for c in frame.columns]
         sheet.append([_cell(sheet, h) for h in headings])
-        for row in zip(*(_column_cells(sheet, frame[c]) for c in frame.columns)) if len(frame.columns) else ():
+        for row in zip(*(_column_cells(sheet, frame[c]) for c in frame.columns)):
             sheet.append(list(row))
     book.properties.creator = book.properties.lastModifiedBy = "evaluation"
     book.properties.created = book.properties.modified = document_date()

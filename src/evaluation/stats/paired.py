@@ -166,19 +166,16 @@ def dz_confidence_interval(t: np.ndarray, df: np.ndarray, n: np.ndarray,
 def _outcome_rows(outcome: pd.Series):
     """(outcome, its rows) in order of first appearance; the rows a slice (views, no
     copies) when each outcome's rows come as one block, as pairs are made."""
-    if isinstance(outcome.dtype, pd.CategoricalDtype):
-        codes = outcome.cat.codes.to_numpy()
-        starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if len(codes) else np.array([], int)
-        first = codes[starts]
-        if len(first) and first.min() >= 0 and len(np.unique(first)) == len(first):
-            bounds = np.r_[starts, len(codes)]
-            categories = outcome.cat.categories
-            return [(categories[c], slice(bounds[i], bounds[i + 1])) for i, c in enumerate(first)]
-    codes, names = pd.factorize(outcome)
+    if isinstance(outcome.dtype, pd.CategoricalDtype):  # its own codes: no hashing
+        codes, names = outcome.cat.codes.to_numpy(), outcome.cat.categories
+    else:
+        codes, names = pd.factorize(outcome)
     starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if len(codes) else np.array([], int)
-    if len(starts) == len(names) and (codes[starts] >= 0).all():
+    first = codes[starts]
+    if len(first) and first.min() >= 0 and len(np.unique(first)) == len(first):
         bounds = np.r_[starts, len(codes)]
-        return [(names[i], slice(bounds[i], bounds[i + 1])) for i in range(len(names))]
+        return [(names[c], slice(bounds[i], bounds[i + 1])) for i, c in enumerate(first)]
+    codes, names = pd.factorize(outcome)  # in order of first appearance
     return [(name, np.flatnonzero(codes == i)) for i, name in enumerate(names)]
 
 
