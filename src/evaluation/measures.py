@@ -319,7 +319,7 @@ def scoring_counts(scores: pd.DataFrame) -> pd.DataFrame:
     that occur, by instrument and scale in their categories' order). What the report
     says of prorated and unscorable scores, made by the score stage so that the report
     need not read the scores table (13 million rows at 10^6 respondents); counted from
-    integer codes by one bincount (a groupby held a gigabyte more).
+    integer codes by one bincount (a groupby held 0.4 GB more at 10^6).
 
     >>> s = pd.DataFrame({"instrument": "w", "scale": "total", "n_answered": [5, 5, 4, 1],
     ...                   "score": [1.0, 2.0, 3.0, None]})
