@@ -1162,15 +1162,29 @@ def _protect_partitions(model: CountModel, analysis, out: pd.DataFrame, partitio
         first = [i for i, c in enumerate(sub.counts) if c.row in hidden_rows]
         if len(first) < len(sub.counts):  # else every row is hidden already: nothing of it is published
             models.append((sub, first))
+    cells = []
     for result in _protect_each(models, min_n):
         for (table, row, column), why in result.hidden.items():
             if row in hidden_rows:
                 continue
             protection.hidden[(table, row, column)] = why
-            for c in (column, *blank_with.get(column, ())):
-                out[c] = out[c].astype(object)
-                out.at[row, c] = None
+            cells.append((row, column))
         protection.rounds += result.rounds
+    return _blank_cells(out, cells, blank_with)
+
+
+def _blank_cells(out: pd.DataFrame, cells, linked: dict[str, Sequence[str]]) -> pd.DataFrame:
+    """``out`` (positional index) with each (row, column) of ``cells`` blank, and the
+    columns ``linked`` to that column in its row; a changed column becomes ``object``.
+    A column at a time: a cell at a time took 0.4 s for 98 municipalities' classes."""
+    rows: dict[str, set[int]] = {}
+    for r, column in cells:
+        for c in (column, *linked.get(column, ())):
+            rows.setdefault(c, set()).add(r)
+    for c, where in rows.items():
+        values = out[c].to_numpy(dtype=object, copy=True)
+        values[sorted(where)] = None
+        out[c] = values
     return out
 
 
@@ -1231,9 +1245,7 @@ def apply(table: pd.DataFrame, protection: Protection, name: str, keep: Sequence
     hidden_rows = sorted(rows)
     if hidden_rows:
         out.loc[hidden_rows, blank] = None
-    for (r, column) in cells:
-        for c in (column, *((linked or {}).get(column, ()))):
-            out.at[r, c] = None
+    out = _blank_cells(out, cells, linked or {})
     out["suppressed"] = False
     out.loc[hidden_rows, "suppressed"] = True
     return out
