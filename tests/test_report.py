@@ -8,8 +8,11 @@ from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import REPO
 from evaluation.config import Study, load_config
@@ -594,3 +597,62 @@ def test_the_scoring_counts_say_what_the_scores_table_says():
             prorated = ((mine["n_answered"] < len(idx)) & mine["score"].notna()).sum()
             assert got.loc[got["valid"] & (got["n_answered"] < len(idx)), "n"].sum() == prorated
     assert _scoring(study, counts, 5) == _scoring(study, scoring_counts(scores.sample(frac=1, random_state=1)), 5)
+
+
+_TEXTS = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="".join(
+    map(chr, [*range(0, 9), 11, 12, *range(14, 32)]))), max_size=12)
+_OBJECTS = st.one_of(st.none(), st.just(pd.NA), _TEXTS, st.sampled_from(["=SUM(A1)", "#N/A", "", " x", "æ\r\n"]),
+                     st.integers(-10**15, 10**15), st.floats(allow_nan=True, allow_infinity=True), st.booleans(),
+                     st.floats(width=32).map(np.float32), st.integers(-100, 100).map(np.int64))
+
+
+@settings(max_examples=150, deadline=None)
+@given(rows=st.integers(0, 6), data=st.data())
+def test_workbook_rows_are_the_xml_openpyxl_writes(rows, data):
+    """The sheet rows written as text (``xlsx._sheet_data``) are byte for byte what
+    openpyxl's write-only mode writes for the same values (text always as text)."""
+    import io
+    import zipfile
+
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+
+    from evaluation.report.xlsx import _sheet_data
+
+    kinds = data.draw(st.lists(st.sampled_from(["float", "int", "bool", "object"]), min_size=1, max_size=4))
+    frame = pd.DataFrame({f"c{k}": pd.Series(
+        data.draw(st.lists(st.floats(allow_nan=True, allow_infinity=True), min_size=rows, max_size=rows)) if kind == "float"
+        else data.draw(st.lists(st.integers(-10**12, 10**12), min_size=rows, max_size=rows)) if kind == "int"
+        else data.draw(st.lists(st.booleans(), min_size=rows, max_size=rows)) if kind == "bool"
+        else data.draw(st.lists(_OBJECTS, min_size=rows, max_size=rows)),
+        dtype={"float": float, "int": "int64", "bool": bool, "object": object}[kind]) for k, kind in enumerate(kinds)})
+    headings = data.draw(st.lists(_TEXTS.filter(bool), min_size=len(kinds), max_size=len(kinds)))
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("x")
+
+    def cell(value):
+        if value is None or value is pd.NA or (isinstance(value, (float, np.floating)) and value != value):
+            return None
+        value = value.item() if hasattr(value, "item") else value
+        if isinstance(value, str):  # text as text, never a formula or an error code
+            out = WriteOnlyCell(sheet, value=value)
+            out.data_type = "s"
+            return out
+        return value
+
+    sheet.append([cell(h) for h in headings])
+    for row in frame.itertuples(index=False):
+        sheet.append([cell(v) for v in row])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    xml = zipfile.ZipFile(buffer).read("xl/worksheets/sheet1.xml")
+    expected = xml[xml.index(b"<sheetData>") + len(b"<sheetData>"): xml.index(b"</sheetData>")]
+    assert _sheet_data(headings, frame) == expected
+
+
+def test_workbook_refuses_a_control_character():
+    from evaluation.report.xlsx import _sheet_data
+
+    with pytest.raises(ValueError, match="control character"):
+        _sheet_data(["a"], pd.DataFrame({"a": ["ok", "bell\x07"]}))

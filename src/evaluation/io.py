@@ -15,11 +15,11 @@ import re
 import tempfile
 import time
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Sequence
 
 import pandas as pd
 
-__all__ = ["stage_log", "atomic_path", "file_mode", "umask", "source_date", "normalise_zip", "write_with",
+__all__ = ["stage_log", "atomic_path", "file_mode", "umask", "source_date", "normalise_zip", "write_zip", "write_with",
            "write_csv", "write_parquet", "write_text", "neutralise_csv", "read_published_csv", "file_sha256"]
 
 
@@ -74,16 +74,25 @@ def normalise_zip(path: Path) -> None:
     content gives the same bytes (``SOURCE_DATE_EPOCH``, else 1980-01-01)."""
     import zipfile
 
+    with zipfile.ZipFile(path) as zin:
+        entries = [(info.filename, zin.read(info.filename)) for info in zin.infolist()]
+    write_zip(path, entries)
+
+
+def write_zip(path: Path, entries: Sequence[tuple[str, bytes]]) -> None:
+    """``entries`` (name, bytes), in this order, as the zip ``path`` with the fixed
+    dates of :func:`normalise_zip` (written next to it, then moved into place)."""
+    import zipfile
+
     epoch = source_date()
     stamp = time.gmtime(epoch)[:6] if epoch is not None else (1980, 1, 1, 0, 0, 0)
     stamp = max(stamp, (1980, 1, 1, 0, 0, 0))
-    with zipfile.ZipFile(path) as zin:
-        entries = [(info.filename, zin.read(info.filename)) for info in zin.infolist()]
     if epoch is not None:  # openpyxl stamps "modified" with the clock when it saves
         iso = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch)).encode()
         entries = [(name, re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)", rb"\g<1>" + iso +
                                  rb"\g<2>", data) if name == "docProps/core.xml" else data)
                    for name, data in entries]
+    path = Path(path)
     tmp = path.with_name(path.name + ".zip-tmp")
     with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zout:
         for name, data in entries:

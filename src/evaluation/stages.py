@@ -344,7 +344,7 @@ def run_report(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], 
                                                       "valid": bool, "n": "int64"})
         docs = [build_document(Context(s, tables, reasons, ingest_facts), counts,
                                provenance(s, ingest_facts["exports"])) for s in versions]
-        write_with(out["xlsx"], lambda p: (write_xlsx(docs[0], tables, p, study), normalise_zip(p)))
+        write_with(out["xlsx"], lambda p: write_xlsx(docs[0], tables, p, study))  # a finished zip
         log.info("tables.xlsx written")
         waited = False
 
