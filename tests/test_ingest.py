@@ -127,6 +127,20 @@ def test_looks_like_cpr(value, want):
     assert looks_like_cpr(value) is want
 
 
+_CPR_PARTS = st.sampled_from(["0102031234", "010203-1234", "3102031234", "1112901112", "501902526", "\n", " ",
+                              "-", "/", ".", ".0", "1", "0", "12", "x", "Å", "٣", "F", "010203"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.lists(_CPR_PARTS, max_size=6).map("".join), st.text(max_size=12), st.none(),
+                          st.integers(0, 10**10), st.floats(allow_nan=True)), max_size=8))
+def test_cpr_flags_of_many_values_are_those_of_each(values):
+    """All values searched at once (joined by line breaks) flag what each alone does."""
+    from evaluation.privacy import cpr_flags
+
+    assert cpr_flags(values).tolist() == [looks_like_cpr(v) for v in values]
+
+
 def test_unknown_wave_and_empty_id(tmp_path):
     path = write(tmp_path, HEADER + ";Aarhus;før;1;2\nA1;Aarhus;midt;1;2\n")
     with pytest.raises(InvalidInputError) as info:

@@ -32,7 +32,7 @@ import pandas as pd
 
 from .config import Study
 from .io import give_back_memory
-from .privacy import CPR_MASK, looks_like_cpr, mask_cpr
+from .privacy import CPR_MASK, cpr_flags, looks_like_cpr, mask_cpr
 
 __all__ = [
     "InvalidInputError", "Problem", "IngestResult", "ingest_study", "read_export",
@@ -439,11 +439,23 @@ class IngestResult:
     fidelity: pd.DataFrame | None = None  # the fidelity sheet's rows: unit (pseudonym), element, delivered
 
 
-def _per_distinct(values: pd.Series, func, missing) -> np.ndarray:
-    """``func`` of every value, called once per distinct value (``missing`` for empty
-    cells): an export of 10^5 people has far fewer distinct groups than cells."""
+def _distinct(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Each cell's code (-1: empty) and the distinct values (an object array), as
+    ``pd.factorize``; a categorical column (as the readers give) keeps its own codes
+    and categories (unused ones included: 63 answer columns of 185,000 rows took
+    0.08 s to factorize again)."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return values.cat.codes.to_numpy(), values.cat.categories.to_numpy(dtype=object)
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    return np.array([func(v) for v in uniques] + [missing])[codes]
+    return codes, np.asarray(uniques, dtype=object)
+
+
+def _per_distinct(values: pd.Series, func, missing) -> np.ndarray:
+    """``func`` of the distinct values (all at once: a boolean array), spread to the cells
+    (``missing`` for empty ones): an export of 10^5 people has far fewer distinct
+    groups than cells."""
+    codes, uniques = _distinct(values)
+    return np.r_[np.asarray(func(uniques), dtype=bool), missing][codes]
 
 
 def _as_text(values: pd.Series) -> pd.Series:
@@ -456,7 +468,7 @@ def _as_text(values: pd.Series) -> pd.Series:
             v = int(v)
         text = str(v).strip()
         return text or None
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    codes, uniques = _distinct(values)
     texts = np.array([one(v) for v in uniques] + [None], dtype=object)  # the last: an empty cell
     return pd.Series(texts[codes], index=values.index, dtype=object)
 
@@ -486,7 +498,7 @@ def _clean_text_cells(raw: pd.DataFrame, columns: set[str]) -> tuple[pd.DataFram
     out = raw
     for column in [c for c in raw.columns if c in columns]:
         values = raw[column]
-        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        codes, uniques = _distinct(values)
         # printable ASCII is NFC and holds no invisible character: most ids and codes
         cleaned = [clean_text(v) if isinstance(v, str) and not (v.isascii() and v.isprintable()) else (v, 0)
                    for v in uniques]
@@ -682,7 +694,7 @@ def ingest_study(study: Study, key: bytes) -> IngestResult:
                 out.loc[i, "row_problem"] = "unknown wave"
             for c in study.group_columns:
                 values = out[c]
-                cpr = pd.Series(_per_distinct(values, looks_like_cpr, False), index=values.index)
+                cpr = pd.Series(_per_distinct(values, cpr_flags, False), index=values.index)
                 for i in np.flatnonzero(cpr.to_numpy()):
                     problems.append(Problem(source, int(lines[i]), column_of[c], _shown(values.iat[i]),
                                             "looks like a CPR number; remove personal numbers from the export"))

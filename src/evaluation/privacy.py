@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["looks_like_cpr", "find_cpr", "mask_cpr", "scan_publication", "CPR_MASK"]
+__all__ = ["looks_like_cpr", "cpr_flags", "find_cpr", "mask_cpr", "scan_publication", "CPR_MASK"]
 
 CPR_MASK = "(hidden: looks like a CPR number)"
 # day (one digit when its leading zero was lost), month, year, an optional separator,
@@ -90,6 +90,28 @@ def looks_like_cpr(value: object) -> bool:
     """
     text = _text(value)
     return bool(text) and bool(find_cpr(text))
+
+
+def cpr_flags(values) -> np.ndarray:
+    """:func:`looks_like_cpr` of every value, as a boolean array.
+
+    The text values are searched at once, joined by line breaks: a CPR match is
+    made of digits, one separator (space, ``-``, ``/``, ``.``) and a ``.0`` tail,
+    so it never crosses a line break, and a line break is no digit for the
+    lookarounds at a value's ends. 66,000 family ids took 0.13 s one by one."""
+    values = list(values)
+    flags = np.zeros(len(values), dtype=bool)
+    texts = [i for i, v in enumerate(values) if isinstance(v, str)]
+    for i, v in enumerate(values):
+        if not isinstance(v, str):
+            flags[i] = looks_like_cpr(v)
+    if texts:
+        joined = "\n".join(values[i] for i in texts)
+        ends = np.cumsum([len(values[i]) + 1 for i in texts])  # one past each value's line break
+        for m in _CPR.finditer(joined):
+            if _is_date(m["dd"], m["mm"], m["yy"]):
+                flags[texts[int(np.searchsorted(ends, m.start(), side="right"))]] = True
+    return flags
 
 
 def mask_cpr(text: str) -> str:
