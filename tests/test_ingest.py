@@ -61,6 +61,17 @@ def test_pseudonym_is_the_contract_hmac(tmp_path, monkeypatch):
     assert load_id_key(tmp_path) == b"secret"
 
 
+@settings(max_examples=200, deadline=None)
+@given(key=st.one_of(st.sampled_from([0, 1, 63, 64, 65, 128, 129]).flatmap(lambda n: st.binary(min_size=n, max_size=n)),
+                     st.binary(max_size=150)), ids=st.lists(st.one_of(st.text(max_size=70), st.integers()), max_size=5))
+def test_pseudonyms_are_hmac_for_every_key_length(key, ids):
+    """The pads hashed once (keys shorter than, equal to and longer than SHA-256's
+    64-byte block, which is hashed first) give HMAC-SHA256 as the hmac module does."""
+    from evaluation.ingest import _digests
+
+    assert _digests(ids, key) == [hmac.digest(key, str(v).encode(), "sha256")[:8].hex() for v in ids]
+
+
 def test_key_file_created_once(tmp_path, monkeypatch):
     monkeypatch.delenv("EVALUATION_ID_KEY", raising=False)
     key = load_id_key(tmp_path / "processed")
