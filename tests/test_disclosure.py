@@ -503,3 +503,48 @@ def test_certificates_solved_warm_name_equations_that_derive_each_form():
         assert len(rows)
         coef, *_ = np.linalg.lstsq(A[rows].T, f, rcond=None)
         assert np.allclose(A[rows].T @ coef, f, atol=1e-8)
+
+
+@settings(max_examples=int(__import__("os").environ.get("DISCLOSURE_EXAMPLES", 40)) // 2, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(studies(), st.floats(0.2, 0.9), st.floats(0.0, 1.0))
+def test_audit_determines_what_every_equation_together_does(case, shown, unmarked_share):
+    """The audit leaves out a "< min_n" marker's equation whose slack is free and keeps
+    each answer for equations it has seen (``_determined``): on random published states
+    of random studies, what it finds determined is what the row space of all equations
+    over the free variables (slacks and all, as built) determines, by a dense SVD."""
+    rng = np.random.default_rng(case["seed"])
+    people = make_people(rng, case["n"], case["columns"], case["levels"], case["zeros"], case["missing"],
+                         case["left_out"], case["waves"])
+    models = []
+    protect = disclosure.protect
+    disclosure.protect = lambda model, *a, **k: (models.append(model), protect(model, *a, **k))[1]
+    try:
+        protected_tables(people, case["columns"], case["groupings"], case["n_outcomes"], case["min_n"], rng,
+                         case["left_out"] > 0, case["waves"], case["contrasts"])
+    finally:
+        disclosure.protect = protect
+    model, min_n = models[0], case["min_n"]
+    sensitive = model.sensitive()
+    systems = []
+    forced_zero = disclosure._forced_zero
+    disclosure._forced_zero = lambda A, b, x: systems.append((A, forced_zero(A, b, x))) or systems[-1][1]
+    try:
+        for _ in range(3):
+            visible = rng.random(len(model.counts)) < shown
+            small = [i for i, c in enumerate(model.counts) if not visible[i] and 1 <= c.value < min_n]
+            unmarked = {i for i in small if rng.random() < unmarked_share}
+            for _ in range(2):  # the second answer comes from what the first kept
+                systems.clear()
+                got = disclosure.audit(model, visible, min_n, sensitive, unmarked, certificates=0).determined
+                A, forced = systems[-1]
+                Af = A.toarray()[:, ~forced]
+                S = np.hstack([model.sensitive_matrix(sensitive).toarray(),
+                               np.zeros((len(sensitive), A.shape[1] - model.n_atoms))])[:, ~forced]
+                _, singular, vt = np.linalg.svd(Af, full_matrices=False)
+                basis = vt[singular > 1e-9 * max(1.0, singular.max(initial=0))]
+                residual = np.linalg.norm(S - (S @ basis.T) @ basis, axis=1)
+                want = residual <= 1e-8 * np.maximum(1.0, np.linalg.norm(S, axis=1))
+                assert got.tolist() == want.tolist()
+    finally:
+        disclosure._forced_zero = forced_zero

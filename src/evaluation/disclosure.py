@@ -63,6 +63,7 @@ References
 """
 from __future__ import annotations
 
+import hashlib
 import itertools
 from dataclasses import dataclass, field
 from typing import Sequence
@@ -663,7 +664,7 @@ def audit(model: CountModel, visible: np.ndarray, min_n: int,
     ``certificates`` caps how many violations get their derivation (contributors)
     computed, one per cell first (None: all, 0: none); each costs a linear programme.
     """
-    from scipy import linalg, sparse
+    from scipy import sparse
 
     sensitive = model.sensitive() if sensitive is None else sensitive
     counts = model.counts
@@ -692,14 +693,53 @@ def audit(model: CountModel, visible: np.ndarray, min_n: int,
         truth[model.n_atoms:] = (b[mark_rows] - atoms[mark_rows] @ model.x) / slack_vals
     forced = _forced_zero(A, b, truth) if A.shape[0] else np.zeros(A.shape[1], dtype=bool)
     free = ~forced
-    Af = A.tocsc()[:, free].tocsr()
-    sens = model.sensitive_matrix(sensitive)
-    S = sparse.hstack([sens, sparse.csr_array((sens.shape[0], n_slack))], format="csc")[:, free]
+    # A marker's row whose slack is free says nothing of the atoms (the slack takes up
+    # any value), so it and its slack are left out of the test below; a forced slack is
+    # 0, and its row then pins the count (to 1 or to min_n - 1) as a published one does.
+    # The test depends on nothing else: the same equations over the same free atoms give
+    # the same answer, kept per model (a "< min_n" tried again without changing them
+    # needs no second decomposition)
+    kept = np.ones(A.shape[0], dtype=bool)
+    kept[mark_rows[free[model.n_atoms:]]] = False
+    free_atoms = free[:model.n_atoms]
+    Af = A[np.flatnonzero(kept)].tocsc()[:, np.flatnonzero(free_atoms)].tocsr()
     values = np.array([s_.value for s_ in sensitive])
-    row_cell = np.r_[np.full(len(shown_rows) + structural.shape[0], -1), link_cell,
-                     np.full(2 * len(marked), -1)].astype(np.int64)
-    col_cell = np.r_[model.atom_cell, np.full(n_slack, -1)][free]
-    Gf, Sf = _eliminate_local(Af, S, row_cell, col_cell)
+    cache = _determined_cache(model, sensitive)
+    key = hashlib.sha1(b"".join([free_atoms.tobytes(), Af.indptr.tobytes(), Af.indices.tobytes(),
+                                 Af.data.tobytes()])).digest()
+    if key in cache:
+        determined = cache[key]
+    else:
+        determined = cache[key] = _determined(model, sensitive, Af, free_atoms, np.r_[
+            np.full(len(shown_rows) + structural.shape[0], -1), link_cell,
+            np.full(2 * len(marked), -1)].astype(np.int64)[kept])
+    small = (values >= 1) & (values < min_n)
+    violations = [int(i) for i in np.flatnonzero(determined & small)]
+    contributors: dict[int, list[int]] = {}
+    chosen = violations if certificates is None else _spread(violations, sensitive, certificates)
+    if chosen:
+        full = np.hstack([model.sensitive_matrix(sensitive)[chosen].toarray(), np.zeros((len(chosen), n_slack))])
+        for i, used in zip(chosen, _certificates(A, b, full, values[chosen], which != -1)):
+            contributors[i] = sorted({int(which[j]) for j in used if which[j] != -1})
+    return AuditResult(determined, violations, contributors)
+
+
+def _determined_cache(model: CountModel, sensitive: list[Sensitive]) -> dict[bytes, np.ndarray]:
+    """The model's answers of :func:`_determined` for this list of sensitive counts."""
+    caches = model.__dict__.setdefault("_determined_caches", {})
+    if id(sensitive) not in caches or caches[id(sensitive)][0] is not sensitive:
+        caches[id(sensitive)] = (sensitive, {})  # the list is held: its id is never another's
+    return caches[id(sensitive)][1]
+
+
+def _determined(model: CountModel, sensitive: list[Sensitive], Af, atoms: np.ndarray,
+                row_cell: np.ndarray) -> np.ndarray:
+    """Which sensitive forms lie in the row space of the equations ``Af`` over the free
+    atoms (``atoms``; every other atom is 0 in every solution)."""
+    from scipy import linalg
+
+    S = model.sensitive_matrix(sensitive).tocsc()[:, np.flatnonzero(atoms)]
+    Gf, Sf = _eliminate_local(Af, S, row_cell, model.atom_cell[atoms])
     # a form is determined when it lies in the row space of the equations: its residual
     # after projection on a basis of that space (the first columns of Q of a pivoted
     # QR of the equations' transpose) is 0. With nearly as many equations as unknowns
@@ -719,16 +759,7 @@ def audit(model: CountModel, visible: np.ndarray, min_n: int,
     else:
         residual = _row_norms(Sf)
     scale = np.maximum(1.0, _row_norms(Sf))
-    determined = residual <= 1e-8 * scale
-    small = (values >= 1) & (values < min_n)
-    violations = [int(i) for i in np.flatnonzero(determined & small)]
-    contributors: dict[int, list[int]] = {}
-    chosen = violations if certificates is None else _spread(violations, sensitive, certificates)
-    if chosen:
-        full = np.hstack([sens[chosen].toarray(), np.zeros((len(chosen), n_slack))])
-        for i, used in zip(chosen, _certificates(A, b, full, values[chosen], which != -1)):
-            contributors[i] = sorted({int(which[j]) for j in used if which[j] != -1})
-    return AuditResult(determined, violations, contributors)
+    return residual <= 1e-8 * scale
 
 
 def _row_norms(M) -> np.ndarray:
