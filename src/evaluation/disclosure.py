@@ -718,9 +718,16 @@ def audit(model: CountModel, visible: np.ndarray, min_n: int,
     contributors: dict[int, list[int]] = {}
     chosen = violations if certificates is None else _spread(violations, sensitive, certificates)
     if chosen:
-        full = np.hstack([model.sensitive_matrix(sensitive)[chosen].toarray(), np.zeros((len(chosen), n_slack))])
-        for i, used in zip(chosen, _certificates(A, b, full, values[chosen], which != -1)):
-            contributors[i] = sorted({int(which[j]) for j in used if which[j] != -1})
+        # a derivation puts no weight on an equation whose slack is free (the slack is
+        # positive in some solution, so its column binds the multiplier to 0): those
+        # equations and their slacks are left out of the programmes too
+        rows = np.flatnonzero(kept)
+        columns = np.r_[np.arange(model.n_atoms), model.n_atoms + np.flatnonzero(forced[model.n_atoms:])]
+        full = np.hstack([model.sensitive_matrix(sensitive)[chosen].toarray(),
+                          np.zeros((len(chosen), len(columns) - model.n_atoms))])
+        for i, used in zip(chosen, _certificates(A[rows][:, columns], b[rows], full, values[chosen],
+                                                 which[rows] != -1)):
+            contributors[i] = sorted({int(which[rows[j]]) for j in used if which[rows[j]] != -1})
     return AuditResult(determined, violations, contributors)
 
 
