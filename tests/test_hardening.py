@@ -365,6 +365,30 @@ def test_the_last_scan_reads_texts_and_identifying_columns_not_computed_numbers(
     assert [f.split(" (")[0] for f in scan_publication(folder)] == ["report.html"]
 
 
+
+def test_a_large_publication_is_scanned_by_two_processes_with_the_same_findings(tmp_path, monkeypatch):
+    """From SCAN_SIDE_BY_SIDE bytes on, two processes take the files largest first;
+    what they find comes back in the order of the files' paths, as one process gives."""
+    from evaluation import privacy
+
+    (tmp_path / "figures").mkdir()
+    (tmp_path / "report.html").write_text("<p>0.25 1,5</p>" * 200_000 + "<p>Hans 111190-1112</p>", encoding="utf-8")
+    (tmp_path / "a.json").write_text('{"n": 17}', encoding="utf-8")
+    (tmp_path / "figures/b.svg").write_text("<svg>220190/2223</svg>", encoding="utf-8")
+    (tmp_path / "z.txt").write_text("501902526", encoding="utf-8")
+    monkeypatch.setattr(privacy, "SCAN_SIDE_BY_SIDE", 10**12)
+    alone = privacy.scan_publication(tmp_path)
+    monkeypatch.setattr(privacy, "SCAN_SIDE_BY_SIDE", 0)
+    from evaluation import jobs
+
+    calls = []
+    original = jobs.map_in_turn
+    monkeypatch.setattr(jobs, "map_in_turn", lambda f, items, ways=2: calls.append(ways) or original(f, items, ways))
+    assert privacy.scan_publication(tmp_path) == alone
+    assert [f.split(" (")[0] for f in alone] == ["figures/b.svg", "report.html", "z.txt"]
+    assert calls == [2 if (__import__("os").cpu_count() or 1) > 1 else 1]
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet="0123456789.,- /x\u0663", max_size=10), st.integers(0, 10))
 def test_a_match_after_a_decimal_mark_is_found_in_place_as_by_searching_the_text_before_it(text, start):
