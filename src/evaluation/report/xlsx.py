@@ -1,5 +1,5 @@
 """The published tables as an Excel workbook: one sheet each, as numbers, and a notes
-sheet that says how to read them. No cell is a formula."""
+sheet that says how to read them. No cell is a formula or an error code."""
 from __future__ import annotations
 
 import math
