@@ -522,8 +522,15 @@ class PartitionModel(CountModel):
         for name in ("group_columns", "groupings", "table_groupings", "levels", "has_missing", "n_cells",
                      "cell_levels", "outcomes", "waves", "contrasts", "bit"):
             setattr(self, name, getattr(main, name))
-        part = parts["part"].astype(str)
-        names = sorted(part.unique())
+        part = parts["part"]
+        if isinstance(part.dtype, pd.CategoricalDtype):  # the classes present, from codes
+            labels = part.cat.categories.astype(str)
+            names = sorted(labels[np.unique(part.cat.codes)])
+            class_of = pd.Index(names).get_indexer(labels)[part.cat.codes.to_numpy()]
+        else:
+            part = part.astype(str)
+            names = sorted(part.unique())
+            class_of = pd.Index(names).get_indexer(part)
         C, L = self.n_cells, len(names)
         self.key = key
         block = "part:{}:{}:{}".format(*key)
@@ -537,7 +544,7 @@ class PartitionModel(CountModel):
         if cell.isna().any():
             raise DisclosureError(f"a class of {key[0]} counts someone who is not an included respondent")
         x = np.zeros(self.n_atoms)
-        np.add.at(x, L * cell.to_numpy(dtype=np.int64) + pd.Index(names).get_indexer(part), 1)
+        np.add.at(x, L * cell.to_numpy(dtype=np.int64) + class_of, 1)
         self.x = x
         rows = np.repeat(np.arange(C), L)
         totals = sparse.csr_array((np.ones(C * L), (rows, np.arange(C * L))), shape=(C, self.n_atoms))

@@ -131,12 +131,16 @@ def _dysfunctional(pre: pd.Series, spec: dict) -> np.ndarray:
 
 def partition(people: pd.DataFrame, study) -> pd.DataFrame:
     """The class of every complete pair for the disclosure model: category and whether
-    dysfunctional at the start (``recovered|1``, ``improved|0``, ...)."""
+    dysfunctional at the start (``recovered|1``, ``improved|0``, ...), as categories
+    (made from codes: text joined row by row took 0.1 s for 340,000 pairs)."""
+    categories, names = pd.factorize(people["category"].astype(str), sort=True)
+    labels = [f"{c}|{d}" for c in names for d in (0, 1)]
     parts = []
-    for outcome, rows in people.groupby("outcome", sort=False):
+    for outcome, at in people.groupby("outcome", sort=False).indices.items():
+        rows = people.iloc[at]
         dys = _dysfunctional(rows["pre"], study.outcomes[outcome])
         parts.append(rows[["outcome", "from_wave", "to_wave", "pid"]].assign(
-            part=rows["category"].astype(str).to_numpy() + "|" + dys.astype(int).astype(str)))
+            part=pd.Categorical.from_codes(2 * categories[at] + dys.astype(np.int64), categories=labels)))
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
         columns=["outcome", "from_wave", "to_wave", "pid", "part"])
 
