@@ -38,7 +38,11 @@ one solution, every other is x₀ + d with ``Ad = 0`` and ``d >= 0`` where x₀ 
 maximising ``Σ min(d_i, 1)`` over that cone finds every atom that can leave 0), and
 on the remaining variables, whose relative interior is then open, a count is
 determined exactly when its form lies in the row space of the equations (tested
-after the equations within one cell are solved away).
+after the equations within one cell are solved away). A "< min_n" marker is two
+equations with a slack each (``count − s = 1``, ``count + s' = min_n − 1``): a slack
+that can leave 0 lies in its one equation only, so that equation tells nothing of
+the counts and is left out of the test (and gets weight 0 in every derivation); a
+slack forced to 0 pins the count, and its equation stays.
 
 Tables whose counts are all counts of the results table, or differences of two
 (attrition, the mixed model, clustered change: ``FOLLOWS``), are not modelled
