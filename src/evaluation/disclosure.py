@@ -929,12 +929,19 @@ def _hide_nested(model: CountModel, visible: np.ndarray, min_n: int, hide) -> No
         if c.cell:
             by_cell.setdefault(c.cell[1:], []).append(i)
     forms = model.count_matrix()
+    indptr, indices, data = forms.indptr, forms.indices, forms.data
     values = np.array([c.value for c in model.counts])
     for members in by_cell.values():
         idx = np.array(members)
-        F = forms[idx]
-        overlap = (F @ F.T).toarray()
-        size = np.asarray(F.sum(axis=1)).ravel()
+        # the cell's forms as a dense matrix over the atoms they use, taken from the
+        # sparse rows directly (scipy's row slicing and product took 1 ms a cell)
+        starts, lengths = indptr[idx], indptr[idx + 1] - indptr[idx]
+        at = np.arange(lengths.sum()) + np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
+        atoms, column = np.unique(indices[at], return_inverse=True)
+        F = np.zeros((len(idx), len(atoms)))
+        F[np.repeat(np.arange(len(idx)), lengths), column] = data[at]
+        overlap = F @ F.T
+        size = F.sum(axis=1)
         inside = np.isclose(overlap, size[None, :]) & ~np.eye(len(idx), dtype=bool)  # [a, b]: b inside a
         diff = values[idx][:, None] - values[idx][None, :]
         for a, b in zip(*np.nonzero(inside & is_small(diff, min_n))):
