@@ -14,11 +14,13 @@ of any process of the run.
     python benchmarks/bench_scale.py [--sizes 1000 10000 100000] [--big] [--split]
 
 ``--big`` adds 10^6 respondents. Goals (issue 14): 10^5 within 10 times the floor,
-10^6 under 2 minutes and 3 GB, the split layout at 10^5 under 30 s.
+10^6 under 2 minutes and 3 GB, the split layout at 10^5 under 30 s. A second table
+gives each job's own seconds, from the "done in" line that ends its log.
 """
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
 import subprocess
 import sys
@@ -131,6 +133,19 @@ def pipeline(work: Path) -> tuple[float, float]:
     return elapsed, peak_kb / 1024 ** 2
 
 
+STAGES = ("ingest", "score", "analyse", "reproduce", "tables", "report", "publish")
+
+
+def stage_seconds(work: Path) -> dict[str, float]:
+    """Each job's own time in the run just made, as its log ends: "<stage> done in 2.19 s"."""
+    out = {}
+    for stage in STAGES:
+        log = work / "logs" / "scale" / f"{stage}.log"
+        found = re.findall(rf"{stage} done in ([0-9.]+) s", log.read_text(encoding="utf-8")) if log.exists() else []
+        out[stage] = float(found[-1]) if found else float("nan")
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
@@ -140,6 +155,7 @@ def main() -> int:
     args = parser.parse_args()
     sizes = args.sizes + ([1_000_000] if args.big else [])
     print(f"{'respondents':>12} {'rows':>9} {'floor s':>8} {'run s':>8} {'ratio':>7} {'peak GB':>8}")
+    jobs = {}
     with tempfile.TemporaryDirectory() as tmp:
         for n in sizes:
             work = Path(tmp) / f"n{n}"
@@ -150,6 +166,11 @@ def main() -> int:
             run, peak = pipeline(work)
             rows = sum(sum(1 for _ in p.open(encoding="utf-8")) - 1 for p in paths)
             print(f"{n:>12} {rows:>9} {base:>8.2f} {run:>8.2f} {run / base:>7.1f} {peak:>8.2f}", flush=True)
+            jobs[n] = stage_seconds(work)
+    # where the time went: each job's own seconds (the R kit runs beside the tables stage)
+    print(f"\n{'seconds per job':>15}" + "".join(f" {stage:>9}" for stage in STAGES))
+    for n, seconds in jobs.items():
+        print(f"{n:>15}" + "".join(f" {seconds[stage]:>9.2f}" for stage in STAGES))
     return 0
 
 
