@@ -41,7 +41,7 @@ from functools import partial
 from itertools import count
 from typing import Callable, Iterable, Mapping, Sequence
 
-__all__ = ["start", "run", "stop", "side_by_side", "map_side_by_side", "map_in_turn", "frozen_for_fork", "StageError",
+__all__ = ["start", "run", "stop", "cores", "side_by_side", "map_side_by_side", "map_in_turn", "frozen_for_fork", "StageError",
            "PRELOAD"]
 
 # What the zygote imports while it waits for jobs, in the order the stages need it,
@@ -255,6 +255,14 @@ def _child(body: Callable[[], object]) -> None:
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)
+
+
+def cores() -> int:
+    """The cores this process may run on (a cluster job's share, not the machine's)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
 
 
 def side_by_side(*tasks: Callable[[], object]) -> list:

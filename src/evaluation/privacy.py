@@ -10,7 +10,6 @@ digit is not used: CPR numbers issued since 2007 need not satisfy it.
 """
 from __future__ import annotations
 
-import os
 import re
 import zipfile
 from datetime import date
@@ -101,11 +100,8 @@ def cpr_flags(values) -> np.ndarray:
     so it never crosses a line break, and a line break is no digit for the
     lookarounds at a value's ends. 66,000 family ids took 0.13 s one by one."""
     values = list(values)
-    flags = np.zeros(len(values), dtype=bool)
+    flags = np.array([not isinstance(v, str) and looks_like_cpr(v) for v in values], dtype=bool)
     texts = [i for i, v in enumerate(values) if isinstance(v, str)]
-    for i, v in enumerate(values):
-        if not isinstance(v, str):
-            flags[i] = looks_like_cpr(v)
     if texts:
         joined = "\n".join(values[i] for i in texts)
         ends = np.cumsum([len(values[i]) + 1 for i in texts])  # one past each value's line break
@@ -172,14 +168,14 @@ def scan_publication(folder: str | Path) -> list[str]:
     processes, each taking the next file, largest first (a national study's report,
     workbook and tables are 10 MB: 0.4 s of regular expressions).
     """
-    from .jobs import map_in_turn
+    from .jobs import cores, map_in_turn
 
     folder = Path(folder)
     keys = _published_keys()
     paths = sorted(p for p in folder.rglob("*") if p.is_file())
     sizes = [p.stat().st_size for p in paths]
     order = sorted(range(len(paths)), key=lambda k: -sizes[k])
-    ways = 2 if sum(sizes) >= SCAN_SIDE_BY_SIDE and (os.cpu_count() or 1) > 1 else 1
+    ways = 2 if sum(sizes) >= SCAN_SIDE_BY_SIDE and cores() > 1 else 1
     found = map_in_turn(lambda k: _scan_file(paths[k], folder, keys), order, ways)
     by_path = dict(zip(order, found))
     return [line for k in range(len(paths)) for line in by_path[k]]

@@ -20,6 +20,7 @@ from typing import Mapping
 import pandas as pd
 
 from .config import Study
+from .jobs import cores
 from .io import (ParquetColumns, file_sha256, give_back_memory, neutralise_csv, normalise_zip, source_date,
                  stage_log, umask, write_csv, write_parquet, write_text, write_with)
 
@@ -169,14 +170,6 @@ def _sheet_rows(inputs: Mapping[str, str], name: str, configured, columns: list[
 PARALLEL_PAIRS = 20_000  # pair rows from which a stage deals its independent work over two cores
 
 
-def _cores() -> int:
-    """The cores this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
-
-
 def run_analyse(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], log: logging.Logger) -> None:
     """Every analysis's full, unrounded table (data/processed/<study>/<name>.csv), the
     complete pairs of every contrast (pairs.parquet), and with outputs ``validity``
@@ -219,7 +212,7 @@ def run_analyse(study: Study, inputs: Mapping[str, str], out: Mapping[str, str],
     work = [task for _, task in sorted(work, key=lambda w: -w[0])]  # stable: ties keep their order
     # a large study's on two cores, each taking the next piece when done; a small one's
     # in this process, where a fork would cost more than it saves
-    ways = 2 if len(data.pairs) >= PARALLEL_PAIRS and _cores() > 1 else 1
+    ways = 2 if len(data.pairs) >= PARALLEL_PAIRS and cores() > 1 else 1
     if ways > 1:
         give_back_memory()  # what reading left behind is not inherited by the forked worker
     for line in map_in_turn(lambda task: task(), work, ways):
@@ -308,7 +301,7 @@ def run_figures(study: Study, inputs: Mapping[str, str], out: Mapping[str, str],
     from . import figures
 
     batches = _figure_batches(_in_languages(study), _published(study, inputs["publication"]), Path(out["figures"]))
-    with figures.drawing(batches, bool(study.analysis["figures"]["svg"]), workers=min(2, _cores())) \
+    with figures.drawing(batches, bool(study.analysis["figures"]["svg"]), workers=min(2, cores())) \
             as figures_drawn:
         log.info("wrote %d figure files", len(figures_drawn()))
 
@@ -334,7 +327,7 @@ def run_report(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], 
     folder = Path(out["html"]).parent
     targets = [(Path(out["html"]), Path(out["docx"]))] + [
         (folder / f"report.{s.language}.html", folder / f"report.{s.language}.docx") for s in versions[1:]]
-    with figures.drawing(batches, bool(study.analysis["figures"]["svg"]), workers=min(2, _cores())) \
+    with figures.drawing(batches, bool(study.analysis["figures"]["svg"]), workers=min(2, cores())) \
             as figures_drawn:
         hidden = json.loads(Path(inputs["disclosure"]).read_text())
         reasons = {name: ({int(r): why for r, why in d.get("rows", {}).items()},
