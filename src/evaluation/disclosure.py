@@ -78,10 +78,63 @@ import pandas as pd
 # scipy (its linear programming in particular) is imported where it is used: the
 # figures and report processes import this module for is_small() alone
 
-__all__ = ["Count", "CountModel", "DisclosureError", "Protection", "protect", "audit", "study_model",
+__all__ = ["Count", "CountModel", "Form", "DisclosureError", "Protection", "protect", "audit", "study_model",
            "protect_tables", "apply", "is_small"]
 
-FORM_DTYPE = np.int8  # the coefficients of a count's form: see CountModel.form
+
+
+class Form:
+    """A linear form over a model's atoms, kept sparse: the atoms it sums (sorted,
+    distinct) and their coefficients (floats, none 0).
+
+    A count's form names a few of a study's thousands of atoms (196 cells of 40
+    atoms each): a dense array per form (a 10^5 study's model has 22,000 sensitive
+    counts and 6,000 published ones) cost most of the model's time in making it
+    and finding its atoms again, each time a form was keyed or stacked.
+
+    >>> f = Form(np.array([1, 3]), np.array([1.0, 1.0])) - Form(np.array([3]), np.array([1.0]))
+    >>> f.atoms.tolist(), f.coefficients.tolist(), f @ np.array([5.0, 7.0, 0.0, 2.0])
+    ([1], [1.0], 7.0)
+    """
+
+    __slots__ = ("atoms", "coefficients")
+
+    def __init__(self, atoms: np.ndarray, coefficients: np.ndarray):
+        self.atoms = atoms
+        self.coefficients = coefficients
+
+    @classmethod
+    def ones(cls, atoms: np.ndarray) -> "Form":
+        """The sum of ``atoms`` (sorted and distinct)."""
+        return cls(atoms, np.ones(len(atoms)))
+
+    def __add__(self, other: "Form") -> "Form":
+        atoms, where = np.unique(np.r_[self.atoms, other.atoms], return_inverse=True)
+        summed = np.bincount(where, weights=np.r_[self.coefficients, other.coefficients], minlength=len(atoms))
+        kept = summed != 0
+        return Form(atoms[kept], summed[kept])
+
+    def __neg__(self) -> "Form":
+        return Form(self.atoms, -self.coefficients)
+
+    def __sub__(self, other: "Form") -> "Form":
+        return self + (-other)
+
+    def __matmul__(self, x: np.ndarray) -> float:
+        return float(self.coefficients @ x[self.atoms])
+
+    def any(self) -> bool:
+        return len(self.atoms) > 0
+
+    def key(self) -> tuple[bytes, bytes]:
+        """The same key for the same form: its atoms and coefficients."""
+        return self.atoms.tobytes(), self.coefficients.tobytes()
+
+    def toarray(self, n: int) -> np.ndarray:
+        """The coefficient of every one of ``n`` atoms."""
+        dense = np.zeros(n)
+        dense[self.atoms] = self.coefficients
+        return dense
 
 
 def is_small(count, min_n: int):
@@ -108,7 +161,7 @@ class Count:
     row: int
     column: str
     value: int
-    form: np.ndarray  # coefficient of every atom
+    form: Form  # the atoms it sums
     key: bool = False  # hiding it hides the whole row
     group_key: tuple = ()  # rows sharing a key count (band totals: outcome, wave)
     shown: bool = True  # the report shows it, as "< min_n" when it is hidden and small
@@ -119,7 +172,7 @@ class Count:
 @dataclass
 class Sensitive:
     description: str
-    form: np.ndarray
+    form: Form
     value: int
     cell: tuple = ()  # (grouping, group): its own cell's counts are hidden first
 
@@ -282,12 +335,10 @@ class CountModel:
                 cell_of.append(cells)
                 n_links += C
         for (k, a, b), names in self.band_names.items():
-            row = -self.outcome_form(k, lambda v, m=self.bit[a] | self.bit[b]: v & m == m,
-                                     np.ones(C, dtype=bool))
             bb = blocks[f"bands:{k}:{a}:{b}"]
-            row[bb: bb + len(names) ** 2] = 1.0
-            nz = np.flatnonzero(row)
-            entries.append((np.full(len(nz), n_links), nz, row[nz]))
+            row = Form.ones(bb + np.arange(len(names) ** 2)) - self.outcome_form(
+                k, lambda v, m=self.bit[a] | self.bit[b]: v & m == m, np.ones(C, dtype=bool))
+            entries.append((np.full(len(row.atoms), n_links), row.atoms, row.coefficients))
             cell_of.append(np.array([-1]))
             n_links += 1
         if entries:
@@ -332,23 +383,18 @@ class CountModel:
             mask &= self.cell_levels[c] == self.levels[c].index(value)
         return mask
 
-    def form(self, block: str, offsets: Sequence[int], cells: np.ndarray) -> np.ndarray:
-        """The sum of the atoms at ``offsets`` within each of ``cells`` of one block.
+    def form(self, block: str, offsets: Sequence[int], cells: np.ndarray) -> Form:
+        """The sum of the atoms at ``offsets`` within each of ``cells`` of one block
+        (offsets below the block's stride: the atoms come out sorted)."""
+        offsets = np.array(sorted(set(offsets)), dtype=np.int64)
+        atoms = self.blocks[block] + self.stride[block] * np.flatnonzero(cells)[:, None] + offsets[None, :]
+        return Form.ones(atoms.ravel())
 
-        Forms are small integers (0 or 1, sums of disjoint ones), kept as ``int8``: a
-        study of 196 cells has thousands of counts over thousands of atoms."""
-        f = np.zeros(self.n_atoms, dtype=FORM_DTYPE)
-        offsets = np.asarray(list(offsets), dtype=np.int64)
-        if len(offsets):
-            idx = self.blocks[block] + self.stride[block] * np.flatnonzero(cells)[:, None] + offsets[None, :]
-            f[idx.ravel()] = 1.0
-        return f
-
-    def flow_form(self, answered, cells: np.ndarray) -> np.ndarray:
+    def flow_form(self, answered, cells: np.ndarray) -> Form:
         """Included people whose set of answered waves ``A`` satisfies ``answered(A)``."""
         return self.form("flow", [a - 1 for a in self.patterns if answered(a)], cells)
 
-    def outcome_form(self, outcome: str, valid, cells: np.ndarray) -> np.ndarray:
+    def outcome_form(self, outcome: str, valid, cells: np.ndarray) -> Form:
         """Included people whose set of waves with a valid score ``V`` satisfies ``valid(V)``."""
         return self.form(f"outcome:{outcome}", [i for i, (_, v) in enumerate(self.joint) if valid(v)], cells)
 
@@ -359,14 +405,14 @@ class CountModel:
             m |= self.bit[w]
         return lambda s: s & m == m
 
-    def excluded(self, cells: np.ndarray) -> np.ndarray:
+    def excluded(self, cells: np.ndarray) -> Form:
         return self.form("excluded", [0], cells)
 
-    def enrolled(self, cells: np.ndarray) -> np.ndarray:
+    def enrolled(self, cells: np.ndarray) -> Form:
         """People with an answered wave, included or not."""
         return self.flow_form(lambda a: True, cells) + self.excluded(cells)
 
-    def band_form(self, key: tuple[str, str, str], side: int | None, band: str | None) -> np.ndarray:
+    def band_form(self, key: tuple[str, str, str], side: int | None, band: str | None) -> Form:
         """Pairs of one outcome and contrast in ``band`` at its earlier (``side`` 0) or
         later (1) wave; all of its pairs when ``side`` is None."""
         names = self.band_names[key]
@@ -377,18 +423,15 @@ class CountModel:
             grid[names.index(band), :] = 1
         else:
             grid[:, names.index(band)] = 1
-        f = np.zeros(self.n_atoms, dtype=FORM_DTYPE)
-        base = self.blocks["bands:{}:{}:{}".format(*key)]
-        f[base: base + grid.size] = grid.ravel()
-        return f
+        return Form.ones(self.blocks["bands:{}:{}:{}".format(*key)] + np.flatnonzero(grid))
 
-    def part_form(self, key: tuple[str, str, str], parts: Sequence[str], cells: np.ndarray) -> np.ndarray:
+    def part_form(self, key: tuple[str, str, str], parts: Sequence[str], cells: np.ndarray) -> Form:
         """Complete pairs of one outcome and contrast in any of the classes ``parts``, in ``cells``."""
         names = self.part_names[key]
         block = "part:{}:{}:{}".format(*key)
         return self.form(block, [names.index(p) for p in parts if p in names], cells)
 
-    def add(self, table: str, row: int, column: str, form: np.ndarray, key: bool = False,
+    def add(self, table: str, row: int, column: str, form: Form, key: bool = False,
             group_key: tuple = (), shown: bool = True, cell: tuple = (), together: tuple = ()) -> None:
         value = int(round(float(form @ self.x)))
         self.counts.append(Count(table, row, column, value, form, key, group_key, shown, cell, together))
@@ -421,7 +464,10 @@ class CountModel:
         """The level of each column of a grouping in a published group name ('Aarhus+gruppe')."""
         if not grouping:
             return ()
-        lookup = {"+".join(g): g for g in self.groups_of(grouping)}
+        lookups = self.__dict__.setdefault("_group_lookups", {})  # one per grouping: a table asks per row
+        if tuple(grouping) not in lookups:
+            lookups[tuple(grouping)] = {"+".join(g): g for g in self.groups_of(grouping)}
+        lookup = lookups[tuple(grouping)]
         if label not in lookup:
             raise DisclosureError(f"a published row names the group {label!r} of {'+'.join(grouping)}, "
                                   "which nobody enrolled has")
@@ -485,28 +531,20 @@ class CountModel:
         unique: dict[bytes, Sensitive] = {}
         for s in sensitive:
             if s.form.any():
-                unique.setdefault(_form_key(s.form), s)
+                unique.setdefault(s.form.key(), s)
         out = list(unique.values())
         for s in out:
             s.value = int(round(float(s.form @ self.x)))
         return out
 
 
-def _form_key(form: np.ndarray) -> tuple[bytes, bytes]:
-    """The same key for the same form, whatever its dtype: its non-zero atoms and coefficients."""
-    nonzero = np.flatnonzero(form)
-    return nonzero.tobytes(), np.asarray(form[nonzero], dtype=float).tobytes()
-
-
-def _rows(forms: Sequence[np.ndarray], n: int):
-    """Dense forms (one per row) as a sparse matrix of floats, without stacking them densely."""
+def _rows(forms: Sequence[Form], n: int):
+    """Forms (one per row) as a sparse matrix over ``n`` atoms."""
     from scipy import sparse
 
-    nonzero = [np.flatnonzero(f) for f in forms]
-    indptr = np.r_[0, np.cumsum([len(z) for z in nonzero])].astype(np.int64)
-    indices = np.concatenate(nonzero).astype(np.int64) if nonzero else np.zeros(0, np.int64)
-    data = (np.concatenate([f[z] for f, z in zip(forms, nonzero)]).astype(float) if nonzero
-            else np.zeros(0))
+    indptr = np.r_[0, np.cumsum([len(f.atoms) for f in forms])].astype(np.int64)
+    indices = np.concatenate([f.atoms for f in forms]).astype(np.int64) if forms else np.zeros(0, np.int64)
+    data = np.concatenate([f.coefficients for f in forms]).astype(float) if forms else np.zeros(0)
     return sparse.csr_array((data, indices, indptr), shape=(len(forms), n))
 
 
@@ -962,7 +1000,7 @@ def protect(model: CountModel, min_n: int, max_rounds: int = 200, hidden: Sequen
         row_members.setdefault((c.table, c.row), []).append(i)
         if c.group_key:
             key_members.setdefault((c.table, *c.group_key), []).append(i)
-        same.setdefault(_form_key(c.form), []).append(i)
+        same.setdefault(c.form.key(), []).append(i)
         if c.together:
             same.setdefault(("together", c.table, *c.together), []).append(i)
     twins: dict[int, list[int]] = {}
