@@ -268,14 +268,14 @@ def test_processed_files_follow_the_umask(tmp_path):
 
 
 def test_a_failed_publication_leaves_the_last_one_whole(tmp_path, monkeypatch):
-    from evaluation import stages
+    from evaluation.report import docx
 
     path = write(tmp_path, people_csv(20))
     study = make_study(spec(path))
     report = run_stages(study, tmp_path)
     before = {p.relative_to(report): p.read_bytes() for p in report.rglob("*") if p.is_file()}
     write(tmp_path, people_csv(24))
-    monkeypatch.setattr(stages, "normalise_zip", lambda p: (_ for _ in ()).throw(OSError("disk full")))
+    monkeypatch.setattr(docx, "write_zip", lambda *a: (_ for _ in ()).throw(OSError("disk full")))
     with pytest.raises(OSError):
         run_stages(study, tmp_path)
     after = {p.relative_to(report): p.read_bytes() for p in report.rglob("*") if p.is_file()}

@@ -656,3 +656,47 @@ def test_workbook_refuses_a_control_character():
 
     with pytest.raises(ValueError, match="control character"):
         _sheet_data(["a"], pd.DataFrame({"a": ["ok", "bell\x07"]}))
+
+
+def test_word_package_written_once_as_python_docx_saves_it(tmp_path):
+    """The Word report's pictures get the shape ids ``Run.add_picture`` gives (found
+    once, then counted), and its files are those ``Document.save`` writes, in the same
+    order and bytes (python-docx's package writer handed a list): a python-docx
+    upgrade that changes either fails here."""
+    import io
+    import zipfile
+
+    import matplotlib
+    from docx import Document as Word
+    from docx.shared import Cm
+
+    from evaluation.report.docx import _add_pictures, _entries
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    pngs = []
+    for k in range(3):
+        fig = Figure(figsize=(2 + k, 2))
+        fig.add_subplot().plot([0, k + 1])
+        pngs.append(tmp_path / f"f{k}.png")
+        fig.savefig(pngs[-1])
+
+    def document(add):
+        word = Word()
+        word.add_paragraph("text")
+        word.add_table(rows=2, cols=2)
+        pictures = [(word.add_paragraph(), png) for png in pngs + pngs[:1]]  # one image twice
+        add(word, pictures)
+        return word
+
+    ours = document(lambda word, pictures: _add_pictures(word, pictures, Cm(12)))
+    theirs = document(lambda word, pictures: [p.add_run().add_picture(str(png), width=Cm(12))
+                                              for p, png in pictures])
+    saved = io.BytesIO()
+    theirs.save(saved)
+    with zipfile.ZipFile(saved) as z:
+        expected = [(i.filename, z.read(i.filename)) for i in z.infolist()]
+    assert _entries(ours) == expected
+    ids = re.findall(rb'<wp:docPr id="(\d+)"', dict(expected)["word/document.xml"])
+    assert len(ids) == len(pngs) + 1 and len(set(ids)) == len(ids)

@@ -19,7 +19,7 @@ from typing import Callable, Iterator, Sequence
 
 import pandas as pd
 
-__all__ = ["stage_log", "atomic_path", "file_mode", "umask", "source_date", "normalise_zip", "write_zip", "write_with",
+__all__ = ["stage_log", "atomic_path", "file_mode", "umask", "source_date", "write_zip", "write_with",
            "write_csv", "write_parquet", "write_text", "neutralise_csv", "read_published_csv", "file_sha256"]
 
 
@@ -69,19 +69,10 @@ def source_date() -> float | None:
     return float(value) if value else None
 
 
-def normalise_zip(path: Path) -> None:
-    """Rewrite a DOCX/XLSX (a zip) with fixed entry dates and order: the same
-    content gives the same bytes (``SOURCE_DATE_EPOCH``, else 1980-01-01)."""
-    import zipfile
-
-    with zipfile.ZipFile(path) as zin:
-        entries = [(info.filename, zin.read(info.filename)) for info in zin.infolist()]
-    write_zip(path, entries)
-
-
 def write_zip(path: Path, entries: Sequence[tuple[str, bytes]]) -> None:
-    """``entries`` (name, bytes), in this order, as the zip ``path`` with the fixed
-    dates of :func:`normalise_zip` (written next to it, then moved into place)."""
+    """``entries`` (name, bytes), in this order, as the zip ``path`` (a DOCX or XLSX)
+    with fixed entry dates (``SOURCE_DATE_EPOCH``, else 1980-01-01), so that the same
+    content gives the same bytes; written next to it, then moved into place."""
     import zipfile
 
     epoch = source_date()

@@ -21,7 +21,7 @@ import pandas as pd
 
 from .config import Study
 from .jobs import cores
-from .io import (ParquetColumns, file_sha256, give_back_memory, neutralise_csv, normalise_zip, source_date,
+from .io import (ParquetColumns, file_sha256, give_back_memory, neutralise_csv, source_date,
                  stage_log, umask, write_csv, write_parquet, write_text, write_with)
 
 __all__ = ["run_stage", "run_ingest", "run_score", "run_analyse", "run_tables", "run_figures", "run_report",
@@ -348,8 +348,7 @@ def run_report(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], 
                 waited = True
 
         for doc, (drawings, figure_folder, _), (html_path, docx_path) in zip(docs, batches, targets):
-            write_with(docx_path, lambda p: (write_docx(doc, figure_folder, p, set(drawings), ready),
-                                             normalise_zip(p)))
+            write_with(docx_path, lambda p: write_docx(doc, figure_folder, p, set(drawings), ready))
             ready()
             text = render_html(doc, figure_folder)
             write_text(html_path, text)

@@ -23,8 +23,8 @@ def sheet_name(table: str, lang: str) -> str:
 
 def write(doc: Document, tables: dict[str, pd.DataFrame], path: Path, study=None) -> None:
     """One sheet per table (header row, then values: numbers as numbers, empty as
-    empty) and the notes sheet, written as a finished zip (fixed dates, as
-    :func:`evaluation.io.normalise_zip` gives). Sheet names and column headings are
+    empty) and the notes sheet, written as a finished zip (fixed dates:
+    :func:`evaluation.io.write_zip`). Sheet names and column headings are
     in the report's language (:func:`evaluation.i18n.column_heading`); the CSV files
     in ``tables/`` keep the contract's column names.
 
