@@ -134,6 +134,7 @@ def pseudonymize(raw_ids: pd.Series, key: bytes) -> pd.Series:
     from .jobs import side_by_side
 
     which, uniques = pd.factorize(raw_ids, use_na_sentinel=True)
+    uniques = np.asarray(uniques, dtype=object).tolist()  # a list: Arrow text element by element is slow
     if len(uniques) >= PARALLEL_IDS:
         half = len(uniques) // 2
         parts = side_by_side(lambda: _digests(uniques[:half], key), lambda: _digests(uniques[half:], key))
