@@ -236,3 +236,30 @@ def test_map_in_turn_keeps_the_order_and_each_process_takes_the_next_item_when_d
     """)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "ok"
+
+
+def test_analyse_stage_on_two_cores_writes_what_one_core_writes(tmp_path, monkeypatch):
+    """From PARALLEL_PAIRS pair rows on, the reliabilities start in a process of their
+    own before the pairs are made, and the other analyses are dealt over two processes:
+    every file of the stage is the same as one process writes."""
+    from conftest import REPO, run_stages
+    from evaluation import stages
+    from evaluation.config import Study, load_config
+
+    monkeypatch.chdir(REPO)
+    monkeypatch.setenv("EVALUATION_ID_KEY", "fixed")
+    study = Study.from_config(load_config(REPO / "config" / "config.yaml"), "parents")
+    run_stages(study, tmp_path / "one", stages=("ingest", "score", "analyse"))
+    calls = []
+    side_by_side = jobs.side_by_side
+    monkeypatch.setattr(jobs, "side_by_side", lambda *tasks: calls.append(len(tasks)) or side_by_side(*tasks))
+    monkeypatch.setattr(stages, "PARALLEL_PAIRS", 1)
+    monkeypatch.setattr(stages, "cores", lambda: 2)
+    run_stages(study, tmp_path / "two", stages=("ingest", "score", "analyse"))
+    assert calls and calls[0] == 2  # the early process, then the two that share the rest
+    one, two = (tmp_path / run / "data" / "processed" / "parents" for run in ("one", "two"))
+    files = sorted(p.relative_to(one) for p in one.rglob("*") if p.is_file() and p.suffix != ".log")
+    assert files == sorted(p.relative_to(two) for p in two.rglob("*") if p.is_file() and p.suffix != ".log")
+    assert any(f.name == "reliability.csv" for f in files)
+    for f in files:
+        assert (one / f).read_bytes() == (two / f).read_bytes(), f
