@@ -417,6 +417,20 @@ def test_every_csv_reader_gives_the_cells_and_lines_of_the_csv_module(rows, deli
         assert lines.tolist() == want_lines.tolist(), reader.__name__
 
 
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+@pytest.mark.parametrize("header", ["id;k1", "id"])
+def test_an_empty_line_is_left_out_with_the_lines_after_it_numbered_as_in_the_file(tmp_path, newline, header):
+    from evaluation.ingest import _read_csv, _read_csv_module
+
+    text = newline.join([header, "1;2" if ";" in header else "1", "", "", "3;x" if ";" in header else "3", ""])
+    frame, lines = _read_csv_module(text, ";")
+    assert lines.tolist() == [2, 5]
+    path = tmp_path / "e.csv"
+    path.write_bytes(text.encode("utf-8"))
+    got, got_lines = _read_csv(path, {})
+    assert got.astype(object).values.tolist() == frame.values.tolist() and got_lines.tolist() == [2, 5]
+
+
 def test_arrow_reads_a_plain_export():
     """The common export (no quotes, every row as wide as the header) is Arrow's, as categories."""
     from evaluation.ingest import _read_csv_arrow

@@ -261,8 +261,11 @@ def _read_csv_arrow(data: bytes, delimiter: str) -> tuple[pd.DataFrame, np.ndarr
         first = _first_line(data).decode("utf-8")
     except UnicodeDecodeError:
         return None
-    returns = data.count(b"\r")  # each pass over a national export costs: the \r\n ones only where there are any
-    if (b'"' in data or not first.strip() or data.startswith(b"\n") or b"\n\n" in data
+    # each pass over a national export costs: carriage returns counted only where there are any
+    # (an empty line needs no search of its own: Arrow reads it as a blank row, which is
+    # left out below with the lines after it numbered as in the file)
+    returns = data.count(b"\r") if b"\r" in data else 0
+    if (b'"' in data or not first.strip() or data.startswith(b"\n")
             or (returns and (returns != data.count(b"\r\n") or b"\n\r\n" in data))):
         return None
     width = first.count(delimiter) + 1
