@@ -402,3 +402,29 @@ def test_a_match_after_a_decimal_mark_is_found_in_place_as_by_searching_the_text
     start = min(start, len(text))
     assert _after_decimal_mark(text, start) == bool(re.search(r"\d[.,]$", text[:start]))
     assert find_cpr("0.2501901234 " * 1000, numbers_only=True) == []
+
+
+def test_a_parquet_file_written_beside_its_check_is_there_only_when_the_check_passed(tmp_path):
+    """write_parquet(..., check=): the file is written while the check runs and moved
+    into place only when it passed; a failed check or a failed write leaves the file
+    that was there (or none) and no temporary file."""
+    from evaluation.io import write_parquet
+
+    frame = pd.DataFrame({"pid": pd.Series(["a", "b"], dtype="str"), "x": [1.0, np.nan]})
+    write_parquet(frame, tmp_path / "plain.parquet")
+    write_parquet(frame, tmp_path / "checked.parquet", check=lambda: None)
+    assert (tmp_path / "plain.parquet").read_bytes() == (tmp_path / "checked.parquet").read_bytes()
+
+    def failing():
+        raise RuntimeError("internal check of x failed")
+
+    with pytest.raises(RuntimeError, match="internal check"):
+        write_parquet(frame.assign(x=2.0), tmp_path / "checked.parquet", check=failing)
+    with pytest.raises(RuntimeError, match="internal check"):
+        write_parquet(frame, tmp_path / "new.parquet", check=failing)
+    unwritable = frame.assign(x=[object(), object()])  # Arrow cannot write it; the check passes
+    with pytest.raises(Exception) as info:
+        write_parquet(unwritable, tmp_path / "checked.parquet", check=lambda: None)
+    assert not isinstance(info.value, RuntimeError) or "internal check" not in str(info.value)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["checked.parquet", "plain.parquet"]
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "checked.parquet"), frame)

@@ -73,8 +73,8 @@ def run_ingest(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], 
         log.warning("%d invalid values set missing (on_invalid: quarantine)", len(result.issues))
     from .schemas import responses_schema, validate
 
-    validate(result.responses, responses_schema(study.instruments, study.group_columns, study.waves), "responses")
-    write_parquet(result.responses, out["responses"])
+    schema = responses_schema(study.instruments, study.group_columns, study.waves)
+    write_parquet(result.responses, out["responses"], check=lambda: validate(result.responses, schema, "responses"))
     write_parquet(result.people, out["people"])
     inputs_json = json.dumps({"exports": result.inputs, "missing_codes": result.missing_codes,
                               "group_changes": result.group_changes}, indent=1)
@@ -103,9 +103,8 @@ def run_score(study: Study, inputs: Mapping[str, str], out: Mapping[str, str], l
         scores.insert(2 + len(study.groups), "family", as_categories(pd.Series(pd.NA, index=scores.index, dtype="str")))
     groups = list(study.groups)
     scores = scores[["pid", "wave", *groups, "family", "instrument", "scale", "score", "n_answered", "band"]]
-    validate(scores, scores_schema(groups, study.waves), "scores")
     log.info("%d scores, %d empty", len(scores), int(scores["score"].isna().sum()))
-    write_parquet(scores, out["scores"])
+    write_parquet(scores, out["scores"], check=lambda: validate(scores, scores_schema(groups, study.waves), "scores"))
     if "counts" in out:  # what the report says of prorating, without reading the scores again
         write_csv(scoring_counts(scores), out["counts"])
 
