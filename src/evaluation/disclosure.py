@@ -1249,15 +1249,23 @@ def _protect_partitions(model: CountModel, analysis, out: pd.DataFrame, partitio
     a row already hidden keeps its classes hidden."""
     blank_with = getattr(analysis, "BLANK_WITH", {}) or {}
     hidden_rows = set(np.flatnonzero(out["suppressed"].to_numpy(dtype=bool)))
-    models = []
-    for key, parts in partitions.groupby(["outcome", "from_wave", "to_wave"], sort=False):
-        sub = PartitionModel(model, tuple(map(str, key)), parts)
+
+    def protected(key_parts) -> Protection | None:
+        """One outcome and contrast's classes: their model made and protected."""
+        key, parts = key_parts
+        sub = PartitionModel(model, key, parts)
         analysis.partition_counts(sub, out, study)
         first = [i for i, c in enumerate(sub.counts) if c.row in hidden_rows]
-        if len(first) < len(sub.counts):  # else every row is hidden already: nothing of it is published
-            models.append((sub, first))
+        if len(first) == len(sub.counts):  # every row is hidden already: nothing of it is published
+            return None
+        return protect(sub, min_n, hidden=first)
+
+    keys = [(tuple(map(str, key)), parts) for key, parts in
+            partitions.groupby(["outcome", "from_wave", "to_wave"], sort=False)]
     cells = []
-    for result in _protect_each(models, min_n):
+    for result in _protect_each(protected, keys):
+        if result is None:
+            continue
         for (table, row, column), why in result.hidden.items():
             if row in hidden_rows:
                 continue
@@ -1282,13 +1290,13 @@ def _blank_cells(out: pd.DataFrame, cells, linked: dict[str, Sequence[str]]) -> 
     return out
 
 
-def _protect_each(models: list[tuple[CountModel, list[int]]], min_n: int) -> list[Protection]:
-    """:func:`protect` of independent models (each with the counts hidden from the
-    start), dealt over two processes (:func:`evaluation.jobs.map_side_by_side`): the
-    same decisions, on two cores."""
+def _protect_each(protected, items: list) -> list:
+    """``protected(item)`` of independent models (each made and protected in turn),
+    dealt over two processes (:func:`evaluation.jobs.map_side_by_side`): the same
+    decisions on two cores, the models made there too."""
     from .jobs import map_side_by_side
 
-    return map_side_by_side(lambda model: protect(model[0], min_n, hidden=model[1]), models)
+    return map_side_by_side(protected, items)
 
 
 def follow(table: pd.DataFrame, keys: Sequence[str], source: pd.DataFrame,
