@@ -93,9 +93,9 @@ def test_a_config_yaml_in_the_study_folder_is_never_merged(tmp_path):
     shutil.copytree(REPO / "data" / "raw", tmp_path / "data" / "raw")
     cfg = yaml.safe_load((REPO / "config" / "config.yaml").read_text(encoding="utf-8"))
     (tmp_path / "config").mkdir()
-    (tmp_path / "config" / "config.yaml").write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
+    (tmp_path / "config" / "config.yaml").write_text(yaml.safe_dump(cfg, allow_unicode=True, sort_keys=False), encoding="utf-8")
     cfg["studies"] = {"parents": cfg["studies"]["parents"]}
-    (tmp_path / "config.yaml").write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(cfg, allow_unicode=True, sort_keys=False), encoding="utf-8")
     proc = run_snakemake(tmp_path, "--dry-run")
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "parents" in proc.stdout and "fosterfamilies" not in proc.stdout
@@ -107,7 +107,7 @@ def test_a_config_over_128_kib_runs(tmp_path):
     raw.mkdir(parents=True)
     write(raw, people_csv(20), "e.csv")
     s = spec("data/raw/e.csv", title="Evaluering " + "x" * 200_000)
-    (tmp_path / "config.yaml").write_text(yaml.safe_dump({"studies": {"s": s}}, allow_unicode=True))
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump({"studies": {"s": s}}, allow_unicode=True, sort_keys=False))
     proc = run_snakemake(tmp_path)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert (tmp_path / "reports/s/report.html").is_file()

@@ -171,7 +171,7 @@ def test_english_report(small_study, tmp_path):
     shutil.copytree(small_study / "data" / "raw", work / "data" / "raw")
     cfg = yaml.safe_load((small_study / "config.yaml").read_text(encoding="utf-8"))
     cfg["studies"] = {"parents": {**cfg["studies"]["parents"], "language": "en"}}
-    (work / "config.yaml").write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
+    (work / "config.yaml").write_text(yaml.safe_dump(cfg, allow_unicode=True, sort_keys=False), encoding="utf-8")
     assert run_snakemake(work).returncode == 0
     html = (work / "reports/parents/report.html").read_text(encoding="utf-8")
     assert '<html lang="en">' in html and "Summary of findings" in html and "Sammenfatning" not in html
@@ -462,7 +462,7 @@ def bilingual(small_study, tmp_path_factory):
     cfg = yaml.safe_load((small_study / "config.yaml").read_text(encoding="utf-8"))
     for spec in cfg["studies"].values():
         spec["language"] = ["da", "en"]
-    (work / "config.yaml").write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
+    (work / "config.yaml").write_text(yaml.safe_dump(cfg, allow_unicode=True, sort_keys=False), encoding="utf-8")
     proc = run_snakemake(work)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return work

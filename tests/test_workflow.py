@@ -103,7 +103,7 @@ def test_edited_config_reruns_the_study(small_study, tmp_path):
     cfg["analysis"]["min_n"] = 6
     work = tmp_path / "w"
     shutil.copytree(small_study, work, ignore=shutil.ignore_patterns(".snakemake"))
-    (work / "config.yaml").write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
+    (work / "config.yaml").write_text(yaml.safe_dump(cfg, allow_unicode=True, sort_keys=False), encoding="utf-8")
     proc = run_snakemake(work, "--dry-run")
     assert "ingest" in proc.stdout and "report" in proc.stdout
 
@@ -128,7 +128,7 @@ def test_invalid_export_fails_cleanly_with_no_report(tmp_path):
 def test_bad_config_stops_before_any_job(tmp_path):
     cfg = yaml.safe_load((REPO / "config" / "config.yaml").read_text(encoding="utf-8"))
     cfg["analysis"]["on_invalid"] = "ignore"
-    (tmp_path / "config.yaml").write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(cfg, allow_unicode=True, sort_keys=False), encoding="utf-8")
     proc = run_snakemake(tmp_path)
     assert proc.returncode != 0
     assert "analysis.on_invalid: 'ignore' is not allowed; use one of 'stop', 'quarantine'" in proc.stdout + proc.stderr
@@ -160,7 +160,7 @@ def test_custom_instrument_defined_only_in_config_runs_end_to_end(tmp_path):
                                      "labels": dict(zip(labels, range(1, 6)))}
     parents["outcomes"]["own_scale"] = {"instrument": "own", "scale": "total", "better": "higher",
                                         "label": {"da": "Egen skala", "en": "Own scale"}}
-    (tmp_path / "config.yaml").write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(cfg, allow_unicode=True, sort_keys=False), encoding="utf-8")
     proc = run_snakemake(tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
     scores = pd.read_parquet(tmp_path / "data/processed/parents/scores.parquet")
@@ -184,7 +184,7 @@ def test_two_clean_runs_write_identical_reports(tmp_path, monkeypatch):
         shutil.copytree(REPO / "data" / "raw", work / "data" / "raw")
         cfg = yaml.safe_load((REPO / "config" / "config.yaml").read_text(encoding="utf-8"))
         cfg["analysis"]["figures"] = {"svg": True}
-        (work / "config.yaml").write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
+        (work / "config.yaml").write_text(yaml.safe_dump(cfg, allow_unicode=True, sort_keys=False), encoding="utf-8")
         proc = run_snakemake(work)
         assert proc.returncode == 0, proc.stderr[-2000:]
         runs.append({p.relative_to(work): p.read_bytes() for p in (work / "reports").rglob("*") if p.is_file()})
