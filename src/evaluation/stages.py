@@ -207,8 +207,8 @@ def run_analyse(study: Study, inputs: Mapping[str, str], out: Mapping[str, str],
         return f"{Path(path).name}: {len(frame)} rows"
 
     def analyses() -> list[str]:
-        data = _data(study, inputs, {n for a in rest for n in a.NEEDS} | {"pairs"} | made)
-        needs = {n for a in stored for n in a.NEEDS} | {"pairs"}
+        needs = {n for a in rest for n in a.NEEDS} | {"pairs"}
+        data = _data(study, inputs, needs | made)
         for name in sorted(made):  # written now; what no analysis reads goes before they start
             write_parquet(getattr(data, name), out[name])
             if name not in needs:
