@@ -157,3 +157,16 @@ def test_a_wave_with_no_values_needs_an_export_that_delivers_it():
     ok = waves_study(waves={"foer": ["1"], "efter": ["2"], "opfoelgning": []},
                      exports=[{"path": "e.csv"}, {"path": "f.csv", "wave": "opfoelgning"}])
     assert Study.from_config(validate_config(ok), "s").waves == ["foer", "efter", "opfoelgning"]
+
+
+def test_waves_named_for_their_time_must_be_listed_in_time_order():
+    """A config whose keys were sorted by the program that wrote it lists post before
+    pre: every change would be measured backwards, so it is an error that says why."""
+    text = problems(waves_study(waves={"post": ["2"], "pre": ["1"]}))
+    assert "studies.s.waves: 'post' comes before 'pre', but waves are listed in time order" in text
+    assert "sort_keys=False" in text
+    text = problems(waves_study(waves={"followup": ["3"], "post": ["2"], "pre": ["1"]}))
+    assert "'followup' comes before 'post'" in text
+    for ok in ({"pre": ["1"], "post": ["2"], "followup": ["3"]}, {"baseline": ["0"], "pre": ["1"], "post": ["2"]},
+               {"efter": ["2"], "foer": ["1"]}):  # ids that say nothing of time: the order given is the order
+        assert Study.from_config(validate_config(waves_study(waves=ok)), "s").waves == list(ok)

@@ -270,6 +270,9 @@ def _check_reliability(p: str, study: dict) -> list[str]:
     return problems
 
 
+_WAVE_RANK = {"baseline": 0, "pre": 0, "midway": 1, "post": 2, "followup": 3}  # ids that say when
+
+
 def _check_waves(p: str, study: dict) -> list[str]:
     """Waves in time order, the exports that deliver them, and contrasts [earlier, later]."""
     problems = []
@@ -303,6 +306,16 @@ def _check_waves(p: str, study: dict) -> list[str]:
                 problems.append(f"{p}.waves.{wave}: no values, and no export sets 'wave: {wave}' or "
                                 f"a 'wide:' suffix for it; give the values of the wave column")
     position = {w: i for i, w in enumerate(waves)}
+    # waves whose ids say when they are must be listed so: a program that sorts the keys
+    # (PyYAML's safe_dump does unless told not to) puts post before pre, and every
+    # change would then be measured backwards without a word
+    named_order = [w for w in waves if w in _WAVE_RANK]
+    for a, b in zip(named_order, named_order[1:]):
+        if _WAVE_RANK[a] > _WAVE_RANK[b]:
+            problems.append(f"{p}.waves: {a!r} comes before {b!r}, but waves are listed in time order; "
+                            f"list {b!r} first (a program writing the config must keep its key order: "
+                            "PyYAML's safe_dump sorts keys unless given sort_keys=False)")
+            break
     seen: set[tuple[str, str]] = set()
     for k, contrast in enumerate(study.get("contrasts", [])):
         cp = f"{p}.contrasts[{k}]"
