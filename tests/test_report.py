@@ -700,3 +700,27 @@ def test_word_package_written_once_as_python_docx_saves_it(tmp_path):
     assert _entries(ours) == expected
     ids = re.findall(rb'<wp:docPr id="(\d+)"', dict(expected)["word/document.xml"])
     assert len(ids) == len(pngs) + 1 and len(set(ids)) == len(ids)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.tuples(st.integers(-5, 5), st.one_of(st.floats(allow_nan=True), st.none()),
+                          st.one_of(st.text(max_size=3), st.none()), st.booleans()), max_size=8))
+def test_report_rows_are_what_to_dict_gives(rows):
+    """analyses.rows.records takes plain tables a column at a time: the same rows,
+    value for value and type for type, as to_dict("records"), for the dtypes of a
+    published table read back (and other frames through to_dict itself)."""
+    import math
+
+    from evaluation.analyses.rows import records
+
+    frame = pd.DataFrame(rows, columns=["n", "x", "text", "flag"])
+    frame["text"] = frame["text"].astype("str")
+    frames = [frame, frame.astype({"n": "Int64"}), frame.assign(o=pd.Series([np.int64(1)] * len(frame), dtype=object))]
+    for f in frames:
+        got = [r for _, r in records(f)]
+        want = f.to_dict("records")
+        assert [list(r) for r in got] == [list(r) for r in want]
+        for a, b in zip(got, want):
+            for k in a:
+                assert type(a[k]) is type(b[k]) and (a[k] == b[k] or (isinstance(a[k], float) and math.isnan(a[k])
+                                                                      and math.isnan(b[k]))), (k, a[k], b[k])

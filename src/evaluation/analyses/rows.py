@@ -2,6 +2,7 @@
 hidden, how a row is introduced (outcome, contrast, cell) and how a hidden row reads."""
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from ..i18n import contrast_label, group_text, grouping_label, hidden_mark, t
@@ -56,8 +57,21 @@ def records(frame: pd.DataFrame):
     """``(index, row)`` of every row of ``frame``, each row a dict of column -> value:
     what ``iterrows`` gives a report's row formatting (``r["n"]``, ``r.get(...)``, the
     values as Python scalars), without building a Series per row (a table of a thousand
-    rows: 0.2 s less)."""
-    return zip(frame.index, frame.to_dict("records"))
+    rows: 0.2 s less). The rows are ``to_dict("records")``'s; a frame of numbers,
+    booleans and text only (a published table) is taken a column at a time, which
+    gives the same values three times faster (a 10^5 study's tables: 0.05 s -> 0.02 s)."""
+    names = list(frame.columns)
+    if not frame.columns.is_unique or not all(_plain(d) for d in frame.dtypes):
+        return zip(frame.index, frame.to_dict("records"))
+    return zip(frame.index, (dict(zip(names, values)) for values in zip(*(frame[c].tolist() for c in names))))
+
+
+def _plain(dtype) -> bool:
+    """A column whose ``tolist()`` holds what ``to_dict`` gives: numpy numbers and
+    booleans (as Python scalars), and text whose missing value is NaN."""
+    if isinstance(dtype, pd.StringDtype):
+        return dtype.na_value is np.nan
+    return isinstance(dtype, np.dtype) and dtype.kind in "biuf"
 
 
 def table_of(ctx, name: str, header: list[str], first, body, keep=None):
