@@ -82,7 +82,6 @@ __all__ = ["Count", "CountModel", "Form", "DisclosureError", "Protection", "prot
            "protect_tables", "apply", "is_small"]
 
 
-
 class Form:
     """A linear form over a model's atoms, kept sparse: the atoms it sums (sorted,
     distinct) and their coefficients (floats, none 0).
@@ -129,12 +128,6 @@ class Form:
     def key(self) -> tuple[bytes, bytes]:
         """The same key for the same form: its atoms and coefficients."""
         return self.atoms.tobytes(), self.coefficients.tobytes()
-
-    def toarray(self, n: int) -> np.ndarray:
-        """The coefficient of every one of ``n`` atoms."""
-        dense = np.zeros(n)
-        dense[self.atoms] = self.coefficients
-        return dense
 
 
 def is_small(count, min_n: int):
