@@ -31,6 +31,7 @@ import pandas as pd
 
 from .config import Study
 from .io import file_sha256, give_back_memory
+from .jobs import in_thread
 from .privacy import CPR_MASK, cpr_flags, looks_like_cpr, mask_cpr
 
 __all__ = [
@@ -209,34 +210,6 @@ def _read_csv(path: Path, spec: Mapping) -> tuple[pd.DataFrame, np.ndarray]:
     if fast is None:
         fast = _read_csv_unquoted(text, delimiter)
     return fast if fast is not None else _read_csv_module(text, delimiter)
-
-
-def _sha256_beside(path: str | Path):
-    """Start hashing the file ``path`` (SHA-256, hex) in a thread; returns a function
-    that waits for it and gives the digest (its ``wait`` only waits). Reading and
-    hashing let go of the interpreter, so the export is hashed while it is parsed
-    (0.05 s of a 31 MB export)."""
-    import threading
-
-    out: list = []
-
-    def work() -> None:
-        try:
-            out.append(file_sha256(path))
-        except BaseException as exc:  # raised by the caller, when it asks
-            out.append(exc)
-
-    thread = threading.Thread(target=work, name="sha256")
-    thread.start()
-
-    def digest() -> str:
-        thread.join()
-        if isinstance(out[0], BaseException):
-            raise out[0]
-        return out[0]
-
-    digest.wait = thread.join
-    return digest
 
 
 def _first_line(data: bytes) -> bytes:
@@ -653,15 +626,15 @@ def ingest_study(study: Study, key: bytes) -> IngestResult:
     group_absent: dict[str, list[Problem]] = {}
     for position, spec in enumerate(study.spec["exports"], start=1):
         source = mask_cpr(spec["path"])  # a file name may hold a CPR number: never stored
-        digest = _sha256_beside(source) if Path(source).is_file() else None
+        # hashed while it is parsed: reading and hashing let go of the interpreter
+        digest = in_thread(file_sha256, source) if Path(source).is_file() else None
         try:
             raw_file, lines = read_export(spec)
-        except BaseException:
+        finally:
             if digest is not None:
-                digest.wait()  # no thread outlives the reading that failed
-            raise
+                digest.exception()  # waits: no thread outlives the reading, failed or not
         if digest is not None:
-            inputs.append({"export": f"export {position}", "path": source, "sha256": digest()})
+            inputs.append({"export": f"export {position}", "path": source, "sha256": digest.result()})
         give_back_memory()  # the reader's buffers (a gigabyte for a national export)
         suffixes = list(spec.get("wide", {}).values())
         for column, count in raw_file.attrs.get("user_missing", {}).items():

@@ -13,7 +13,6 @@ import logging
 import os
 import re
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
@@ -242,23 +241,15 @@ def write_parquet(df: pd.DataFrame, path: str | Path, check: Callable[[], object
     if check is None:
         write_with(path, write)
         return
+    from .jobs import in_thread
+
     with atomic_path(path) as tmp:
-        failed: list[BaseException] = []
-
-        def writing() -> None:
-            try:
-                write(tmp)
-            except BaseException as exc:  # raised here, after the check
-                failed.append(exc)
-
-        thread = threading.Thread(target=writing, name="write-parquet")
-        thread.start()
+        written = in_thread(write, tmp)
         try:
             check()
         finally:
-            thread.join()  # the temporary file is not removed under the writer's feet
-        if failed:
-            raise failed[0]
+            written.exception()  # waits: the temporary file is not removed under the writer's feet
+        written.result()  # the writer's own error, if any
 
 
 def neutralise_csv(frame: pd.DataFrame) -> pd.DataFrame:

@@ -41,7 +41,7 @@ from functools import partial
 from itertools import count
 from typing import Callable, Iterable, Mapping, Sequence
 
-__all__ = ["start", "run", "stop", "cores", "side_by_side", "map_side_by_side", "map_in_turn", "frozen_for_fork", "StageError",
+__all__ = ["start", "run", "stop", "cores", "in_thread", "side_by_side", "map_side_by_side", "map_in_turn", "frozen_for_fork", "StageError",
            "PRELOAD"]
 
 # What the zygote imports while it waits for jobs, in the order the stages need it,
@@ -263,6 +263,22 @@ def cores() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
         return os.cpu_count() or 1
+
+
+def in_thread(func: Callable, *args) -> Future:
+    """``func(*args)`` started in a thread of its own; the Future gives its result, or
+    raises its exception. For work that lets go of the interpreter (Arrow writing a
+    file, hashing one) while this thread goes on; wait for it before forking."""
+    future: Future = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(func(*args))
+        except BaseException as exc:  # raised by whoever asks the future
+            future.set_exception(exc)
+
+    threading.Thread(target=run, name=getattr(func, "__name__", "work")).start()
+    return future
 
 
 def side_by_side(*tasks: Callable[[], object]) -> list:
