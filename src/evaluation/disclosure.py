@@ -1253,10 +1253,13 @@ def _protect_partitions(model: CountModel, analysis, out: pd.DataFrame, partitio
             return None
         return protect(sub, min_n, hidden=first)
 
+    from .jobs import map_side_by_side
+
     keys = [(tuple(map(str, key)), parts) for key, parts in
             partitions.groupby(["outcome", "from_wave", "to_wave"], sort=False)]
     cells = []
-    for result in _protect_each(protected, keys):
+    # independent models, made and protected on two cores: the same decisions as on one
+    for result in map_side_by_side(protected, keys):
         if result is None:
             continue
         for (table, row, column), why in result.hidden.items():
@@ -1281,15 +1284,6 @@ def _blank_cells(out: pd.DataFrame, cells, linked: dict[str, Sequence[str]]) -> 
         values[sorted(where)] = None
         out[c] = values
     return out
-
-
-def _protect_each(protected, items: list) -> list:
-    """``protected(item)`` of independent models (each made and protected in turn),
-    dealt over two processes (:func:`evaluation.jobs.map_side_by_side`): the same
-    decisions on two cores, the models made there too."""
-    from .jobs import map_side_by_side
-
-    return map_side_by_side(protected, items)
 
 
 def follow(table: pd.DataFrame, keys: Sequence[str], source: pd.DataFrame,
