@@ -996,19 +996,29 @@ def protect(model: CountModel, min_n: int, max_rounds: int = 200, hidden: Sequen
         same.setdefault(c.form.key(), []).append(i)
         if c.together:
             same.setdefault(("together", c.table, *c.together), []).append(i)
-    twins: dict[int, list[int]] = {}
-    for members in same.values():
-        if len(members) > 1:
-            for i in members:
-                twins.setdefault(i, []).extend(members)
+    # one count published twice (or a set published all or none): hidden together.
+    # A set is gone through once, when its first member is hidden (a set of k counts,
+    # such as 582 empty classes, gone through by each member would take k * k steps)
+    sets = [members for members in same.values() if len(members) > 1]
+    sets_of: dict[int, list[int]] = {}
+    for s, members in enumerate(sets):
+        for i in members:
+            sets_of.setdefault(i, []).append(s)
+    hidden_sets = np.zeros(len(sets), dtype=bool)
+
+    def twins(i: int) -> set[int]:
+        return {j for s in sets_of.get(i, ()) for j in sets[s]} - {i}
 
     def hide(i: int, why: str) -> None:
         if not visible[i]:
             return
         visible[i] = False
         reason[i] = why
-        for j in twins.get(i, ()):  # one count published twice (or a set published all or none)
-            hide(j, why)
+        for s in sets_of.get(i, ()):
+            if not hidden_sets[s]:
+                hidden_sets[s] = True
+                for j in sets[s]:
+                    hide(j, why)
         c = counts[i]
         if c.key:  # the row goes, except counts shared with other rows
             for j in row_members[(c.table, c.row)]:
@@ -1117,7 +1127,7 @@ def protect(model: CountModel, min_n: int, max_rounds: int = 200, hidden: Sequen
     for i in sorted((i for i, c in enumerate(counts) if not visible[i] and not c.key and not c.group_key
                      and c.cell and c.cell[1] == () and not is_small(c.value, min_n)),
                     key=lambda i: -counts[i].value)[:RESTORE_OVERALL]:
-        group = sorted({i, *twins.get(i, ())})
+        group = sorted({i, *twins(i)})
         if visible[i] or any(is_small(counts[j].value, min_n) or counts[j].key for j in group) \
                 or any(j in set(hidden) for j in group):
             continue
@@ -1127,6 +1137,7 @@ def protect(model: CountModel, min_n: int, max_rounds: int = 200, hidden: Sequen
         else:
             for j in group:
                 reason.pop(j, None)
+                hidden_sets[sets_of.get(j, [])] = False  # hiding one of them again hides its set again
             checked = (visible.copy(), set(unmarked))
     out = Protection(rounds=rounds)
     # what the report says of a hidden count: "< min_n" when it is small itself
