@@ -1006,9 +1006,6 @@ def protect(model: CountModel, min_n: int, max_rounds: int = 200, hidden: Sequen
             sets_of.setdefault(i, []).append(s)
     hidden_sets = np.zeros(len(sets), dtype=bool)
 
-    def twins(i: int) -> set[int]:
-        return {j for s in sets_of.get(i, ()) for j in sets[s]} - {i}
-
     def hide(i: int, why: str) -> None:
         if not visible[i]:
             return
@@ -1127,7 +1124,7 @@ def protect(model: CountModel, min_n: int, max_rounds: int = 200, hidden: Sequen
     for i in sorted((i for i, c in enumerate(counts) if not visible[i] and not c.key and not c.group_key
                      and c.cell and c.cell[1] == () and not is_small(c.value, min_n)),
                     key=lambda i: -counts[i].value)[:RESTORE_OVERALL]:
-        group = sorted({i, *twins(i)})
+        group = sorted({i, *(j for s in sets_of.get(i, ()) for j in sets[s])})  # with its twins
         if visible[i] or any(is_small(counts[j].value, min_n) or counts[j].key for j in group) \
                 or any(j in set(hidden) for j in group):
             continue
