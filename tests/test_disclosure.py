@@ -446,6 +446,26 @@ def test_audit_fails_the_run_when_a_small_count_is_derivable():
     assert any("A" in s.description for i, s in enumerate(model.sensitive()) if i in found.violations)
 
 
+def test_a_count_published_twice_is_hidden_everywhere_at_once():
+    """The same people counted in two rows are one count: hiding one copy to protect
+    another count hides every copy, with the same reason. Everyone runs variant x, so
+    the flow table's row x repeats its overall row."""
+    people = fixed_people([("A", "x", True, True, 30), ("B", "x", True, True, 20), ("C", "x", True, False, 25)])
+    groupings = [[], ["g0"], ["g1"]]
+    _, _, flow, _, _ = protected_tables(people, ["g0", "g1"], groupings, 1, 5, np.random.default_rng(6))
+    model = disclosure.study_model(
+        people=people.assign(included=True), validity=pd.DataFrame({"outcome": [], "pid": [], "valid": []}),
+        bands=pd.DataFrame(columns=["outcome", "from_wave", "to_wave", "pid", "band_first", "band_second"]),
+        group_columns=["g0", "g1"], groupings=groupings, outcomes=[], tables={"participant_flow": flow},
+        analyses=[analyses.flow])
+    where = {(c.row, c.column): i for i, c in enumerate(model.counts)}
+    overall, variant = where[(0, "answered_post")], where[(4, "answered_post")]
+    assert model.counts[overall].form.key() == model.counts[variant].form.key()  # 50 people, twice
+    protection = disclosure.protect(model, 5, hidden=[variant])
+    assert protection.hidden[("participant_flow", 4, "answered_post")] == "protect"
+    assert protection.hidden.get(("participant_flow", 0, "answered_post")) == "protect"
+
+
 @pytest.mark.parametrize("study_id", ["parents", "fosterfamilies"])
 def test_demo_publication_withstands_the_attack(demo_run, study_id):
     from conftest import study_people
